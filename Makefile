@@ -1,0 +1,28 @@
+# The two commands of the README: `make demo` and `make test`. Both set up what they need first.
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+DEMO_AS_OF ?= 2026-06-15
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): pyproject.toml scripts/bootstrap
+	scripts/bootstrap $(VENV)
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/relance validate
+	$(BIN)/relance plan --as-of $(DEMO_AS_OF)
+
+lint: $(STAMP)
+	$(BIN)/ruff check relance_pipeline tests benchmarks
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache

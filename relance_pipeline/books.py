@@ -1,0 +1,114 @@
+"""The repository's files → `Books`, with every problem found on the way.
+
+Layout (DESIGN.md): relance.yaml, ledger/clients/*.yaml, ledger/invoices/**.yaml, policies/*.yaml and the
+rate table policies/rates.yaml. Each file is read, checked against its schema, and turned into a record;
+a file that fails is reported and left out, so that one pass reports the errors of every file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import records, template_files
+from .load import Document, read_document, relative, yaml_files
+from .model import Books, Problem, RateTable, Settings
+from .schema import Kind, schema_problems
+
+CONFIG_FILE = "relance.yaml"
+CLIENTS_FOLDER = "ledger/clients"
+INVOICES_FOLDER = "ledger/invoices"
+POLICIES_FOLDER = "policies"
+RATES_FILE = "policies/rates.yaml"
+_Checker = Callable[[Path, Kind], Document | None]
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+@dataclass
+class Loaded:
+    """What reading the repository gave: the books when they hold together, and every problem."""
+
+    books: Books | None
+    problems: list[Problem]
+    documents: dict[str, Document] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+def read_books(root: Path) -> Loaded:
+    problems: list[Problem] = []
+    documents: dict[str, Document] = {}
+
+    def checked(file: Path, kind: Kind) -> Document | None:
+        found = read_document(root, file)
+        if isinstance(found, Problem):
+            problems.append(found)
+            return None
+        if not isinstance(found.data, dict):
+            problems.append(Problem(found.path, 1, "should hold a mapping of keys (key: value lines)"))
+            return None
+        errors = schema_problems(found, kind)
+        problems.extend(errors)
+        documents[found.path] = found
+        return None if errors else found
+
+    settings = _settings(root, checked, problems)
+    rates = _rates(root, checked, problems)
+    policies = {
+        file.stem: records.policy(file.stem, doc)
+        for file in yaml_files(root / POLICIES_FOLDER)
+        if file.name != Path(RATES_FILE).name and _named(root, file, problems)
+        if (doc := checked(file, "policy")) is not None
+    }
+    clients = {
+        file.stem: records.client(file.stem, doc)
+        for file in yaml_files(root / CLIENTS_FOLDER)
+        if _named(root, file, problems)
+        if (doc := checked(file, "client")) is not None
+    }
+    invoices = tuple(
+        records.invoice(doc) for file in yaml_files(root / INVOICES_FOLDER) if (doc := checked(file, "invoice"))
+    )
+    if settings is None or rates is None:
+        return Loaded(None, problems, documents)
+    books = Books(
+        settings=settings,
+        clients=clients,
+        invoices=invoices,
+        policies=policies,
+        rates=rates,
+        templates=template_files.available(root),
+    )
+    return Loaded(books, problems, documents)
+
+
+def _settings(root: Path, checked: _Checker, problems: list[Problem]) -> Settings | None:
+    file = root / CONFIG_FILE
+    if not file.is_file():
+        problems.append(Problem(CONFIG_FILE, None, "is missing: every dunning repository starts with it"))
+        return None
+    doc = checked(file, "config")
+    return records.settings(doc) if doc else None
+
+
+def _rates(root: Path, checked: _Checker, problems: list[Problem]) -> RateTable | None:
+    file = root / RATES_FILE
+    if not file.is_file():
+        problems.append(Problem(RATES_FILE, None, "is missing: the late-payment rates per semester live there"))
+        return None
+    doc = checked(file, "rates")
+    return records.rate_table(doc) if doc else None
+
+
+def _named(root: Path, file: Path, problems: list[Problem]) -> bool:
+    """A client or policy is known by its file name, which must be a plain identifier."""
+    if _ID.match(file.stem):
+        return True
+    problems.append(
+        Problem(relative(root, file), None, f"the file name '{file.stem}' should be lower case letters, digits, - or _")
+    )
+    return False

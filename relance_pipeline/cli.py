@@ -1,0 +1,90 @@
+"""The command line: each verb parses its options, calls one library function, and maps the outcome to an
+exit code (0 ok, 1 invalid input or a failed check, 2 usage error)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+
+import click
+
+from . import clock
+from .books import read_books
+from .model import Problem
+from .scaffold import InitError, init
+from .validate import validate
+
+
+class Context:
+    def __init__(self, repo: Path) -> None:
+        self.repo = repo
+
+    def today(self) -> date:
+        loaded = read_books(self.repo)
+        timezone = loaded.books.settings.timezone if loaded.books else "Europe/Paris"
+        return clock.today_in(timezone)
+
+
+def as_of_option(function: click.decorators.FC) -> click.decorators.FC:
+    return click.option(
+        "--as-of",
+        type=click.DateTime(formats=["%Y-%m-%d"]),
+        default=None,
+        help="The date to work as of (YYYY-MM-DD); default: today in the configured timezone.",
+    )(function)
+
+
+def report_problems(problems: Iterable[Problem]) -> int:
+    """Print each problem as `file:line: message`; the exit code is 1 when any is an error."""
+    failed = False
+    for problem in problems:
+        click.echo(str(problem), err=problem.severity == "warning")
+        failed = failed or problem.severity == "error"
+    return 1 if failed else 0
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--repo",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="The dunning repository to work in.",
+)
+@click.version_option(package_name="relance-pipeline")
+@click.pass_context
+def main(ctx: click.Context, repo: Path) -> None:
+    """relance: dunning as code."""
+    ctx.obj = Context(repo)
+
+
+@main.command(name="validate")
+@click.pass_obj
+def validate_command(obj: Context) -> None:
+    """Check every file of the books; print each problem as file:line: message."""
+    problems = validate(obj.repo, obj.today())
+    code = report_problems(problems)
+    if code == 0:
+        loaded = read_books(obj.repo)
+        assert loaded.books is not None
+        books = loaded.books
+        click.echo(
+            f"valid: {len(books.invoices)} invoices, {len(books.clients)} clients, "
+            f"{len(books.policies)} policies, rates to {books.rates.last}"
+        )
+    sys.exit(code)
+
+
+@main.command(name="init")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--copy-templates", is_flag=True, help="Also copy the built-in templates, to edit them.")
+def init_command(directory: Path, copy_templates: bool) -> None:
+    """Create a new dunning repository with example data in DIRECTORY."""
+    try:
+        written = init(directory, copy_templates=copy_templates)
+    except InitError as error:
+        click.echo(f"relance init: {error}", err=True)
+        sys.exit(1)
+    click.echo(f"created {directory} ({len(written)} files); next: cd {directory} && relance validate")

@@ -1,0 +1,100 @@
+"""outbox/journal.jsonl: one JSON object per line, appended, never rewritten.
+
+The journal is the memory of the pipeline: what was drafted, sent, withdrawn or failed, and when.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from .model import CHANNELS, JournalEntry, Problem
+
+JOURNAL_FILE = "outbox/journal.jsonl"
+_EVENTS = ("drafted", "sent", "withdrawn", "failed", "posted", "called")
+
+
+def to_line(entry: JournalEntry) -> str:
+    record: dict[str, Any] = {
+        "date": entry.date.isoformat(),
+        "client": entry.client,
+        "step": entry.step,
+        "channel": entry.channel,
+        "invoices": list(entry.invoices),
+        "file": entry.file,
+        "sha256": entry.sha256,
+        "event": entry.event,
+    }
+    if entry.message_id is not None:
+        record["message_id"] = entry.message_id
+    if entry.note is not None:
+        record["note"] = entry.note
+    return json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(", ", ": ")) + "\n"
+
+
+def from_record(record: Any) -> JournalEntry:
+    """One parsed line → an entry; raises ValueError (with the reason) for a line that is not one."""
+    if not isinstance(record, dict):
+        raise ValueError("is not a JSON object")
+    try:
+        entry = JournalEntry(
+            date=date.fromisoformat(record["date"]),
+            client=str(record["client"]),
+            step=str(record["step"]),
+            channel=record["channel"],
+            invoices=tuple(str(n) for n in record["invoices"]),
+            file=str(record["file"]),
+            sha256=str(record["sha256"]),
+            event=record["event"],
+            message_id=record.get("message_id"),
+            note=record.get("note"),
+        )
+    except KeyError as missing:
+        raise ValueError(f"has no {missing}") from None
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"has a value of the wrong form ({error})") from None
+    if entry.event not in _EVENTS:
+        raise ValueError(f"has an unknown event '{entry.event}'")
+    if entry.channel not in CHANNELS:
+        raise ValueError(f"has an unknown channel '{entry.channel}'")
+    return entry
+
+
+def read_journal(root: Path) -> tuple[list[JournalEntry], list[Problem]]:
+    """Every entry of the journal, and a problem for each line that is not a journal entry."""
+    file = root / JOURNAL_FILE
+    if not file.is_file():
+        return [], []
+    entries: list[JournalEntry] = []
+    problems: list[Problem] = []
+    with file.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            try:
+                entries.append(from_record(json.loads(raw)))
+            except (ValueError, UnicodeDecodeError) as error:
+                reason = str(error) if not isinstance(error, json.JSONDecodeError) else "is not valid JSON"
+                problems.append(Problem(JOURNAL_FILE, number, f"this line {reason}"))
+    return entries, problems
+
+
+def append(root: Path, entries: Iterable[JournalEntry]) -> None:
+    """Append whole lines in one write, flushed to disk before returning."""
+    text = "".join(to_line(e) for e in entries)
+    if not text:
+        return
+    file = root / JOURNAL_FILE
+    file.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        pending = memoryview(text.encode("utf-8"))
+        while pending:
+            pending = pending[os.write(descriptor, pending) :]
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

@@ -1,0 +1,224 @@
+"""Files → raw documents. The only place that reads YAML.
+
+A file that cannot be read comes back as a `Problem` value, never as an exception: the caller collects
+every problem of every file and shows them together.
+
+The loader is PyYAML's safe loader (the C one when present) with three changes that matter for books
+kept by hand: dates stay text (so `2026-13-01` is reported by the schema, not raised by the parser),
+decimals load as `Decimal` (never a float), and a key written twice is an error (a typo must not silently
+replace a value).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, ClassVar
+
+import yaml
+
+from .model import Problem
+
+MAX_FILE_BYTES = 1024 * 1024
+MAX_NODES = 50_000
+MAX_DEPTH = 64
+
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_STANDARD_TAGS = "tag:yaml.org,2002:"
+_TIMESTAMP_TAG = _STANDARD_TAGS + "timestamp"
+
+
+class BooksLoader(_BaseLoader):  # type: ignore[valid-type, misc]
+    """Safe loader for the books: dates as text, decimals as Decimal, duplicate keys refused."""
+
+    yaml_implicit_resolvers: ClassVar[dict[Any, list[tuple[str, Any]]]] = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP_TAG]
+        for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
+    }
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
+        seen: set[str] = set()
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value != "<<":
+                if key_node.value in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"the key '{key_node.value}' is written twice", key_node.start_mark
+                    )
+                seen.add(key_node.value)
+        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+
+
+def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
+    text = str(loader.construct_scalar(node)).replace("_", "")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite():
+        raise yaml.constructor.ConstructorError(None, None, f"'{node.value}' is not a finite number", node.start_mark)
+    return value
+
+
+BooksLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+
+
+@dataclass(frozen=True)
+class Document:
+    """A parsed YAML file, with its text kept to locate errors afterwards."""
+
+    path: str
+    data: Any
+    text: str
+
+    def line_of(self, where: Sequence[str | int]) -> int:
+        """The line of the value at `where` (keys and list indexes), or of its nearest existing parent."""
+        return line_of(self.text, where)
+
+
+def read_document(root: Path, file: Path, *, allow_empty: bool = False) -> Document | Problem:
+    """Read one YAML file of the repository; `path` in errors is relative to `root`."""
+    rel = relative(root, file)
+    try:
+        raw = _read_bounded(file)
+    except OSError as error:
+        return Problem(rel, None, f"cannot be read: {error.strerror or error}")
+    if raw is None:
+        return Problem(rel, None, f"is too large to be a books file (the limit is {MAX_FILE_BYTES // 1024} KiB)")
+    return parse_document(rel, raw, allow_empty=allow_empty)
+
+
+def parse_document(rel: str, raw: bytes, *, allow_empty: bool = False) -> Document | Problem:
+    if b"\x00" in raw:
+        return Problem(rel, _line_at(raw, raw.index(b"\x00")), "is a binary file, not YAML text")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        return Problem(
+            rel, _line_at(raw, error.start), f"is not UTF-8 text (byte 0x{raw[error.start]:02x}); save it as UTF-8"
+        )
+    try:
+        data = yaml.load(text, Loader=BooksLoader)
+    except yaml.MarkedYAMLError as error:
+        return _yaml_problem(rel, error)
+    except yaml.YAMLError as error:
+        return Problem(rel, None, f"is not valid YAML: {error}")
+    except RecursionError:
+        return Problem(rel, None, f"is nested too deeply (more than {MAX_DEPTH} levels)")
+    if data is None and not allow_empty:
+        return Problem(rel, 1, "is empty; it should hold a YAML mapping")
+    # Checked after loading because aliases make a small text expand without bound (an alias bomb),
+    # and everything downstream (schemas, templates) walks the expanded document.
+    problem = _check_shape(rel, data)
+    return problem if problem is not None else Document(rel, data, text)
+
+
+def relative(root: Path, file: Path) -> str:
+    try:
+        return file.relative_to(root).as_posix()
+    except ValueError:
+        return file.as_posix()
+
+
+def yaml_files(folder: Path) -> list[Path]:
+    """The YAML files below `folder`, sorted, so that every run sees them in the same order."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def _read_bounded(file: Path) -> bytes | None:
+    with file.open("rb") as handle:
+        raw = handle.read(MAX_FILE_BYTES + 1)
+    return None if len(raw) > MAX_FILE_BYTES else raw
+
+
+def _line_at(raw: bytes, offset: int) -> int:
+    return raw.count(b"\n", 0, offset) + 1
+
+
+_CLEAN = re.compile(r"\s+")
+_UNKNOWN_TAG = re.compile(r"could not determine a constructor for the tag '([^']*)'")
+
+
+def _yaml_problem(rel: str, error: yaml.MarkedYAMLError) -> Problem:
+    mark = error.problem_mark or error.context_mark
+    line = mark.line + 1 if mark is not None else None
+    what = _CLEAN.sub(" ", str(error.problem or "")).strip()
+    tag = _UNKNOWN_TAG.search(what)
+    if tag:
+        return Problem(
+            rel,
+            line,
+            f"the YAML tag '{tag.group(1).replace(_STANDARD_TAGS, '!!')}' is not allowed: books hold plain data only",
+        )
+    if isinstance(error, yaml.constructor.ConstructorError) and error.problem:
+        return Problem(rel, line, what)
+    context = _CLEAN.sub(" ", str(error.context or "")).strip()
+    detail = f"{what} ({context})" if context else what
+    return Problem(rel, line, f"is not valid YAML: {detail}")
+
+
+def _check_shape(rel: str, data: Any) -> Problem | None:
+    """Count the nodes of the document as aliases expand them, without expanding them."""
+    sizes: dict[int, int] = {}
+    stack: list[tuple[Any, int, bool]] = [(data, 1, False)]
+    while stack:
+        node, depth, done = stack.pop()
+        if depth > MAX_DEPTH:
+            return Problem(rel, None, f"is nested too deeply (more than {MAX_DEPTH} levels)")
+        children = _children(node)
+        if not children:
+            continue
+        if done:
+            sizes[id(node)] = 1 + sum(sizes.get(id(child), 1) for child in children)
+            if sizes[id(node)] > MAX_NODES:
+                return Problem(rel, None, f"expands to more than {MAX_NODES} values (an alias bomb?)")
+            continue
+        if id(node) in sizes:
+            continue
+        stack.append((node, depth, True))
+        stack.extend((child, depth + 1, False) for child in children if id(child) not in sizes)
+    return None
+
+
+def _children(node: Any) -> list[Any]:
+    if isinstance(node, dict):
+        return [*node.keys(), *node.values()]
+    if isinstance(node, list):
+        return node
+    return []
+
+
+def line_of(text: str, where: Iterable[str | int]) -> int:
+    """Find the line of a value by composing the YAML again; used only when reporting an error.
+
+    A key's line is where the key is written; a list item's, where the item starts. When the path goes
+    further than the document (a missing key), the line of the deepest part that exists is given.
+    """
+    try:
+        node: yaml.Node | None = yaml.compose(text, Loader=BooksLoader)
+    except yaml.YAMLError:
+        return 1
+    if node is None:
+        return 1
+    line = node.start_mark.line + 1
+    for part in where:
+        found = _child(node, part)
+        if found is None:
+            break
+        line, node = found
+    return line
+
+
+def _child(node: yaml.Node, part: str | int) -> tuple[int, yaml.Node] | None:
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value == str(part):
+                return key.start_mark.line + 1, value
+    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+        item = node.value[part]
+        return item.start_mark.line + 1, item
+    return None

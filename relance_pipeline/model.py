@@ -1,0 +1,349 @@
+"""The records the pipeline works on: frozen, typed, with money as Decimal and dates as dates."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Literal, NamedTuple
+
+ClientKind = Literal["business", "consumer"]
+Language = Literal["fr", "en"]
+Channel = Literal["email", "letter", "sms", "phone"]
+HoldReason = Literal["disputed", "payment_plan", "promise", "other"]
+JournalEvent = Literal["drafted", "sent", "withdrawn", "failed", "posted", "called"]
+
+CHANNELS: tuple[Channel, ...] = ("email", "letter", "sms", "phone")
+LANGUAGES: tuple[Language, ...] = ("fr", "en")
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+
+
+class Problem(NamedTuple):
+    """Something the user can fix, located in a file of the repository."""
+
+    path: str
+    line: int | None
+    message: str
+    severity: Literal["error", "warning"] = "error"
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        prefix = "warning: " if self.severity == "warning" else ""
+        return f"{where}: {prefix}{self.message}"
+
+
+@dataclass(frozen=True)
+class Creditor:
+    name: str
+    address: tuple[str, ...]
+    city: str
+    siret: str
+    email: str
+    iban: str
+    bic: str
+    vat_id: str | None = None
+    phone: str | None = None
+    website: str | None = None
+    signatory: str | None = None
+    legal_form: str | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """relance.yaml: who is owed, and how the pipeline runs for them."""
+
+    creditor: Creditor
+    locale: Language
+    timezone: str
+    default_policy: str
+    previews: bool = False
+    rates_source: str | None = None
+
+
+@dataclass(frozen=True)
+class Client:
+    id: str
+    name: str
+    kind: ClientKind
+    email: str
+    address: tuple[str, ...]
+    language: Language
+    source: str
+    phone: str | None = None
+    policy: str | None = None
+    relationship: Literal["new", "regular"] = "regular"
+    siren: str | None = None
+    vat_id: str | None = None
+    contact: str | None = None
+
+    @property
+    def is_business(self) -> bool:
+        return self.kind == "business"
+
+
+@dataclass(frozen=True)
+class Payment:
+    date: date
+    amount: Decimal
+    reference: str | None = None
+
+
+@dataclass(frozen=True)
+class CreditNote:
+    number: str
+    date: date
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Hold:
+    reason: HoldReason
+    until: date | None = None
+    note: str | None = None
+
+    def active_on(self, day: date) -> bool:
+        """A hold without an end date holds until it is removed from the file."""
+        return self.until is None or day <= self.until
+
+
+@dataclass(frozen=True)
+class Invoice:
+    number: str
+    client: str
+    issued: date
+    due: date
+    total: Decimal
+    source: str
+    currency: str = "EUR"
+    payments: tuple[Payment, ...] = ()
+    credit_notes: tuple[CreditNote, ...] = ()
+    hold: Hold | None = None
+    penalty_rate: Decimal | None = None
+    document: str | None = None
+
+    def settled_on(self, day: date) -> Decimal:
+        """What payments and credit notes dated on or before `day` have taken off the total."""
+        paid = sum((p.amount for p in self.payments if p.date <= day), ZERO)
+        credited = sum((c.amount for c in self.credit_notes if c.date <= day), ZERO)
+        return paid + credited
+
+    def outstanding(self, on: date) -> Decimal:
+        return self.total - self.settled_on(on)
+
+    def paid_on(self, day: date) -> Decimal:
+        return sum((p.amount for p in self.payments if p.date <= day), ZERO)
+
+    def credited_on(self, day: date) -> Decimal:
+        return sum((c.amount for c in self.credit_notes if c.date <= day), ZERO)
+
+    def days_overdue(self, on: date) -> int:
+        return (on - self.due).days
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    after_days: int
+    channels: tuple[Channel, ...]
+    template: str
+    deadline_days: int | None = None
+    formal_notice: bool = False
+    """The mise en demeure: the last amicable step, from which legal interest runs for consumers."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    id: str
+    steps: tuple[Step, ...]
+    min_interval_days: int
+    source: str
+    penalty_rate: Decimal | None = None
+    """A contractual rate in percent; None means the B2B default (ECB reference + 10 points)."""
+
+    def step_index(self, step_id: str) -> int | None:
+        for index, step in enumerate(self.steps):
+            if step.id == step_id:
+                return index
+        return None
+
+
+class Semester(NamedTuple):
+    year: int
+    half: Literal[1, 2]
+
+    @classmethod
+    def of(cls, day: date) -> Semester:
+        return cls(day.year, 1 if day.month <= 6 else 2)
+
+    @classmethod
+    def parse(cls, text: str) -> Semester:
+        year, half = text.split("-S")
+        if half not in ("1", "2"):
+            raise ValueError(text)
+        return cls(int(year), 1 if half == "1" else 2)
+
+    @property
+    def start(self) -> date:
+        return date(self.year, 1 if self.half == 1 else 7, 1)
+
+    @property
+    def end(self) -> date:
+        return date(self.year, 6, 30) if self.half == 1 else date(self.year, 12, 31)
+
+    def next(self) -> Semester:
+        return Semester(self.year, 2) if self.half == 1 else Semester(self.year + 1, 1)
+
+    def __str__(self) -> str:
+        return f"{self.year}-S{self.half}"
+
+
+@dataclass(frozen=True)
+class SemesterRates:
+    """The rates of one half-year, in percent. Legal rates may be absent while unpublished."""
+
+    ecb_reference: Decimal
+    b2b_default: Decimal
+    legal_individual: Decimal | None = None
+    legal_other: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class EcbRate:
+    since: date
+    rate: Decimal
+
+
+@dataclass(frozen=True)
+class RateTable:
+    source: str
+    semesters: Mapping[Semester, SemesterRates]
+    ecb_mro: tuple[EcbRate, ...] = ()
+
+    def get(self, semester: Semester) -> SemesterRates | None:
+        return self.semesters.get(semester)
+
+    @property
+    def last(self) -> Semester | None:
+        return max(self.semesters) if self.semesters else None
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One line of outbox/journal.jsonl."""
+
+    date: date
+    client: str
+    step: str
+    channel: Channel
+    invoices: tuple[str, ...]
+    file: str
+    sha256: str
+    event: JournalEvent
+    message_id: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Books:
+    """Everything the plan reads: the ledger, the policies, the rate table and the settings."""
+
+    settings: Settings
+    clients: Mapping[str, Client]
+    invoices: tuple[Invoice, ...]
+    policies: Mapping[str, Policy]
+    rates: RateTable
+    templates: frozenset[str] = field(default_factory=frozenset)
+
+    def policy_for(self, client: Client) -> Policy:
+        return self.policies[client.policy or self.settings.default_policy]
+
+
+@dataclass(frozen=True)
+class RatePeriod:
+    """A stretch of days charged at one rate, for the breakdown a letter shows."""
+
+    start: date
+    end: date
+    days: int
+    rate: Decimal
+    base: Decimal
+    amount: Decimal
+    """Unrounded: the total is rounded once, at the end."""
+
+
+ChargeKind = Literal["penalties", "legal_interest", "none"]
+
+
+@dataclass(frozen=True)
+class Amounts:
+    """What one overdue invoice costs the client as of the plan's date."""
+
+    invoice: Invoice
+    days_overdue: int
+    outstanding: Decimal
+    charges: Decimal
+    """Late penalties (business client) or legal interest (consumer, from the mise en demeure)."""
+    charge_kind: ChargeKind
+    indemnity: Decimal
+    periods: tuple[RatePeriod, ...] = ()
+
+    @property
+    def total_due(self) -> Decimal:
+        return self.outstanding + self.charges + self.indemnity
+
+
+@dataclass(frozen=True)
+class Action:
+    """One document to draft for one client: a step of its policy, listing all its overdue invoices."""
+
+    client: Client
+    policy: Policy
+    step: Step
+    invoices: tuple[Amounts, ...]
+    deadline: date | None
+    """The new payment date the document asks for (as-of + the step's deadline_days)."""
+
+    @property
+    def outstanding(self) -> Decimal:
+        return sum((a.outstanding for a in self.invoices), ZERO)
+
+    @property
+    def charges(self) -> Decimal:
+        return sum((a.charges for a in self.invoices), ZERO)
+
+    @property
+    def indemnity(self) -> Decimal:
+        return sum((a.indemnity for a in self.invoices), ZERO)
+
+    @property
+    def total_due(self) -> Decimal:
+        return sum((a.total_due for a in self.invoices), ZERO)
+
+    @property
+    def step_number(self) -> int:
+        """1 for the first step of the policy."""
+        return self.policy.steps.index(self.step) + 1
+
+
+WaitReason = Literal["held", "interval", "not_yet", "awaiting_decision", "drafted_today"]
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """An overdue invoice that gets no document tonight, and why (shown in the plan)."""
+
+    invoice: Invoice
+    reason: WaitReason
+    detail: str
+    outstanding: Decimal
+    next_step: str | None = None
+    next_date: date | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    as_of: date
+    actions: tuple[Action, ...]
+    waiting: tuple[Waiting, ...] = ()
