@@ -10,7 +10,7 @@ import os
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from .model import CHANNELS, JournalEntry, Problem
 
@@ -98,3 +98,40 @@ def append(root: Path, entries: Iterable[JournalEntry]) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def repair_tail(root: Path) -> str | None:
+    """Cut a partial last line left by a run killed while appending; returns what was cut, if anything.
+
+    Only an unterminated last line is cut: every complete line stays as it was written.
+    """
+    file = root / JOURNAL_FILE
+    if not file.is_file():
+        return None
+    with file.open("rb+") as handle:
+        size = handle.seek(0, os.SEEK_END)
+        if size == 0:
+            return None
+        handle.seek(size - 1)
+        if handle.read(1) == b"\n":
+            return None
+        keep = _end_of_last_complete_line(handle, size)
+        handle.seek(keep)
+        cut = handle.read()
+        handle.truncate(keep)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return cut.decode("utf-8", "replace")
+
+
+def _end_of_last_complete_line(handle: BinaryIO, size: int) -> int:
+    position = size
+    while position > 0:
+        start = max(0, position - 4096)
+        handle.seek(start)
+        chunk = handle.read(position - start)
+        newline = chunk.rfind(b"\n")
+        if newline >= 0:
+            return start + newline + 1
+        position = start
+    return 0

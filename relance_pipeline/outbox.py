@@ -1,0 +1,107 @@
+"""Write a plan's documents into outbox/ and record them in the journal: the one writer of outputs.
+
+Order matters for crashes: an action's files are written first (each atomically), then its journal lines
+in one append. A run killed between the two leaves files the journal does not know; the next run removes
+such orphans before it starts, plans the same action again and writes the same bytes. A run killed in
+the middle of the append leaves a partial last line, which the next run cuts off (`journal.repair_tail`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+from . import atomic, journal
+from .model import Action, Channel, JournalEntry, Plan
+
+OUTBOX_FOLDER = "outbox"
+# outbox/<date>/<client>/<step>.<ext>: the only files `run` writes, and so the only ones it may remove.
+_DOCUMENT_PATH = re.compile(
+    r"^outbox/\d{4}-\d{2}-\d{2}/[a-z0-9][a-z0-9_-]*/[a-z0-9][a-z0-9_-]*\.(pdf|eml|sms\.txt|call\.md|png)$"
+)
+
+
+class RenderedDocument(NamedTuple):
+    """One file of an action: `relance-1.eml`, `mise-en-demeure.pdf`, ..."""
+
+    channel: Channel
+    filename: str
+    content: bytes
+
+
+Render = Callable[[Action], Sequence[RenderedDocument]]
+
+
+@dataclass(frozen=True)
+class Drafted:
+    """What one action became on disk."""
+
+    action: Action
+    entries: tuple[JournalEntry, ...]
+    extra_files: tuple[str, ...] = ()
+    """Files written beside the documents but not journaled (PNG previews)."""
+
+
+def document_path(plan: Plan, action: Action, filename: str) -> str:
+    return f"{OUTBOX_FOLDER}/{plan.as_of.isoformat()}/{action.client.id}/{filename}"
+
+
+def sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def write_action(
+    root: Path,
+    plan: Plan,
+    action: Action,
+    documents: Sequence[RenderedDocument],
+    extras: Sequence[tuple[str, bytes]] = (),
+) -> Drafted:
+    """Write the documents of one action, then their journal lines; returns what was recorded."""
+    entries: list[JournalEntry] = []
+    numbers = tuple(amounts.invoice.number for amounts in action.invoices)
+    for document in documents:
+        rel = document_path(plan, action, document.filename)
+        atomic.write_bytes(root / rel, document.content)
+        entries.append(
+            JournalEntry(
+                date=plan.as_of,
+                client=action.client.id,
+                step=action.step.id,
+                channel=document.channel,
+                invoices=numbers,
+                file=rel,
+                sha256=sha256(document.content),
+                event="drafted",
+            )
+        )
+    extra_files = []
+    for filename, content in extras:
+        rel = document_path(plan, action, filename)
+        atomic.write_bytes(root / rel, content)
+        extra_files.append(rel)
+    journal.append(root, entries)
+    return Drafted(action, tuple(entries), tuple(extra_files))
+
+
+def remove_orphans(root: Path, entries: Iterable[JournalEntry]) -> list[str]:
+    """Delete the documents a killed run wrote but never journaled; returns their paths."""
+    known = {entry.file for entry in entries}
+    known |= {file.rsplit(".", 1)[0] + ".png" for file in known if file.endswith(".pdf")}
+    removed = []
+    folder = root / OUTBOX_FOLDER
+    if not folder.is_dir():
+        return []
+    for file in sorted(folder.rglob("*")):
+        rel = file.relative_to(root).as_posix()
+        if file.is_file() and _DOCUMENT_PATH.match(rel) and rel not in known:
+            file.unlink()
+            removed.append(rel)
+    for stale in sorted(folder.rglob(".*.tmp")):
+        stale.unlink()
+        removed.append(stale.relative_to(root).as_posix())
+    return removed
