@@ -326,6 +326,11 @@ class Action:
         """1 for the first step of the policy."""
         return self.policy.steps.index(self.step) + 1
 
+    @property
+    def tone(self) -> Literal["formal", "personal"]:
+        """A new client is addressed formally, a regular one personally (legal-fr.md, "Escalation")."""
+        return "formal" if self.client.relationship == "new" else "personal"
+
 
 WaitReason = Literal["held", "interval", "not_yet", "awaiting_decision", "drafted_today"]
 

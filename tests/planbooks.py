@@ -1,0 +1,129 @@
+"""Small dunning repositories written as real files, for the plan and report tests.
+
+A `Ledger` starts from the example repository (relance.yaml, the standard policy, the shipped rate table),
+empties its ledger and lets a test write the clients and invoices it needs. `night` plays one nightly run:
+plan, then record each action in the journal as `relance run` does (one drafted line per channel).
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+from relance_pipeline import journal
+from relance_pipeline.books import read_books
+from relance_pipeline.model import Books, JournalEntry, Plan, Problem
+from relance_pipeline.plan import plan
+from relance_pipeline.scaffold import init
+
+
+class Ledger:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        init(root)
+        for folder in ("ledger/clients", "ledger/invoices"):
+            shutil.rmtree(root / folder)
+            (root / folder).mkdir(parents=True)
+
+    def write(self, rel: str, text: str) -> None:
+        file = self.root / rel
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text(text, encoding="utf-8")
+
+    def client(
+        self,
+        client_id: str,
+        *,
+        kind: str = "business",
+        language: str = "fr",
+        relationship: str = "regular",
+        policy: str | None = None,
+    ) -> None:
+        lines = [
+            f"name: {client_id.title()}",
+            f"kind: {kind}",
+            f"email: compta@{client_id}.example",
+            f"address: [{client_id.title()}, 1 rue de la Paix, 75002 Paris]",
+            f"language: {language}",
+            f"relationship: {relationship}",
+        ]
+        if policy:
+            lines.append(f"policy: {policy}")
+        self.write(f"ledger/clients/{client_id}.yaml", "\n".join(lines) + "\n")
+
+    def invoice(
+        self,
+        number: str,
+        client: str,
+        due: str,
+        total: str,
+        *,
+        issued: str | None = None,
+        extra: str = "",
+    ) -> None:
+        """`extra` is more YAML (payments, credit_notes, hold, penalty_rate), written as is."""
+        text = f'number: {number}\nclient: {client}\nissued: {issued or due}\ndue: {due}\ntotal: "{total}"\n' + extra
+        self.write(f"ledger/invoices/{number}.yaml", text)
+
+    def policy(self, name: str, text: str) -> None:
+        self.write(f"policies/{name}.yaml", text)
+
+    def books(self) -> Books:
+        loaded = read_books(self.root)
+        assert not loaded.errors, loaded.errors
+        assert loaded.books is not None
+        return loaded.books
+
+    def journal(self) -> list[JournalEntry]:
+        entries, problems = journal.read_journal(self.root)
+        assert not problems, problems
+        return entries
+
+    def plan(self, as_of: date) -> Plan:
+        result = plan(self.books(), self.journal(), as_of)
+        assert isinstance(result, Plan), result
+        return result
+
+    def problems(self, as_of: date) -> list[Problem]:
+        result = plan(self.books(), self.journal(), as_of)
+        assert isinstance(result, list), result
+        return result
+
+    def record(self, entries: list[JournalEntry]) -> None:
+        journal.append(self.root, entries)
+
+    def night(self, as_of: date) -> Plan:
+        """Plan, then journal what `relance run` would have drafted."""
+        tonight = self.plan(as_of)
+        entries = [
+            JournalEntry(
+                date=as_of,
+                client=action.client.id,
+                step=action.step.id,
+                channel=channel,
+                invoices=tuple(a.invoice.number for a in action.invoices),
+                file=f"outbox/{as_of.isoformat()}/{action.client.id}/{action.step.id}.{channel}",
+                sha256="0" * 64,
+                event="drafted",
+            )
+            for action in tonight.actions
+            for channel in action.step.channels
+        ]
+        self.record(entries)
+        return tonight
+
+
+def entry(
+    day: date, client: str, step: str, invoices: tuple[str, ...], event: str = "drafted", channel: str = "email"
+) -> JournalEntry:
+    return JournalEntry(
+        date=day,
+        client=client,
+        step=step,
+        channel=channel,  # type: ignore[arg-type]
+        invoices=invoices,
+        file=f"outbox/{day.isoformat()}/{client}/{step}.{channel}",
+        sha256="0" * 64,
+        event=event,  # type: ignore[arg-type]
+    )
