@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import click
 
-from . import clock
+from . import clock, rates_command
 from .books import read_books
 from .model import Problem
 from .scaffold import InitError, init
@@ -75,6 +75,53 @@ def validate_command(obj: Context) -> None:
             f"{len(books.policies)} policies, rates to {books.rates.last}"
         )
     sys.exit(code)
+
+
+@main.group(name="rates", invoke_without_command=True)
+@as_of_option
+@click.pass_context
+def rates_group(ctx: click.Context, as_of: datetime | None) -> None:
+    """The rate table: its coverage, the rates in force on a date, and what is missing."""
+    if ctx.invoked_subcommand is None:
+        obj: Context = ctx.obj
+        _finish(rates_command.show(obj.repo, as_of.date() if as_of else obj.today()))
+
+
+@rates_group.command(name="update")
+@as_of_option
+@click.option(
+    "--source",
+    metavar="URL",
+    default=None,
+    callback=lambda _ctx, _param, value: _web_address(value),
+    help="Base URL of the ECB Data Portal's data API; default: rates_source in relance.yaml, else the ECB's.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=rates_command.DEFAULT_TIMEOUT,
+    show_default=True,
+    help="Seconds to wait for the ECB's answer.",
+)
+@click.pass_obj
+def rates_update_command(obj: Context, as_of: datetime | None, source: str | None, timeout: float) -> None:
+    """Add the missing semesters' ECB figures to policies/rates.yaml (the legal rates are added by hand)."""
+    today = obj.today()
+    _finish(rates_command.update(obj.repo, as_of.date() if as_of else today, today, source, timeout))
+
+
+def _web_address(value: str | None) -> str | None:
+    if value is not None and not value.lower().startswith(("https://", "http://")):
+        raise click.BadParameter(f"'{value}' is not a web address (https://...)")
+    return value
+
+
+def _finish(outcome: rates_command.Outcome) -> None:
+    for line in outcome.lines:
+        click.echo(line)
+    for note in outcome.notes:
+        click.echo(note, err=True)
+    sys.exit(outcome.code)
 
 
 @main.command(name="init")
