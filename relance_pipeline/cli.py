@@ -12,6 +12,7 @@ import click
 
 from . import clock, rates_command
 from .books import read_books
+from .cli_loop import record_group, send_command
 from .model import Problem
 from .scaffold import InitError, init
 from .validate import validate
@@ -135,3 +136,7 @@ def init_command(directory: Path, copy_templates: bool) -> None:
         click.echo(f"relance init: {error}", err=True)
         sys.exit(1)
     click.echo(f"created {directory} ({len(written)} files); next: cd {directory} && relance validate")
+
+
+main.add_command(send_command)
+main.add_command(record_group)

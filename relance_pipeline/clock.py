@@ -20,3 +20,12 @@ def is_known_timezone(timezone: str) -> bool:
     except (ZoneInfoNotFoundError, ValueError):
         return False
     return True
+
+
+def now_in(timezone: str) -> datetime:
+    """The moment, where the creditor lives: the Date of an email is the time it is sent."""
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return datetime.now(zone).replace(microsecond=0)

@@ -1,0 +1,74 @@
+"""Add a payment to an invoice file as text, so that the user's file keeps its layout, comments and quoting.
+
+Pure: text in, text out. The caller checks the result by loading it again (a YAML rewrite by a library
+would reorder keys and drop comments of a file the user keeps by hand).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from decimal import Decimal
+
+_KEY = re.compile(r"^payments[ \t]*:(?P<rest>.*?)(?P<newline>\r?\n)?$")
+_ITEM = re.compile(r"^(?P<indent>[ \t]*)-(?:[ \t]|$)")
+_EMPTY_FLOW = re.compile(r"^[ \t]*\[[ \t]*\][ \t]*(#.*)?$")
+_ONE_LINE_FLOW = re.compile(r"^(?P<head>[ \t]*\[.*?)(?P<close>[ \t]*\])(?P<tail>[ \t]*(#.*)?)$")
+
+
+def payment_item(day: date, amount: Decimal, reference: str | None) -> str:
+    """`{date: 2026-06-20, amount: "1200.00", reference: "VIR 42"}`: one flow mapping, valid in any list."""
+    fields = [f"date: {day.isoformat()}", f'amount: "{amount:.2f}"']
+    if reference is not None:
+        fields.append(f"reference: {json.dumps(reference, ensure_ascii=False)}")
+    return "{" + ", ".join(fields) + "}"
+
+
+def add_payment(text: str, day: date, amount: Decimal, reference: str | None) -> str | None:
+    """The file's text with one more payment; None when the payments list is written in a way this cannot
+    extend safely (a flow list over several lines)."""
+    item = payment_item(day, amount, reference)
+    lines = text.splitlines(keepends=True)
+    newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
+    for index, line in enumerate(lines):
+        found = _KEY.match(line)
+        if found is None:
+            continue
+        rest = found.group("rest")
+        if _EMPTY_FLOW.match(rest):
+            lines[index] = f"payments:{newline}  - {item}{newline}"
+            return "".join(lines)
+        flow = _ONE_LINE_FLOW.match(rest)
+        if flow is not None:
+            ending = found.group("newline") or ""
+            lines[index] = f"payments:{flow.group('head')}, {item}{flow.group('close')}{flow.group('tail')}{ending}"
+            return "".join(lines)
+        if rest.strip() and not rest.strip().startswith("#"):
+            return None
+        return _add_to_block(lines, index, item, newline)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += newline
+    return "".join([*lines, f"payments:{newline}", f"  - {item}{newline}"])
+
+
+def _add_to_block(lines: list[str], key: int, item: str, newline: str) -> str:
+    """Insert after the last item line of the block sequence that follows `payments:` at line `key`."""
+    last = key
+    indent: str | None = None
+    for index in range(key + 1, len(lines)):
+        line = lines[index]
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        item_start = _ITEM.match(line)
+        if item_start is not None and indent is None:
+            indent = item_start.group("indent")
+        if line[0] in " \t" or item_start is not None:
+            last = index
+            continue
+        break
+    if not lines[last].endswith("\n"):
+        lines[last] += newline
+    lines.insert(last + 1, f"{indent if indent is not None else '  '}- {item}{newline}")
+    return "".join(lines)

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from datetime import date
+
+from relance_pipeline.model import Channel, JournalEntry, JournalEvent
+from relance_pipeline.pending import find, pending
+
+
+def line(file: str, event: JournalEvent, channel: Channel = "email", step: str = "relance-1") -> JournalEntry:
+    return JournalEntry(date(2026, 6, 15), "acme", step, channel, ("F-1",), file, "0" * 64, event)
+
+
+def test_a_draft_stays_open_until_sent_and_failures_are_counted() -> None:
+    entries = [line("a.eml", "drafted"), line("b.eml", "drafted"), line("a.eml", "failed"), line("b.eml", "sent")]
+    assert [(d.file, d.failures) for d in pending(entries)] == [("a.eml", 1)]
+
+
+def test_a_letter_is_closed_by_posted_and_a_call_sheet_by_called_not_by_sent() -> None:
+    entries = [
+        line("l.pdf", "drafted", "letter", "lettre"),
+        line("c.call.md", "drafted", "phone", "appel"),
+        line("l.pdf", "sent", "letter", "lettre"),
+        line("c.call.md", "called", "phone", "appel"),
+    ]
+    assert [d.file for d in pending(entries)] == ["l.pdf"]
+    assert [d.file for d in find(entries, "letter", "acme", "lettre")] == ["l.pdf"]
+    assert find(entries, "phone", "acme", "appel") == []
+
+
+def test_withdrawn_closes_any_channel() -> None:
+    entries = [line("l.pdf", "drafted", "letter"), line("l.pdf", "withdrawn", "letter")]
+    assert pending(entries) == []

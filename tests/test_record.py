@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from click.testing import CliRunner
+from loop_support import add_draft, events
+
+from relance_pipeline import journal
+from relance_pipeline.books import read_books
+from relance_pipeline.cli import main
+from relance_pipeline.model import Payment
+from relance_pipeline.send import send
+
+INVOICE = "ledger/invoices/2026/F-2026-007.yaml"
+
+
+def relance(root: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["--repo", str(root), *args], env={})
+    return result.exit_code, result.output
+
+
+def test_a_posted_letter_leaves_the_print_batch(example_repo: Path) -> None:
+    letter = add_draft(
+        example_repo,
+        "atelier-ferrand",
+        "lettre",
+        (example_repo / "documents/F-2026-007.pdf").read_bytes(),
+        channel="letter",
+    )
+    code, output = relance(example_repo, "record", "posted", "--client", "atelier-ferrand", "--step", "lettre",
+                           "--date", "2026-06-17", "--note", "LRAR 1A 234 567 8901 2")  # fmt: skip
+    assert code == 0 and f"recorded: {letter} posted on 2026-06-17" in output
+    entries, _ = journal.read_journal(example_repo)
+    assert (entries[-1].event, entries[-1].date, entries[-1].note) == (
+        "posted",
+        date(2026, 6, 17),
+        "LRAR 1A 234 567 8901 2",
+    )
+    report = send(example_repo, {}, today=date(2026, 6, 18), now=datetime(2026, 6, 18, tzinfo=ZoneInfo("UTC")))
+    assert report.to_post == [] and report.print_batch is None
+
+
+def test_a_call_is_recorded_with_what_was_said(example_repo: Path) -> None:
+    sheet = add_draft(example_repo, "nordwind", "appel", b"# Appel\n", channel="phone")
+    code, _ = relance(example_repo, "record", "called", "--client", "nordwind", "--step", "appel",
+                      "--note", "promised payment by 30/06", "--date", "2026-06-16")  # fmt: skip
+    assert code == 0
+    entries, _ = journal.read_journal(example_repo)
+    assert (entries[-1].event, entries[-1].file, entries[-1].note) == ("called", sheet, "promised payment by 30/06")
+
+
+def test_recording_what_was_never_drafted_is_an_error_and_writes_nothing(example_repo: Path) -> None:
+    code, output = relance(example_repo, "record", "posted", "--client", "nordwind", "--step", "mise-en-demeure")
+    assert code == 1
+    assert "no letter waits to be posted for client 'nordwind' at step 'mise-en-demeure'" in output
+    assert events(example_repo) == []
+
+
+def test_a_letter_is_recorded_posted_only_once(example_repo: Path) -> None:
+    add_draft(
+        example_repo, "nordwind", "lettre", (example_repo / "documents/F-2026-004.pdf").read_bytes(), channel="letter"
+    )
+    assert relance(example_repo, "record", "posted", "--client", "nordwind", "--step", "lettre")[0] == 0
+    assert relance(example_repo, "record", "posted", "--client", "nordwind", "--step", "lettre")[0] == 1
+    assert [event for event, _ in events(example_repo)] == ["drafted", "posted"]
+
+
+def test_a_payment_is_appended_to_the_invoice_file_and_the_rest_is_untouched(example_repo: Path) -> None:
+    file = example_repo / INVOICE
+    before = file.read_text()
+    code, output = relance(example_repo, "record", "paid", "F-2026-007", "--amount", "1200",
+                           "--date", "2026-06-18", "--reference", "VIR ATELIER FERRAND")  # fmt: skip
+    assert code == 0, output
+    assert (
+        file.read_text()
+        == before + 'payments:\n  - {date: 2026-06-18, amount: "1200.00", reference: "VIR ATELIER FERRAND"}\n'
+    )
+    loaded = read_books(example_repo)
+    assert loaded.books is not None and loaded.errors == []
+    invoice = next(i for i in loaded.books.invoices if i.number == "F-2026-007")
+    assert invoice.payments == (Payment(date(2026, 6, 18), invoice.total, "VIR ATELIER FERRAND"),)
+    assert invoice.outstanding(date(2026, 6, 18)) == 0
+
+
+def test_a_second_payment_goes_into_the_existing_list(example_repo: Path) -> None:
+    file = example_repo / "ledger/invoices/2026/F-2026-003.yaml"
+    code, _ = relance(example_repo, "record", "paid", "F-2026-003", "--amount", "1000,50", "--date", "2026-06-18")
+    assert code == 0
+    lines = file.read_text().splitlines()
+    assert lines[-2].startswith("  - {date: 2026-03-10")
+    assert lines[-1] == '  - {date: 2026-06-18, amount: "1000.50"}'
+
+
+def test_a_payment_above_what_is_owed_is_refused_and_the_file_left_as_it_was(example_repo: Path) -> None:
+    file = example_repo / INVOICE
+    before = file.read_bytes()
+    code, output = relance(example_repo, "record", "paid", "F-2026-007", "--amount", "5000.00", "--date", "2026-06-18")
+    assert code == 1
+    assert output.startswith(f"{INVOICE}:")
+    assert file.read_bytes() == before
+
+
+def test_an_unknown_invoice_or_a_wrong_amount_is_refused(example_repo: Path) -> None:
+    code, output = relance(example_repo, "record", "paid", "F-1999-001", "--amount", "10")
+    assert code == 1 and "no invoice numbered 'F-1999-001'" in output
+    code, output = relance(example_repo, "record", "paid", "F-2026-007", "--amount", "12.345")
+    assert code == 2 and "at most two decimals" in output

@@ -1,0 +1,266 @@
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime
+from email import message_from_bytes, policy
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
+from click.testing import CliRunner
+from loop_support import CREDITOR, EMAILS, Mailbox, add_draft, email_bytes, events, smtp_server
+
+from relance_pipeline import journal
+from relance_pipeline.cli import main
+from relance_pipeline.send import SendReport, send
+
+TODAY = date(2026, 6, 16)
+NOW = datetime(2026, 6, 16, 9, 30, tzinfo=ZoneInfo("Europe/Paris"))
+
+
+def run_send(root: Path, environ: dict[str, str], *, dry_run: bool = False) -> SendReport:
+    return send(root, environ, dry_run=dry_run, today=TODAY, now=NOW)
+
+
+def three_drafts(root: Path) -> list[str]:
+    return [
+        add_draft(root, client, "relance-1", email_bytes(client, "relance-1"))
+        for client in ("atelier-ferrand", "lucie-martin", "nordwind")
+    ]
+
+
+def test_each_approved_email_reaches_the_server_once_across_repeated_sends(example_repo: Path) -> None:
+    files = three_drafts(example_repo)
+    mailbox = Mailbox()
+    with smtp_server(mailbox) as environ:
+        first = run_send(example_repo, environ)
+        second = run_send(example_repo, environ)
+    assert [e.file for e in first.sent] == files
+    assert first.exit_code == 0
+    assert second.sent == [] and second.exit_code == 0
+    assert sorted(m.message_id for m in mailbox.received) == sorted(e.message_id for e in first.sent)
+    assert len(mailbox.received) == 3
+    assert [m.recipients for m in mailbox.received] == [
+        [EMAILS["atelier-ferrand"]],
+        [EMAILS["lucie-martin"]],
+        [EMAILS["nordwind"]],
+    ]
+    assert all(m.sender == CREDITOR for m in mailbox.received)
+    assert events(example_repo)[3:] == [("sent", f) for f in files]
+
+
+def test_the_sent_line_carries_the_message_id_of_the_draft_and_the_send_date(example_repo: Path) -> None:
+    rel = add_draft(example_repo, "nordwind", "relance-2", email_bytes("nordwind", "relance-2"))
+    with smtp_server(Mailbox()) as environ:
+        run_send(example_repo, environ)
+    entries, _ = journal.read_journal(example_repo)
+    sent = entries[-1]
+    assert (sent.event, sent.file, sent.date) == ("sent", rel, TODAY)
+    assert sent.message_id == "<relance-2.nordwind@durand-dev.fr>"
+    assert sent.invoices == entries[0].invoices and sent.sha256 == entries[0].sha256
+
+
+def test_a_server_that_refuses_the_second_message_loses_nothing_and_duplicates_nothing(example_repo: Path) -> None:
+    files = three_drafts(example_repo)
+    mailbox = Mailbox(fail_on={2})
+    with smtp_server(mailbox) as environ:
+        first = run_send(example_repo, environ)
+        assert first.exit_code == 1
+        assert [e.file for e in first.sent] == [files[0], files[2]]
+        assert [e.file for e in first.failed] == [files[1]]
+        assert first.failed[0].note is not None and "451" in first.failed[0].note
+        second = run_send(example_repo, environ)
+        third = run_send(example_repo, environ)
+    assert [e.file for e in second.sent] == [files[1]] and second.exit_code == 0
+    assert third.sent == [] and third.failed == []
+    delivered = sorted(m.message_id for m in mailbox.received)
+    assert delivered == sorted({m.message_id for m in mailbox.received})
+    assert len(delivered) == 3
+    assert [event for event, _ in events(example_repo)[3:]] == ["sent", "failed", "sent", "sent"]
+
+
+def test_a_dropped_connection_stops_the_batch_and_the_rest_goes_out_next_time(example_repo: Path) -> None:
+    files = three_drafts(example_repo)
+    mailbox = Mailbox(drop_on={2})
+    with smtp_server(mailbox) as environ:
+        first = run_send(example_repo, environ)
+        assert [e.file for e in first.sent] == [files[0]]
+        assert [e.file for e in first.failed] == [files[1]]
+        assert [d.file for d in first.to_send] == [files[2]]
+        assert first.stopped is not None and first.exit_code == 1
+        second = run_send(example_repo, environ)
+    assert [e.file for e in second.sent] == files[1:]
+    assert len(mailbox.received) == 3
+    assert len({m.message_id for m in mailbox.received}) == 3
+
+
+class WatchingMailbox(Mailbox):
+    """Looks at the journal on disk when the second message arrives, as a crash at that moment would leave it."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__()
+        self.root = root
+        self.journal_at_second: list[tuple[str, str]] = []
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.attempts == 1:
+            self.journal_at_second = events(self.root)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_each_send_is_on_disk_in_the_journal_before_the_next_message_is_tried(example_repo: Path) -> None:
+    files = three_drafts(example_repo)
+    mailbox = WatchingMailbox(example_repo)
+    with smtp_server(mailbox) as environ:
+        run_send(example_repo, environ)
+    assert mailbox.journal_at_second[3:] == [("sent", files[0])]
+
+
+def test_a_draft_deleted_in_review_is_withdrawn_and_not_sent(example_repo: Path) -> None:
+    kept, removed, _ = three_drafts(example_repo)
+    (example_repo / removed).unlink()
+    mailbox = Mailbox()
+    with smtp_server(mailbox) as environ:
+        report = run_send(example_repo, environ)
+        again = run_send(example_repo, environ)
+    assert [(e.file, e.note) for e in report.withdrawn] == [(removed, "removed in review")]
+    assert removed not in [e.file for e in report.sent] and kept in [e.file for e in report.sent]
+    assert len(mailbox.received) == 2
+    assert again.withdrawn == [] and again.sent == []
+    assert ("withdrawn", removed) in events(example_repo)
+
+
+def test_an_edited_draft_is_sent_as_edited_with_its_new_sha(example_repo: Path) -> None:
+    rel = add_draft(example_repo, "nordwind", "relance-1", email_bytes("nordwind", "relance-1"))
+    edited = email_bytes("nordwind", "relance-1").replace(b"Relance relance-1 pour", b"Petit rappel amical pour")
+    (example_repo / rel).write_bytes(edited)
+    mailbox = Mailbox()
+    with smtp_server(mailbox) as environ:
+        report = run_send(example_repo, environ)
+    assert b"Petit rappel amical" in mailbox.received[0].data
+    assert report.sent[0].sha256 == hashlib.sha256(edited).hexdigest()
+    assert report.sent[0].note == "edited in review"
+
+
+def test_a_draft_to_an_address_outside_the_books_is_refused_and_not_sent(example_repo: Path) -> None:
+    rel = add_draft(
+        example_repo, "nordwind", "relance-1", email_bytes("nordwind", "relance-1", to="boss@elsewhere.example")
+    )
+    mailbox = Mailbox()
+    with smtp_server(mailbox) as environ:
+        report = run_send(example_repo, environ)
+    assert mailbox.received == [] and report.exit_code == 1
+    assert [p.path for p in report.problems] == [rel]
+    assert "boss@elsewhere.example" in report.problems[0].message
+    assert events(example_repo) == [("drafted", rel)]
+
+
+def test_a_draft_with_a_cc_or_bcc_is_refused(example_repo: Path) -> None:
+    add_draft(example_repo, "nordwind", "relance-1", email_bytes("nordwind", "relance-1", Bcc="spy@example.org"))
+    mailbox = Mailbox()
+    with smtp_server(mailbox) as environ:
+        report = run_send(example_repo, environ)
+    assert mailbox.received == []
+    assert "Bcc" in report.problems[0].message
+
+
+def test_a_draft_not_from_the_creditor_of_relance_yaml_is_refused(example_repo: Path) -> None:
+    add_draft(example_repo, "nordwind", "relance-1", email_bytes("nordwind", "relance-1", sender="other@example.org"))
+    with smtp_server(Mailbox()) as environ:
+        report = run_send(example_repo, environ)
+    assert report.sent == [] and report.exit_code == 1
+    assert f"From should be {CREDITOR}" in report.problems[0].message
+
+
+def test_a_draft_whose_invoices_were_all_paid_since_is_withdrawn(example_repo: Path) -> None:
+    rel = add_draft(example_repo, "nordwind", "relance-1", email_bytes("nordwind", "relance-1"))
+    invoice = example_repo / "ledger/invoices/2026/F-2026-004.yaml"
+    invoice.write_text(invoice.read_text() + 'payments:\n  - {date: 2026-06-15, amount: "3600.00"}\n')
+    mailbox = Mailbox()
+    with smtp_server(mailbox) as environ:
+        report = run_send(example_repo, environ)
+    assert mailbox.received == []
+    assert [(e.file, e.note) for e in report.withdrawn] == [(rel, "paid since it was drafted")]
+
+
+def test_a_message_without_date_gets_the_time_of_sending(example_repo: Path) -> None:
+    add_draft(example_repo, "nordwind", "relance-1", email_bytes("nordwind", "relance-1"))
+    mailbox = Mailbox()
+    with smtp_server(mailbox) as environ:
+        run_send(example_repo, environ)
+    received = message_from_bytes(mailbox.received[0].data, policy=policy.default)
+    assert received["Date"].datetime == NOW
+
+
+def test_a_dry_run_lists_what_would_go_and_writes_and_sends_nothing(example_repo: Path) -> None:
+    files = three_drafts(example_repo)
+    (example_repo / files[0]).unlink()
+    before = (example_repo / journal.JOURNAL_FILE).read_bytes()
+    mailbox = Mailbox()
+    with smtp_server(mailbox) as environ:
+        report = run_send(example_repo, environ, dry_run=True)
+    assert [d.file for d in report.to_send] == files[1:]
+    assert [e.file for e in report.withdrawn] == [files[0]]
+    assert mailbox.received == []
+    assert (example_repo / journal.JOURNAL_FILE).read_bytes() == before
+
+
+def test_without_smtp_settings_nothing_is_sent_and_the_drafts_wait(example_repo: Path) -> None:
+    rel = add_draft(example_repo, "nordwind", "relance-1", email_bytes("nordwind", "relance-1"))
+    report = run_send(example_repo, {})
+    assert report.exit_code == 1
+    assert "RELANCE_SMTP_HOST: is not set" in str(report.problems[0])
+    assert events(example_repo) == [("drafted", rel)]
+
+
+def test_starttls_demanded_of_a_server_without_it_sends_nothing_in_clear(example_repo: Path) -> None:
+    rel = add_draft(example_repo, "nordwind", "relance-1", email_bytes("nordwind", "relance-1"))
+    mailbox = Mailbox()
+    with smtp_server(mailbox) as environ:
+        report = run_send(example_repo, {**environ, "RELANCE_SMTP_STARTTLS": "1"})
+        retried = run_send(example_repo, environ)
+    assert report.sent == [] and report.failed[0].note is not None and "STARTTLS" in report.failed[0].note
+    assert [e.file for e in retried.sent] == [rel]
+    assert len(mailbox.received) == 1
+
+
+def _authenticator(server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: object) -> AuthResult:
+    login = getattr(auth_data, "login", b"")
+    password = getattr(auth_data, "password", b"")
+    return AuthResult(success=(login, password) == (b"camille", b"s3cret-pa55"), handled=False)
+
+
+def test_send_logs_in_and_never_prints_nor_records_the_password(example_repo: Path) -> None:
+    add_draft(example_repo, "nordwind", "relance-1", email_bytes("nordwind", "relance-1"))
+    add_draft(example_repo, "lucie-martin", "relance-1", email_bytes("lucie-martin", "relance-1"))
+    mailbox = Mailbox()
+    runner = CliRunner()
+    options = {"authenticator": _authenticator, "auth_require_tls": False}
+    with smtp_server(mailbox, **options) as environ:
+        login = {**environ, "RELANCE_SMTP_USER": "camille"}
+        wrong = runner.invoke(
+            main, ["--repo", str(example_repo), "send"], env={**login, "RELANCE_SMTP_PASSWORD": "wr0ng-pa55"}
+        )
+        right = runner.invoke(
+            main, ["--repo", str(example_repo), "send"], env={**login, "RELANCE_SMTP_PASSWORD": "s3cret-pa55"}
+        )
+    assert wrong.exit_code == 1 and "login refused" in wrong.output
+    assert right.exit_code == 0, right.output
+    assert len(mailbox.received) == 2
+    journal_text = (example_repo / journal.JOURNAL_FILE).read_text()
+    for secret in ("wr0ng-pa55", "s3cret-pa55"):
+        assert secret not in wrong.output + right.output + journal_text
+
+
+def test_the_send_command_prints_each_message_and_exits_1_when_one_failed(example_repo: Path) -> None:
+    files = three_drafts(example_repo)
+    with smtp_server(Mailbox(fail_on={1})) as environ:
+        result = CliRunner().invoke(main, ["--repo", str(example_repo), "send"], env=environ)
+    assert result.exit_code == 1
+    assert f"failed {files[0]}: 451" in result.output
+    assert f"sent {files[1]} <relance-1.lucie-martin@durand-dev.fr>" in result.output
+
+
+def test_the_send_command_says_so_when_there_is_nothing_to_send(example_repo: Path) -> None:
+    result = CliRunner().invoke(main, ["--repo", str(example_repo), "send", "--dry-run"], env={})
+    assert (result.exit_code, result.output) == (0, "nothing to send\n")
