@@ -15,9 +15,10 @@ from urllib.parse import urlsplit
 import pytest
 from click.testing import CliRunner
 
-from relance_pipeline import rates_command
+from relance_pipeline import money, rates_command
+from relance_pipeline.books import read_books
 from relance_pipeline.cli import main
-from relance_pipeline.model import EcbRate
+from relance_pipeline.model import EcbRate, Invoice, Semester
 from relance_pipeline.rates_source import SourceError, fetch_series, parse_series, series_url
 
 RESPONSES = Path(__file__).parent / "ecb_responses"
@@ -366,3 +367,21 @@ def test_a_semester_starting_after_today_is_not_added_whatever_the_as_of_date(
     assert outcome.notes == [
         "policies/rates.yaml: semesters starting after today (2026-11-15) are not added before they start"
     ]
+
+
+def test_an_added_row_computes_b2b_penalties_and_stops_legal_interest_clearly(
+    ecb: EcbServer, example_repo: Path
+) -> None:
+    update(example_repo, ecb.base("good"), "--as-of", "2026-11-15")
+    loaded = read_books(example_repo)
+    assert loaded.books is not None
+    invoice = Invoice("F-2026-100", "acme", date(2026, 6, 1), date(2026, 6, 30), Decimal("1000.00"), "x.yaml")
+
+    charge = money.penalties(invoice, loaded.books.rates, date(2026, 7, 31), contractual=None)
+    interest = money.legal_interest(invoice, loaded.books.rates, date(2026, 7, 1), date(2026, 7, 31))
+
+    assert isinstance(charge, money.Charge)
+    assert charge.amount == Decimal("10.32")  # 1000 × 12.15 % × 31 / 365
+    assert isinstance(interest, money.MissingRate)
+    assert (interest.semester, interest.rate, interest.row_missing) == (Semester(2026, 2), "legal_other", False)
+    assert "no legal_other rate for 2026-S2" in interest.problem().message
