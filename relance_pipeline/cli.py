@@ -14,6 +14,12 @@ from . import clock, rates_command
 from .books import read_books
 from .cli_loop import record_group, send_command
 from .model import Problem
+from .plan_format import to_json as plan_json
+from .plan_format import to_table as plan_table
+from .planning import plan_repository, report_repository
+from .report_format import to_csv as report_csv
+from .report_format import to_json as report_json
+from .report_format import to_table as report_table
 from .scaffold import InitError, init
 from .validate import validate
 
@@ -123,6 +129,47 @@ def _finish(outcome: rates_command.Outcome) -> None:
     for note in outcome.notes:
         click.echo(note, err=True)
     sys.exit(outcome.code)
+
+
+@main.command(name="plan")
+@as_of_option
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@click.pass_obj
+def plan_command(obj: Context, as_of: datetime | None, output: str) -> None:
+    """Which reminder is due for whom, with the amounts French law allows; writes nothing."""
+    planned = plan_repository(obj.repo, as_of.date() if as_of else obj.today())
+    code = report_problems(planned.problems)
+    if planned.plan is None:
+        sys.exit(code or 1)
+    click.echo(plan_json(planned.plan) if output == "json" else plan_table(planned.plan), nl=False)
+
+
+@main.command(name="report")
+@as_of_option
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@click.pass_obj
+def report_command(obj: Context, as_of: datetime | None, output: str) -> None:
+    """Aged balance per client (not due, 0-30, 31-60, 61-90, >90 days), penalties, next step, totals and DSO."""
+    reported = report_repository(obj.repo, as_of.date() if as_of else obj.today())
+    code = report_problems(reported.problems)
+    if reported.report is None:
+        sys.exit(code or 1)
+    formats = {"table": report_table, "json": report_json, "csv": report_csv}
+    click.echo(formats[output](reported.report), nl=False)
 
 
 @main.command(name="init")

@@ -37,8 +37,8 @@ def plan(books: Books, journal: Iterable[JournalEntry], as_of: date) -> Plan | l
         client = books.clients[client_id]
         policy = books.policy_for(client)
         found = _client_plan(books, client, policy, invoices, past, as_of)
-        if isinstance(found, money.MissingRate):
-            missing.append(found.problem())
+        if isinstance(found, list):
+            missing += [gap.problem() for gap in found]
             continue
         action, waits = found
         actions.extend([action] if action else [])
@@ -70,7 +70,7 @@ def _overdue_by_client(books: Books, as_of: date) -> dict[str, list[Invoice]]:
 
 def _client_plan(
     books: Books, client: Client, policy: Policy, invoices: Sequence[Invoice], past: History, as_of: date
-) -> tuple[Action | None, list[Waiting]] | money.MissingRate:
+) -> tuple[Action | None, list[Waiting]] | list[money.MissingRate]:
     waiting: list[Waiting] = []
     states: list[_State] = []
     for invoice in invoices:
@@ -90,12 +90,16 @@ def _client_plan(
         return None, waiting + [_too_soon(s, policy, last_contact, as_of) for s in states]
     step = policy.steps[max(s.progress.index + 1 for s in ready)]
     listed: list[Amounts] = []
+    gaps: list[money.MissingRate] = []
     for state in states:
         notice = past.notice_date(state.invoice.number, policy)
         amounts = money.amounts(state.invoice, client, policy, books.rates, as_of, notice)
         if isinstance(amounts, money.MissingRate):
-            return amounts
-        listed.append(amounts)
+            gaps.append(amounts)
+        else:
+            listed.append(amounts)
+    if gaps:
+        return gaps
     deadline = as_of + timedelta(days=step.deadline_days) if step.deadline_days else None
     return Action(client=client, policy=policy, step=step, invoices=tuple(listed), deadline=deadline), waiting
 

@@ -1,0 +1,66 @@
+"""The edge around the pure plan: read the books and the journal of a repository, check them, plan.
+
+`relance plan`, `relance report` (and `relance run`) start here. Books with errors are not planned: a typo
+must not silently change who gets a letter. Templates are left to the commands that render.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from . import journal
+from .books import read_books
+from .model import Books, JournalEntry, Plan, Problem
+from .plan import plan
+from .report import AgedBalance, aged_balance
+from .validate import cross_checks
+
+
+@dataclass(frozen=True)
+class Planned:
+    """The plan of a repository, or the problems that prevent it; warnings come along either way."""
+
+    plan: Plan | None
+    problems: tuple[Problem, ...] = ()
+    books: Books | None = None
+    journal: tuple[JournalEntry, ...] = field(default=())
+
+
+def plan_repository(root: Path, as_of: date, *, check_templates: bool = False) -> Planned:
+    loaded = read_books(root)
+    problems = list(loaded.problems)
+    checks = cross_checks(loaded, as_of, root) if loaded.books is not None else []
+    problems += checks if check_templates else [p for p in checks if not _about_templates(p)]
+    entries, bad_lines = journal.read_journal(root)
+    problems += bad_lines
+    found = sorted(set(problems), key=lambda p: (p.path, p.line or 0, p.message))
+    if loaded.books is None or any(p.severity == "error" for p in found):
+        return Planned(None, tuple(found), loaded.books, tuple(entries))
+    result = plan(loaded.books, entries, as_of)
+    if isinstance(result, list):
+        return Planned(None, tuple(found + result), loaded.books, tuple(entries))
+    return Planned(result, tuple(found), loaded.books, tuple(entries))
+
+
+@dataclass(frozen=True)
+class Reported:
+    report: AgedBalance | None
+    problems: tuple[Problem, ...] = ()
+
+
+def report_repository(root: Path, as_of: date) -> Reported:
+    """The aged balance of a repository: the plan of the same date says what comes next for each client."""
+    planned = plan_repository(root, as_of)
+    if planned.plan is None or planned.books is None:
+        return Reported(None, planned.problems)
+    result = aged_balance(planned.books, planned.journal, planned.plan, as_of)
+    if isinstance(result, list):
+        return Reported(None, planned.problems + tuple(result))
+    return Reported(result, planned.problems)
+
+
+def _about_templates(problem: Problem) -> bool:
+    """A step's missing template: what `relance run` needs, not what the plan reads."""
+    return ".template: no template '" in problem.message
