@@ -12,9 +12,10 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from . import rates_file, records
+from . import atomic, rates_file, records
 from .books import CONFIG_FILE, RATES_FILE
 from .load import Document, parse_document, read_document
+from .lock import LockBusy, repository_lock
 from .model import Problem, RateTable, Semester, SemesterRates, Settings
 from .rates import (
     RateUpdate,
@@ -61,6 +62,17 @@ def update(
     root: Path, as_of: date, today: date, base_url: str | None = None, timeout: float = DEFAULT_TIMEOUT
 ) -> Outcome:
     """Add the semesters started by `as_of` (and by today) that the ECB series covers; report disagreements."""
+    try:
+        with repository_lock(root, wait_seconds=5.0):
+            outcome = _update(root, min(as_of, today), base_url, timeout)
+    except LockBusy as busy:
+        return Outcome(notes=[f"relance rates update: {busy}"], code=1)
+    if as_of > today and outcome.code == 0:
+        outcome.notes.append(f"{RATES_FILE}: semesters starting after today ({today}) are not added before they start")
+    return outcome
+
+
+def _update(root: Path, until: date, base_url: str | None, timeout: float) -> Outcome:
     settings = _read_settings(root)
     found = _read_table(root)
     problems = (settings if isinstance(settings, list) else []) + (found if isinstance(found, list) else [])
@@ -73,12 +85,8 @@ def update(
         where = series_url(url)
         return Outcome(notes=[f"relance rates update: cannot read {where}: {error}; {RATES_FILE} unchanged"], code=1)
     # The series knows the rate changes decided up to the day it is read: a semester that starts after
-    # today would be a guess, whatever the as-of date.
-    plan = plan_update(found.table, series, min(as_of, today))
-    outcome = _apply(root, found, plan)
-    if as_of > today:
-        outcome.notes.append(f"{RATES_FILE}: semesters starting after today ({today}) are not added before they start")
-    return outcome
+    # today would be a guess, whatever the as-of date (the caller passes the earlier of the two).
+    return _apply(root, found, plan_update(found.table, series, until))
 
 
 def _apply(root: Path, found: _Table, plan: RateUpdate) -> Outcome:
@@ -93,7 +101,7 @@ def _apply(root: Path, found: _Table, plan: RateUpdate) -> Outcome:
             notes.extend(f"  {_row_line(a.semester, a.rates)}" for a in plan.added)
             notes.extend(f'  - {{from: {c.since}, rate: "{format_rate(c.rate)}"}}' for c in plan.changes)
             return Outcome(lines, notes, 1)
-        rates_file.write_atomic(root / RATES_FILE, text)
+        atomic.write_text(root / RATES_FILE, text)
     for added in plan.added:
         lines.append(
             f"{RATES_FILE}: added {added.semester}: ecb_reference {format_rate(added.rates.ecb_reference)}, "

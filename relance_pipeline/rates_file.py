@@ -3,18 +3,15 @@
 The table is a file the user edits and reviews, so an update is an edit, not a rewrite: ruamel.yaml's
 round-trip mode keeps comments, order, quoting and layout. Before anything is written the result is checked
 to be the old text with lines inserted and nothing else changed; when ruamel.yaml cannot promise that for
-some layout, `EditError` asks the user to add the rows by hand instead. The file is replaced atomically.
+some layout, `EditError` asks the user to add the rows by hand instead.
 """
 
 from __future__ import annotations
 
 import difflib
 import io
-import os
-import tempfile
 from collections.abc import Sequence
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -54,22 +51,6 @@ def insert(text: str, rows: Sequence[AddedRow], changes: Sequence[EcbRate]) -> s
     if not _only_inserted(source, edited):
         raise EditError("the edit would change lines already written")
     return edited.replace("\n", newline) if newline != "\n" else edited
-
-
-def write_atomic(file: Path, text: str) -> None:
-    """Replace the file in one step: a crash leaves either the old table or the new one, never half of it."""
-    descriptor, name = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(text.encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        if file.exists():
-            os.chmod(name, file.stat().st_mode & 0o7777)
-        os.replace(name, file)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
 
 
 def _round_trip(text: str) -> tuple[YAML, str]:

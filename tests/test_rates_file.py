@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from relance_pipeline.load import Document, parse_document
 from relance_pipeline.model import EcbRate, Semester, SemesterRates
 from relance_pipeline.rates import AddedRow
-from relance_pipeline.rates_file import EditError, insert, write_atomic
+from relance_pipeline.rates_file import EditError, insert
 from relance_pipeline.records import rate_table
 from relance_pipeline.scaffold import scaffold_folder
 
@@ -130,15 +128,3 @@ def test_a_flow_history_is_refused_rather_than_rewritten() -> None:
 
     with pytest.raises(EditError, match="ecb_mro"):
         insert(text, [], [EcbRate(date(2026, 9, 16), Decimal("2.40"))])
-
-
-def test_the_file_is_replaced_whole_with_its_mode_and_no_leftover(tmp_path: Path) -> None:
-    file = tmp_path / "rates.yaml"
-    file.write_text("old\n", encoding="utf-8")
-    os.chmod(file, 0o640)
-
-    write_atomic(file, "new\n")
-
-    assert file.read_text(encoding="utf-8") == "new\n"
-    assert file.stat().st_mode & 0o777 == 0o640
-    assert [p.name for p in tmp_path.iterdir()] == ["rates.yaml"]
