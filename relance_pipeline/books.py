@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import records, template_files
 from .load import Document, read_document, relative, yaml_files
-from .model import Books, Problem, RateTable, Settings
+from .model import Books, Client, Invoice, Policy, Problem, RateTable, Settings
 from .schema import Kind, schema_problems
 
 CONFIG_FILE = "relance.yaml"
@@ -28,11 +28,23 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 @dataclass
 class Loaded:
-    """What reading the repository gave: the books when they hold together, and every problem."""
+    """What reading the repository gave: the books when they hold together, and every problem.
+
+    The parts that could be read are kept even when `books` cannot be made (relance.yaml or the rate table
+    has errors), so that validate still checks the references between the other files in the same pass.
+    """
 
     books: Books | None
     problems: list[Problem]
     documents: dict[str, Document] = field(default_factory=dict)
+    settings: Settings | None = None
+    rates: RateTable | None = None
+    clients: dict[str, Client] = field(default_factory=dict)
+    invoices: tuple[Invoice, ...] = ()
+    policies: dict[str, Policy] = field(default_factory=dict)
+    templates: frozenset[str] = frozenset()
+    rejected: frozenset[str] = frozenset()
+    """Files that exist but were left out for their own errors: a reference to one is not a second error."""
 
     @property
     def errors(self) -> list[Problem]:
@@ -42,19 +54,25 @@ class Loaded:
 def read_books(root: Path) -> Loaded:
     problems: list[Problem] = []
     documents: dict[str, Document] = {}
+    rejected: set[str] = set()
 
     def checked(file: Path, kind: Kind) -> Document | None:
         found = read_document(root, file)
         if isinstance(found, Problem):
             problems.append(found)
+            rejected.add(found.path)
             return None
         if not isinstance(found.data, dict):
             problems.append(Problem(found.path, 1, "should hold a mapping of keys (key: value lines)"))
+            rejected.add(found.path)
             return None
         errors = schema_problems(found, kind)
         problems.extend(errors)
         documents[found.path] = found
-        return None if errors else found
+        if errors:
+            rejected.add(found.path)
+            return None
+        return found
 
     settings = _settings(root, checked, problems)
     rates = _rates(root, checked, problems)
@@ -73,17 +91,20 @@ def read_books(root: Path) -> Loaded:
     invoices = tuple(
         records.invoice(doc) for file in yaml_files(root / INVOICES_FOLDER) if (doc := checked(file, "invoice"))
     )
-    if settings is None or rates is None:
-        return Loaded(None, problems, documents)
-    books = Books(
-        settings=settings,
-        clients=clients,
-        invoices=invoices,
-        policies=policies,
-        rates=rates,
-        templates=template_files.available(root),
+    templates = template_files.available(root)
+    books = None
+    if settings is not None and rates is not None:
+        books = Books(
+            settings=settings,
+            clients=clients,
+            invoices=invoices,
+            policies=policies,
+            rates=rates,
+            templates=templates,
+        )
+    return Loaded(
+        books, problems, documents, settings, rates, clients, invoices, policies, templates, frozenset(rejected)
     )
-    return Loaded(books, problems, documents)
 
 
 def _settings(root: Path, checked: _Checker, problems: list[Problem]) -> Settings | None:
@@ -108,7 +129,13 @@ def _named(root: Path, file: Path, problems: list[Problem]) -> bool:
     """A client or policy is known by its file name, which must be a plain identifier."""
     if _ID.match(file.stem):
         return True
+    suggestion = re.sub(r"[^a-z0-9_-]+", "-", file.stem.lower()).strip("-_") or "name"
     problems.append(
-        Problem(relative(root, file), None, f"the file name '{file.stem}' should be lower case letters, digits, - or _")
+        Problem(
+            relative(root, file),
+            1,
+            f"the file name '{file.stem}' cannot be used as an identifier: use lower case letters, digits, - and _ "
+            f"(for example {suggestion}{file.suffix})",
+        )
     )
     return False

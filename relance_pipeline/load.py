@@ -29,6 +29,8 @@ MAX_DEPTH = 64
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STANDARD_TAGS = "tag:yaml.org,2002:"
 _TIMESTAMP_TAG = _STANDARD_TAGS + "timestamp"
+_MERGE_TAG = _STANDARD_TAGS + "merge"
+_STR_TAG = _STANDARD_TAGS + "str"
 
 
 class BooksLoader(_BaseLoader):  # type: ignore[valid-type, misc]
@@ -42,13 +44,33 @@ class BooksLoader(_BaseLoader):  # type: ignore[valid-type, misc]
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
         seen: set[str] = set()
         for key_node, _ in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.value != "<<":
-                if key_node.value in seen:
-                    raise yaml.constructor.ConstructorError(
-                        None, None, f"the key '{key_node.value}' is written twice", key_node.start_mark
-                    )
-                seen.add(key_node.value)
+            if key_node.tag == _MERGE_TAG:
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise yaml.constructor.ConstructorError(
+                    None, None, "a key must be plain text, not a list or a mapping", key_node.start_mark
+                )
+            if key_node.value in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key '{key_node.value}' is written twice", key_node.start_mark
+                )
+            seen.add(key_node.value)
+        self.flatten_mapping(node)
+        # Keys stay the text they are written as: `2026:` or `1:` is a key named "2026", so that every key
+        # downstream is a string (sortable, comparable with the schema's names) whatever YAML makes of it.
+        node.value = [
+            (key, value) if isinstance(key, yaml.ScalarNode) and key.tag == _STR_TAG else (_as_text(key), value)
+            for key, value in node.value
+        ]
         return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+
+
+def _as_text(node: yaml.Node) -> yaml.ScalarNode:
+    if not isinstance(node, yaml.ScalarNode):
+        raise yaml.constructor.ConstructorError(
+            None, None, "a key must be plain text, not a list or a mapping", node.start_mark
+        )
+    return yaml.ScalarNode(_STR_TAG, node.value, node.start_mark, node.end_mark)
 
 
 def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
@@ -77,6 +99,13 @@ class Document:
         """The line of the value at `where` (keys and list indexes), or of its nearest existing parent."""
         return line_of(self.text, where)
 
+    def written(self, where: Sequence[str | int]) -> str | None:
+        """The text of the scalar at `where` as written in the file, before YAML made a number or a boolean of it."""
+        found = _node_at(self.text, where)
+        if found is None or found[2] or not isinstance(found[1], yaml.ScalarNode):
+            return None
+        return str(found[1].value)
+
 
 def read_document(root: Path, file: Path, *, allow_empty: bool = False) -> Document | Problem:
     """Read one YAML file of the repository; `path` in errors is relative to `root`."""
@@ -86,7 +115,7 @@ def read_document(root: Path, file: Path, *, allow_empty: bool = False) -> Docum
     except OSError as error:
         return Problem(rel, None, f"cannot be read: {error.strerror or error}")
     if raw is None:
-        return Problem(rel, None, f"is too large to be a books file (the limit is {MAX_FILE_BYTES // 1024} KiB)")
+        return Problem(rel, 1, f"is too large to be a books file (more than {MAX_FILE_BYTES // 1024} KiB)")
     return parse_document(rel, raw, allow_empty=allow_empty)
 
 
@@ -102,11 +131,11 @@ def parse_document(rel: str, raw: bytes, *, allow_empty: bool = False) -> Docume
     try:
         data = yaml.load(text, Loader=BooksLoader)
     except yaml.MarkedYAMLError as error:
-        return _yaml_problem(rel, error)
+        return _yaml_problem(rel, text, error)
     except yaml.YAMLError as error:
-        return Problem(rel, None, f"is not valid YAML: {error}")
+        return Problem(rel, 1, f"is not valid YAML: {_CLEAN.sub(' ', str(error)).strip()}")
     except RecursionError:
-        return Problem(rel, None, f"is nested too deeply (more than {MAX_DEPTH} levels)")
+        return Problem(rel, 1, f"is nested too deeply (more than {MAX_DEPTH} levels)")
     if data is None and not allow_empty:
         return Problem(rel, 1, "is empty; it should hold a YAML mapping")
     # Checked after loading because aliases make a small text expand without bound (an alias bomb),
@@ -143,7 +172,7 @@ _CLEAN = re.compile(r"\s+")
 _UNKNOWN_TAG = re.compile(r"could not determine a constructor for the tag '([^']*)'")
 
 
-def _yaml_problem(rel: str, error: yaml.MarkedYAMLError) -> Problem:
+def _yaml_problem(rel: str, text: str, error: yaml.MarkedYAMLError) -> Problem:
     mark = error.problem_mark or error.context_mark
     line = mark.line + 1 if mark is not None else None
     what = _CLEAN.sub(" ", str(error.problem or "")).strip()
@@ -156,9 +185,16 @@ def _yaml_problem(rel: str, error: yaml.MarkedYAMLError) -> Problem:
         )
     if isinstance(error, yaml.constructor.ConstructorError) and error.problem:
         return Problem(rel, line, what)
+    if mark is not None and _char_at(text, mark.line, mark.column) == "\t":
+        return Problem(rel, line, "is not valid YAML: a tab is used for indenting; indent with spaces")
     context = _CLEAN.sub(" ", str(error.context or "")).strip()
     detail = f"{what} ({context})" if context else what
     return Problem(rel, line, f"is not valid YAML: {detail}")
+
+
+def _char_at(text: str, line: int, column: int) -> str:
+    lines = text.splitlines()
+    return lines[line][column : column + 1] if 0 <= line < len(lines) else ""
 
 
 def _check_shape(rel: str, data: Any) -> Problem | None:
@@ -168,14 +204,16 @@ def _check_shape(rel: str, data: Any) -> Problem | None:
     while stack:
         node, depth, done = stack.pop()
         if depth > MAX_DEPTH:
-            return Problem(rel, None, f"is nested too deeply (more than {MAX_DEPTH} levels)")
+            return Problem(rel, 1, f"is nested too deeply (more than {MAX_DEPTH} levels)")
         children = _children(node)
         if not children:
             continue
         if done:
             sizes[id(node)] = 1 + sum(sizes.get(id(child), 1) for child in children)
             if sizes[id(node)] > MAX_NODES:
-                return Problem(rel, None, f"expands to more than {MAX_NODES} values (an alias bomb?)")
+                return Problem(
+                    rel, 1, f"its aliases (*name) expand to more than {MAX_NODES} values: write the values out instead"
+                )
             continue
         if id(node) in sizes:
             continue
@@ -198,19 +236,25 @@ def line_of(text: str, where: Iterable[str | int]) -> int:
     A key's line is where the key is written; a list item's, where the item starts. When the path goes
     further than the document (a missing key), the line of the deepest part that exists is given.
     """
+    found = _node_at(text, where)
+    return 1 if found is None else found[0]
+
+
+def _node_at(text: str, where: Iterable[str | int]) -> tuple[int, yaml.Node, bool] | None:
+    """(line, node, stopped early) for the deepest part of `where` that the document has."""
     try:
         node: yaml.Node | None = yaml.compose(text, Loader=BooksLoader)
-    except yaml.YAMLError:
-        return 1
+    except (yaml.YAMLError, RecursionError):
+        return None
     if node is None:
-        return 1
+        return None
     line = node.start_mark.line + 1
     for part in where:
         found = _child(node, part)
         if found is None:
-            break
+            return line, node, True
         line, node = found
-    return line
+    return line, node, False
 
 
 def _child(node: yaml.Node, part: str | int) -> tuple[int, yaml.Node] | None:

@@ -2,135 +2,136 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import difflib
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import available_timezones
 
-from stdnum import bic as stdnum_bic
-from stdnum import iban as stdnum_iban
-from stdnum.eu import vat as stdnum_vat
-from stdnum.exceptions import ValidationError as NumberError
-from stdnum.fr import siren as stdnum_siren
-from stdnum.fr import siret as stdnum_siret
-
-from .books import RATES_FILE, Loaded, read_books
+from . import clock
+from .books import CLIENTS_FOLDER, CONFIG_FILE, POLICIES_FOLDER, RATES_FILE, Loaded, read_books
+from .identities import identity_problem
 from .load import Document
-from .model import LANGUAGES, Books, Invoice, Policy, Problem, Semester
+from .model import LANGUAGES, Client, Invoice, Policy, Problem, RateTable, Semester, Settings
 from .template_files import template_name
 
 LEGAL_FLOOR_FACTOR = Decimal(3)
+_Locate = Callable[[Sequence[str | int]], int | None]
 
 
 def validate(root: Path, today: date) -> list[Problem]:
     """Every problem of the repository, errors and warnings, in file order."""
     loaded = read_books(root)
-    problems = loaded.problems + (cross_checks(loaded, today, root) if loaded.books else [])
+    problems = loaded.problems + cross_checks(loaded, today, root)
     return sorted(set(problems), key=lambda p: (p.path, p.line or 0, p.message))
 
 
 def cross_checks(loaded: Loaded, today: date, root: Path | None = None) -> list[Problem]:
-    assert loaded.books is not None
-    books, docs = loaded.books, loaded.documents
-    return [
-        *_settings_checks(books, docs),
-        *_client_checks(books, docs),
-        *_invoice_checks(books, docs, today, root),
-        *_policy_checks(books, docs, today),
-        *_rate_table_checks(books, today),
-    ]
+    """The checks between files, on whatever parts of the books could be read."""
+    problems: list[Problem] = []
+    if loaded.settings is not None:
+        problems += _settings_checks(loaded, loaded.settings)
+    problems += _client_checks(loaded)
+    problems += _invoice_checks(loaded, today, root)
+    problems += _policy_checks(loaded, today)
+    if loaded.rates is not None:
+        problems += _rate_table_checks(loaded, loaded.rates, today)
+    return problems
 
 
-def _locator(docs: dict[str, Document], path: str) -> Callable[[Sequence[str | int]], int | None]:
-    document = docs.get(path)
+def _locator(loaded: Loaded, path: str) -> _Locate:
+    document = loaded.documents.get(path)
     return (lambda where: document.line_of(where)) if document else (lambda where: None)
 
 
-def _identity(kind: str, value: str | None, check: Callable[[str], str]) -> str | None:
-    if value is None:
-        return None
-    try:
-        check(value)
-    except NumberError as error:
-        return f"'{value}' is not a valid {kind} ({str(error).rstrip('.').lower()})"
-    return None
+def _written(document: Document | None, where: Sequence[str | int], fallback: str) -> str:
+    text = document.written(where) if document else None
+    return text if text is not None else fallback
 
 
-def _settings_checks(books: Books, docs: dict[str, Document]) -> Iterator[Problem]:
-    path = "relance.yaml"
-    at = _locator(docs, path)
-    creditor = books.settings.creditor
-    for key, kind, value, check in (
-        ("siret", "SIRET number", creditor.siret, stdnum_siret.validate),
-        ("iban", "IBAN", creditor.iban, stdnum_iban.validate),
-        ("bic", "BIC", creditor.bic, stdnum_bic.validate),
-        ("vat_id", "EU VAT number", creditor.vat_id, stdnum_vat.validate),
-    ):
-        message = _identity(kind, value, check)
+def _settings_checks(loaded: Loaded, settings: Settings) -> Iterator[Problem]:
+    path = CONFIG_FILE
+    at, document = _locator(loaded, path), loaded.documents.get(path)
+    creditor = settings.creditor
+    for key, value in (("siret", creditor.siret), ("iban", creditor.iban), ("bic", creditor.bic)):
+        message = identity_problem(key, _written(document, ["creditor", key], value))
         if message:
             yield Problem(path, at(["creditor", key]), f"creditor.{key}: {message}")
-    if books.settings.default_policy not in books.policies:
-        yield Problem(path, at(["default_policy"]), _no_policy(books.settings.default_policy, books))
+    if creditor.vat_id is not None:
+        message = identity_problem("vat_id", _written(document, ["creditor", "vat_id"], creditor.vat_id))
+        if message:
+            yield Problem(path, at(["creditor", "vat_id"]), f"creditor.vat_id: {message}")
+    if not clock.is_known_timezone(settings.timezone):
+        close = difflib.get_close_matches(settings.timezone, sorted(available_timezones()), n=1)
+        hint = f"did you mean '{close[0]}'?" if close else "a time zone such as Europe/Paris is expected"
+        yield Problem(path, at(["timezone"]), f"timezone: '{settings.timezone}' is not a known time zone ({hint})")
+    if not _exists(loaded, POLICIES_FOLDER, settings.default_policy, loaded.policies):
+        yield Problem(path, at(["default_policy"]), f"default_policy: {_no_policy(settings.default_policy, loaded)}")
 
 
-def _no_policy(name: str, books: Books) -> str:
-    known = ", ".join(sorted(books.policies)) or "none"
-    return f"default_policy: no policy '{name}' in policies/ (known: {known})"
+def _exists(loaded: Loaded, folder: str, name: str, known: Mapping[str, object]) -> bool:
+    """Known, or its file exists but was left out for errors of its own (already reported there)."""
+    return name in known or any(f"{folder}/{name}{suffix}" in loaded.rejected for suffix in (".yaml", ".yml"))
 
 
-def _client_checks(books: Books, docs: dict[str, Document]) -> Iterator[Problem]:
-    for client in books.clients.values():
-        at = _locator(docs, client.source)
-        if client.policy is not None and client.policy not in books.policies:
-            known = ", ".join(sorted(books.policies)) or "none"
-            yield Problem(
-                client.source, at(["policy"]), f"policy: no policy '{client.policy}' in policies/ (known: {known})"
-            )
-        for key, kind, value, check in (
-            ("siren", "SIREN number", client.siren, stdnum_siren.validate),
-            ("vat_id", "EU VAT number", client.vat_id, stdnum_vat.validate),
-        ):
-            message = _identity(kind, value, check)
+def _no_policy(name: str, loaded: Loaded) -> str:
+    known = ", ".join(sorted(loaded.policies)) or "none"
+    return f"no policy '{name}': add {POLICIES_FOLDER}/{name}.yaml or use one of the policies there ({known})"
+
+
+def _client_checks(loaded: Loaded) -> Iterator[Problem]:
+    for client in loaded.clients.values():
+        at, document = _locator(loaded, client.source), loaded.documents.get(client.source)
+        if client.policy is not None and not _exists(loaded, POLICIES_FOLDER, client.policy, loaded.policies):
+            yield Problem(client.source, at(["policy"]), f"policy: {_no_policy(client.policy, loaded)}")
+        for key, value in (("siren", client.siren), ("vat_id", client.vat_id)):
+            if value is None:
+                continue
+            message = identity_problem(key, _written(document, [key], value))
             if message:
                 yield Problem(client.source, at([key]), f"{key}: {message}")
 
 
-def _invoice_checks(books: Books, docs: dict[str, Document], today: date, root: Path | None) -> Iterator[Problem]:
+def _invoice_checks(loaded: Loaded, today: date, root: Path | None) -> Iterator[Problem]:
     first_seen: dict[str, Invoice] = {}
-    for invoice in books.invoices:
-        at = _locator(docs, invoice.source)
+    for invoice in loaded.invoices:
+        at = _locator(loaded, invoice.source)
         if invoice.number in first_seen:
             other = first_seen[invoice.number].source
-            yield Problem(invoice.source, at(["number"]), f"number: '{invoice.number}' is already used by {other}")
+            yield Problem(
+                invoice.source,
+                at(["number"]),
+                f"number: '{invoice.number}' is already the number of {other}; each invoice needs its own number",
+            )
         else:
             first_seen[invoice.number] = invoice
-        client = books.clients.get(invoice.client)
-        if client is None:
-            yield Problem(invoice.source, at(["client"]), _no_client(invoice.client, books))
+        client = loaded.clients.get(invoice.client)
+        if client is None and not _exists(loaded, CLIENTS_FOLDER, invoice.client, loaded.clients):
+            yield Problem(invoice.source, at(["client"]), _no_client(invoice.client, loaded.clients))
         if invoice.due < invoice.issued:
-            yield Problem(invoice.source, at(["due"]), f"due: {invoice.due} is before the issue date {invoice.issued}")
+            yield Problem(
+                invoice.source,
+                at(["due"]),
+                f"due: {invoice.due} is before the issue date {invoice.issued}; the due date is on or after it",
+            )
         yield from _amount_checks(invoice, at)
         yield from _document_check(invoice, at, root)
-        if client is not None and client.is_business and invoice.penalty_rate is not None:
+        if client is not None and client.is_business and invoice.penalty_rate is not None and loaded.rates:
             semesters = _overdue_semesters(invoice, today)
-            yield from _floor_check(books, invoice.source, at(["penalty_rate"]), invoice.penalty_rate, semesters)
+            line = at(["penalty_rate"])
+            yield from _floor_check(loaded.rates, invoice.source, line, invoice.penalty_rate, semesters)
 
 
-def _no_client(name: str, books: Books) -> str:
-    hint = f" (known: {', '.join(sorted(books.clients)[:8])})" if books.clients else ""
-    return f"client: no client '{name}': add ledger/clients/{name}.yaml or fix the name{hint}"
+def _no_client(name: str, clients: Mapping[str, Client]) -> str:
+    close = difflib.get_close_matches(name, sorted(clients), n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return f"client: no client '{name}'{hint}: add {CLIENTS_FOLDER}/{name}.yaml or use the name of a file there"
 
 
-def _amount_checks(invoice: Invoice, at: Callable[[Sequence[str | int]], int | None]) -> Iterator[Problem]:
-    amounts: list[tuple[list[str | int], Decimal]] = [(["total"], invoice.total)]
-    amounts += [(["payments", i, "amount"], p.amount) for i, p in enumerate(invoice.payments)]
-    amounts += [(["credit_notes", i, "amount"], c.amount) for i, c in enumerate(invoice.credit_notes)]
-    for where, amount in amounts:
-        exponent = amount.as_tuple().exponent
-        if isinstance(exponent, int) and exponent < -2:
-            yield Problem(invoice.source, at(where), f"{where[0]}: {amount} has more than two decimals")
+def _amount_checks(invoice: Invoice, at: _Locate) -> Iterator[Problem]:
     if invoice.total <= 0:
-        yield Problem(invoice.source, at(["total"]), "total: an invoice's total must be above zero")
+        yield Problem(invoice.source, at(["total"]), f"total: {invoice.total} should be more than 0")
     settled = sum((p.amount for p in invoice.payments), Decimal(0)) + sum(
         (c.amount for c in invoice.credit_notes), Decimal(0)
     )
@@ -139,20 +140,28 @@ def _amount_checks(invoice: Invoice, at: Callable[[Sequence[str | int]], int | N
         yield Problem(
             invoice.source,
             at([key]),
-            f"{key}: payments and credit notes add up to {settled:.2f}, more than the total {invoice.total:.2f}",
+            f"{key}: payments and credit notes add up to {settled:.2f}, more than the total {invoice.total:.2f}; "
+            "check the amounts, or record the excess as a refund outside the books",
         )
 
 
-def _document_check(
-    invoice: Invoice, at: Callable[[Sequence[str | int]], int | None], root: Path | None
-) -> Iterator[Problem]:
+def _document_check(invoice: Invoice, at: _Locate, root: Path | None) -> Iterator[Problem]:
     if invoice.document is None or root is None:
         return
     target = (root / invoice.document).resolve()
     if not target.is_relative_to(root.resolve()):
-        yield Problem(invoice.source, at(["document"]), f"document: '{invoice.document}' is outside the repository")
+        yield Problem(
+            invoice.source,
+            at(["document"]),
+            f"document: '{invoice.document}' is outside the repository; copy the PDF into documents/ "
+            "and give its path from the repository root",
+        )
     elif not target.is_file():
-        yield Problem(invoice.source, at(["document"]), f"document: no file '{invoice.document}' in the repository")
+        yield Problem(
+            invoice.source,
+            at(["document"]),
+            f"document: no file '{invoice.document}' in the repository (the path is from the repository root)",
+        )
 
 
 def _overdue_semesters(invoice: Invoice, today: date) -> list[Semester]:
@@ -165,10 +174,10 @@ def _overdue_semesters(invoice: Invoice, today: date) -> list[Semester]:
 
 
 def _floor_check(
-    books: Books, path: str, line: int | None, rate: Decimal, semesters: Sequence[Semester]
+    rates: RateTable, path: str, line: int | None, rate: Decimal, semesters: Sequence[Semester]
 ) -> Iterator[Problem]:
     for semester in semesters:
-        row = books.rates.get(semester)
+        row = rates.get(semester)
         if row is None or row.legal_other is None:
             continue
         floor = LEGAL_FLOOR_FACTOR * row.legal_other
@@ -177,45 +186,55 @@ def _floor_check(
                 path,
                 line,
                 f"penalty_rate: {rate} % is below the legal floor of {floor} % in {semester} "
-                f"(3 × the legal interest rate {row.legal_other} %, C. com. L441-10)",
+                f"(3 × the legal interest rate {row.legal_other} %, C. com. L441-10); "
+                f"write at least {floor} or remove the line to apply the default rate",
             )
             return
 
 
-def _policy_checks(books: Books, docs: dict[str, Document], today: date) -> Iterator[Problem]:
-    languages = _languages_by_policy(books)
-    for policy in books.policies.values():
-        at = _locator(docs, policy.source)
-        yield from _step_checks(policy, at, languages.get(policy.id, set()), books.templates)
-        if policy.penalty_rate is not None:
-            semester = Semester.of(today) if books.rates.get(Semester.of(today)) else books.rates.last
+def _policy_checks(loaded: Loaded, today: date) -> Iterator[Problem]:
+    languages = _languages_by_policy(loaded)
+    for policy in loaded.policies.values():
+        at = _locator(loaded, policy.source)
+        yield from _step_checks(policy, at, languages.get(policy.id, set()), loaded.templates)
+        if policy.penalty_rate is not None and loaded.rates is not None:
+            rates = loaded.rates
+            semester = Semester.of(today) if rates.get(Semester.of(today)) else rates.last
             if semester is not None:
-                yield from _floor_check(books, policy.source, at(["penalty_rate"]), policy.penalty_rate, [semester])
+                yield from _floor_check(rates, policy.source, at(["penalty_rate"]), policy.penalty_rate, [semester])
 
 
-def _languages_by_policy(books: Books) -> dict[str, set[str]]:
-    languages: dict[str, set[str]] = {books.settings.default_policy: {books.settings.locale}}
-    for client in books.clients.values():
-        languages.setdefault(client.policy or books.settings.default_policy, set()).add(client.language)
+def _languages_by_policy(loaded: Loaded) -> dict[str, set[str]]:
+    """The languages each policy is written in: its clients', and the creditor's for the default policy."""
+    default = loaded.settings.default_policy if loaded.settings else None
+    languages: dict[str, set[str]] = {}
+    if loaded.settings is not None:
+        languages[loaded.settings.default_policy] = {loaded.settings.locale}
+    for client in loaded.clients.values():
+        policy = client.policy or default
+        if policy is not None:
+            languages.setdefault(policy, set()).add(client.language)
     return languages
 
 
-def _step_checks(
-    policy: Policy, at: Callable[[Sequence[str | int]], int | None], languages: set[str], templates: frozenset[str]
-) -> Iterator[Problem]:
+def _step_checks(policy: Policy, at: _Locate, languages: set[str], templates: frozenset[str]) -> Iterator[Problem]:
     seen: set[str] = set()
-    previous = -1
+    previous: int | None = None
     for index, step in enumerate(policy.steps):
+        field = f"steps[{index + 1}]"
         if step.id in seen:
             yield Problem(
-                policy.source, at(["steps", index, "id"]), f"steps[{index + 1}].id: '{step.id}' is used twice"
+                policy.source,
+                at(["steps", index, "id"]),
+                f"{field}.id: '{step.id}' is already the id of an earlier step; each step needs its own id",
             )
         seen.add(step.id)
-        if step.after_days <= previous:
+        if previous is not None and step.after_days <= previous:
             yield Problem(
                 policy.source,
                 at(["steps", index, "after_days"]),
-                f"steps[{index + 1}].after_days: {step.after_days} should be more than the previous step's {previous}",
+                f"{field}.after_days: {step.after_days} should be more than the previous step's {previous} "
+                "(steps go in the order they are sent)",
             )
         previous = step.after_days
         for channel in step.channels:
@@ -225,22 +244,24 @@ def _step_checks(
                     yield Problem(
                         policy.source,
                         at(["steps", index, "template"]),
-                        f"steps[{index + 1}].template: no template '{name}' in templates/ or the built-in ones",
+                        f"{field}.template: no template '{name}' in templates/ or the built-in ones",
                     )
     notices = [step.id for step in policy.steps if step.formal_notice]
     if len(notices) > 1:
         yield Problem(
-            policy.source, at(["steps"]), f"steps: only one step can be the mise en demeure ({', '.join(notices)})"
+            policy.source,
+            at(["steps"]),
+            f"steps: only one step can be the mise en demeure (formal_notice: true), not {', '.join(notices)}",
         )
 
 
-def _rate_table_checks(books: Books, today: date) -> Iterator[Problem]:
+def _rate_table_checks(loaded: Loaded, rates: RateTable, today: date) -> Iterator[Problem]:
     semester = Semester.of(today)
-    if books.rates.get(semester) is None:
-        last = books.rates.last
+    if rates.get(semester) is None:
+        last = rates.last
         yield Problem(
             RATES_FILE,
-            None,
+            _locator(loaded, RATES_FILE)(["semesters"]),
             f"has no row for {semester}, the semester of today ({today}); the table ends at {last}. "
             f"Run `relance rates update` or add the row by hand: penalties after {last} cannot be computed",
             severity="warning",
