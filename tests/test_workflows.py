@@ -1,0 +1,108 @@
+"""The GitHub workflows of the loop: linted by actionlint (with shellcheck on their scripts), and the promises
+of DESIGN.md that a reader of the YAML would check by eye."""
+
+from __future__ import annotations
+
+import glob
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from relance_pipeline.scaffold import scaffold_folder
+
+ROOT = Path(__file__).parent.parent
+WORKFLOWS = sorted((ROOT / ".github/workflows").glob("*.yml"))
+BIN = str(Path(sys.executable).parent)
+
+
+def workflow(name: str) -> dict[Any, Any]:
+    loaded = yaml.safe_load((ROOT / ".github/workflows" / name).read_text())
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def tool(name: str) -> str:
+    found = shutil.which(name, path=BIN) or shutil.which(name)
+    if found is None:
+        pytest.fail(f"{name} is not installed: it comes with the dev extras (pip install -e '.[dev]')")
+    return found
+
+
+def test_actionlint_finds_nothing_wrong_in_the_workflows() -> None:
+    assert [w.name for w in WORKFLOWS] == ["ci.yml", "nightly.yml", "send.yml"]
+    done = subprocess.run(
+        [tool("actionlint"), "-shellcheck", tool("shellcheck"), "-no-color", *map(str, WORKFLOWS)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_actionlint_does_report_a_broken_workflow(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yml"
+    broken.write_text("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo $HOME\n")
+    done = subprocess.run(
+        [tool("actionlint"), "-shellcheck", tool("shellcheck"), "-no-color", str(broken)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1 and "SC2086" in done.stdout
+
+
+def test_relance_init_ships_the_same_workflows_and_gitattributes() -> None:
+    shipped = scaffold_folder()
+    for file in [*WORKFLOWS, ROOT / ".gitattributes"]:
+        rel = file.relative_to(ROOT)
+        assert (shipped / rel).read_bytes() == file.read_bytes(), rel
+
+
+def test_every_scaffold_file_is_matched_by_the_package_data_globs() -> None:
+    # setuptools expands these globs as the standard library does, which skips hidden folders unless named.
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    package = ROOT / "relance_pipeline"
+    matched = {Path(m) for p in patterns["relance_pipeline"] for m in glob.glob(p, root_dir=package, recursive=True)}
+    scaffold = [p.relative_to(package) for p in scaffold_folder().rglob("*") if p.is_file()]
+    assert [str(p) for p in scaffold if p not in matched] == []
+    assert Path("scaffold/.github/workflows/send.yml") in matched
+
+
+def test_each_workflow_has_least_permissions_and_its_own_concurrency_group() -> None:
+    assert workflow("ci.yml")["permissions"] == {"contents": "read"}
+    assert workflow("nightly.yml")["permissions"] == {"contents": "write", "pull-requests": "write"}
+    assert workflow("send.yml")["permissions"] == {"contents": "write"}
+    groups = [workflow(w.name)["concurrency"]["group"] for w in WORKFLOWS]
+    assert len(set(groups)) == 3
+    assert workflow("send.yml")["concurrency"]["cancel-in-progress"] is False
+
+
+def test_the_nightly_drafts_on_a_branch_and_opens_one_pull_request() -> None:
+    nightly = workflow("nightly.yml")
+    assert set(nightly[True]) == {"schedule", "workflow_dispatch"}  # PyYAML reads the key `on` as True
+    scripts = "\n".join(step.get("run", "") for step in nightly["jobs"]["draft"]["steps"])
+    assert nightly["env"]["BRANCH"] == "relance/nightly"
+    for command in ("relance rates update", "relance validate", "relance run --commit", "gh pr create", "gh pr edit"):
+        assert command in scripts
+    assert scripts.index("relance rates update") < scripts.index("relance validate") < scripts.index("relance run")
+    assert "GITHUB_STEP_SUMMARY" in scripts
+
+
+def test_send_runs_on_main_for_outbox_changes_never_for_its_own_commit_and_reads_smtp_from_secrets() -> None:
+    send = workflow("send.yml")
+    assert send[True]["push"] == {"branches": ["main"], "paths": ["outbox/**"]}
+    job = send["jobs"]["send"]
+    assert "github.actor != 'github-actions[bot]'" in job["if"]
+    send_step = next(step for step in job["steps"] if step.get("id") == "send")
+    assert "relance send" in send_step["run"]
+    for name in ("HOST", "PORT", "USER", "PASSWORD", "STARTTLS", "SSL"):
+        assert send_step["env"][f"RELANCE_SMTP_{name}"] == f"${{{{ secrets.RELANCE_SMTP_{name} }}}}"
+    commit_step = job["steps"][-1]
+    assert commit_step["if"].startswith("always()") and "[skip ci]" in commit_step["run"]
