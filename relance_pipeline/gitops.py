@@ -15,7 +15,9 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path, PurePosixPath
 
+from .journal import JOURNAL_FILE
 from .model import CENT, ZERO, Action, JournalEntry, Problem
+from .outbox import Drafted
 
 # Used only when the repository has no identity of its own, as in a fresh CI checkout.
 FALLBACK_NAME = "relance"
@@ -55,6 +57,18 @@ def commit_outbox(root: Path, paths: Iterable[str | Path], message: str) -> str 
         return committed
     head = _git(root, "rev-parse", "HEAD")
     return head if isinstance(head, Problem) else head.strip()
+
+
+def commit_run(root: Path, as_of: date, drafted: Sequence[Drafted]) -> str | Problem | None:
+    """`relance run --commit` in one call: the run's documents, previews and journal in one commit whose
+    message is the run's summary. None when the run drafted nothing (no commit), else as `commit_outbox`."""
+    if not drafted:
+        return None
+    entries = [entry for each in drafted for entry in each.entries]
+    previews = [file for each in drafted for file in each.extra_files]
+    result = summary(as_of, [each.action for each in drafted], entries, previews=previews)
+    paths = [*(entry.file for entry in entries), *previews, JOURNAL_FILE]
+    return commit_outbox(root, paths, result.commit_message)
 
 
 def _identity(root: Path) -> list[str]:

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from loop_support import git
 
-from relance_pipeline.gitops import FALLBACK_EMAIL, commit_outbox, summary
-from relance_pipeline.model import Action, Amounts, Client, Invoice, JournalEntry, Policy, Problem, Step
+from relance_pipeline.gitops import FALLBACK_EMAIL, commit_outbox, commit_run, summary
+from relance_pipeline.model import Action, Amounts, Client, Invoice, JournalEntry, Plan, Policy, Problem, Step
+from relance_pipeline.outbox import RenderedDocument, write_action
 
 AS_OF = date(2026, 6, 15)
 
@@ -191,3 +192,25 @@ def test_a_run_with_nothing_due_says_so() -> None:
     result = summary(AS_OF, [], [])
     assert result.title == "relance 2026-06-15: 0 documents for 0 clients"
     assert result.body == "Nothing was due.\n\nTotal due: 0.00 €"
+
+
+def test_commit_run_commits_the_documents_previews_and_journal_of_a_run_in_one_commit(repo: Path) -> None:
+    plan = Plan(AS_OF, tuple(ACTIONS))
+    drafted = [
+        write_action(
+            repo, plan, ACTIONS[1], [RenderedDocument("letter", "lettre.pdf", b"%PDF")], [("lettre.png", b"png")]
+        ),
+        write_action(repo, plan, ACTIONS[0], [RenderedDocument("email", "relance-1.eml", b"mail")]),
+    ]
+    sha = commit_run(repo, AS_OF, drafted)
+    assert isinstance(sha, str)
+    assert git(repo, "show", "--name-only", "--format=", "HEAD").split() == [
+        "outbox/2026-06-15/acme/lettre.pdf",
+        "outbox/2026-06-15/acme/lettre.png",
+        "outbox/2026-06-15/zeta/relance-1.eml",
+        "outbox/journal.jsonl",
+    ]
+    message = git(repo, "log", "-1", "--format=%B")
+    assert message.startswith("relance 2026-06-15: 2 documents for 2 clients\n")
+    assert "![first page of lettre](outbox/2026-06-15/acme/lettre.png)" in message
+    assert commit_run(repo, AS_OF, []) is None
