@@ -56,9 +56,12 @@ def send_lines(report: SendReport) -> list[str]:
     if report.dry_run:
         lines += [f"would send {d.file}" + (f" (failed {d.failures}×)" if d.failures else "") for d in report.to_send]
     elif report.stopped:
-        lines.append(f"stopped: {report.stopped}; {len(report.to_send)} more wait for the next relance send")
+        waiting = (
+            f"; {_count(len(report.to_send), 'more email')} wait for the next relance send" if report.to_send else ""
+        )
+        lines.append(f"stopped: {report.stopped}{waiting}")
     elif report.to_send:
-        lines.append(f"{len(report.to_send)} emails not sent: SMTP is not configured")
+        lines.append(f"not sent: {_count(len(report.to_send), 'email')} (SMTP is not configured)")
     if report.to_post:
         where = f"print {report.print_batch}, " if report.print_batch else ""
         lines.append(f"letters to post ({where}post them, then record each):")
@@ -72,6 +75,10 @@ def send_lines(report: SendReport) -> list[str]:
     if not lines:
         lines.append("nothing to send")
     return lines
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _todo(draft: Draft, event: Done) -> str:
