@@ -21,7 +21,7 @@ from .report_format import to_csv as report_csv
 from .report_format import to_json as report_json
 from .report_format import to_table as report_table
 from .scaffold import InitError, init
-from .validate import validate
+from .validate import check_books, summary
 
 
 class Context:
@@ -71,16 +71,10 @@ def main(ctx: click.Context, repo: Path) -> None:
 @click.pass_obj
 def validate_command(obj: Context) -> None:
     """Check every file of the books; print each problem as file:line: message."""
-    problems = validate(obj.repo, obj.today())
+    problems, loaded = check_books(obj.repo, obj.today())
     code = report_problems(problems)
-    if code == 0:
-        loaded = read_books(obj.repo)
-        assert loaded.books is not None
-        books = loaded.books
-        click.echo(
-            f"valid: {len(books.invoices)} invoices, {len(books.clients)} clients, "
-            f"{len(books.policies)} policies, rates to {books.rates.last}"
-        )
+    if code == 0 and loaded.books is not None:
+        click.echo(summary(loaded.books))
     sys.exit(code)
 
 

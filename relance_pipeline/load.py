@@ -11,7 +11,6 @@ replace a value).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -21,13 +20,14 @@ from typing import Any, ClassVar
 import yaml
 
 from .model import Problem
+from .yaml_errors import STANDARD_TAGS as _STANDARD_TAGS
+from .yaml_errors import yaml_problem
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_NODES = 50_000
 MAX_DEPTH = 64
 
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_STANDARD_TAGS = "tag:yaml.org,2002:"
 _TIMESTAMP_TAG = _STANDARD_TAGS + "timestamp"
 _MERGE_TAG = _STANDARD_TAGS + "merge"
 _STR_TAG = _STANDARD_TAGS + "str"
@@ -41,11 +41,34 @@ class BooksLoader(_BaseLoader):  # type: ignore[valid-type, misc]
         for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
     }
 
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        # An explicit tag (`!!int x`, `!!binary`, `!!python/object`) is refused before anything is built from it:
+        # books are plain data, and PyYAML's own constructors raise bare exceptions on bad values.
+        self._refuse_explicit_tag(node)
+        return super().construct_object(node, deep=deep)
+
+    def _refuse_explicit_tag(self, node: yaml.Node) -> None:
+        if node.tag != _STR_TAG and node.tag != self._implicit_tag(node):
+            name = node.tag.replace(_STANDARD_TAGS, "!!")
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the YAML tag '{name}' is not allowed: books hold plain data only", node.start_mark
+            )
+
+    def _implicit_tag(self, node: yaml.Node) -> str:
+        if isinstance(node, yaml.MappingNode):
+            return _STANDARD_TAGS + "map"
+        if isinstance(node, yaml.SequenceNode):
+            return _STANDARD_TAGS + "seq"
+        if getattr(node, "style", None):  # quoted or block text
+            return _STR_TAG
+        return str(self.resolve(yaml.ScalarNode, node.value, (True, False)))
+
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
         seen: set[str] = set()
         for key_node, _ in node.value:
             if key_node.tag == _MERGE_TAG:
                 continue
+            self._refuse_explicit_tag(key_node)
             if not isinstance(key_node, yaml.ScalarNode):
                 raise yaml.constructor.ConstructorError(
                     None, None, "a key must be plain text, not a list or a mapping", key_node.start_mark
@@ -131,9 +154,9 @@ def parse_document(rel: str, raw: bytes, *, allow_empty: bool = False) -> Docume
     try:
         data = yaml.load(text, Loader=BooksLoader)
     except yaml.MarkedYAMLError as error:
-        return _yaml_problem(rel, text, error)
+        return yaml_problem(rel, text, error)
     except yaml.YAMLError as error:
-        return Problem(rel, 1, f"is not valid YAML: {_CLEAN.sub(' ', str(error)).strip()}")
+        return Problem(rel, 1, f"is not valid YAML: {' '.join(str(error).split())}")
     except RecursionError:
         return Problem(rel, 1, f"is nested too deeply (more than {MAX_DEPTH} levels)")
     if data is None and not allow_empty:
@@ -166,35 +189,6 @@ def _read_bounded(file: Path) -> bytes | None:
 
 def _line_at(raw: bytes, offset: int) -> int:
     return raw.count(b"\n", 0, offset) + 1
-
-
-_CLEAN = re.compile(r"\s+")
-_UNKNOWN_TAG = re.compile(r"could not determine a constructor for the tag '([^']*)'")
-
-
-def _yaml_problem(rel: str, text: str, error: yaml.MarkedYAMLError) -> Problem:
-    mark = error.problem_mark or error.context_mark
-    line = mark.line + 1 if mark is not None else None
-    what = _CLEAN.sub(" ", str(error.problem or "")).strip()
-    tag = _UNKNOWN_TAG.search(what)
-    if tag:
-        return Problem(
-            rel,
-            line,
-            f"the YAML tag '{tag.group(1).replace(_STANDARD_TAGS, '!!')}' is not allowed: books hold plain data only",
-        )
-    if isinstance(error, yaml.constructor.ConstructorError) and error.problem:
-        return Problem(rel, line, what)
-    if mark is not None and _char_at(text, mark.line, mark.column) == "\t":
-        return Problem(rel, line, "is not valid YAML: a tab is used for indenting; indent with spaces")
-    context = _CLEAN.sub(" ", str(error.context or "")).strip()
-    detail = f"{what} ({context})" if context else what
-    return Problem(rel, line, f"is not valid YAML: {detail}")
-
-
-def _char_at(text: str, line: int, column: int) -> str:
-    lines = text.splitlines()
-    return lines[line][column : column + 1] if 0 <= line < len(lines) else ""
 
 
 def _check_shape(rel: str, data: Any) -> Problem | None:

@@ -26,7 +26,9 @@ def example_files() -> list[Path]:
 
 def init(target: Path, *, copy_templates: bool = False) -> list[Path]:
     """Write the example repository into `target` (created if needed); returns the files written."""
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+    if target.exists() and not target.is_dir():
+        raise InitError(f"{target}: is a file; give the path of a new or empty folder")
+    if target.exists() and any(target.iterdir()):
         raise InitError(f"{target}: not an empty folder; relance init never overwrites files")
     written: list[Path] = []
     try:

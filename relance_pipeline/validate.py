@@ -13,7 +13,7 @@ from . import clock
 from .books import CLIENTS_FOLDER, CONFIG_FILE, POLICIES_FOLDER, RATES_FILE, Loaded, read_books
 from .identities import identity_problem
 from .load import Document
-from .model import LANGUAGES, Client, Invoice, Policy, Problem, RateTable, Semester, Settings
+from .model import LANGUAGES, Books, Client, Invoice, Policy, Problem, RateTable, Semester, Settings
 from .template_files import template_name
 
 LEGAL_FLOOR_FACTOR = Decimal(3)
@@ -22,9 +22,27 @@ _Locate = Callable[[Sequence[str | int]], int | None]
 
 def validate(root: Path, today: date) -> list[Problem]:
     """Every problem of the repository, errors and warnings, in file order."""
+    return check_books(root, today)[0]
+
+
+def check_books(root: Path, today: date) -> tuple[list[Problem], Loaded]:
+    """Every problem of the repository in file order, and what was read (for the summary of valid books)."""
     loaded = read_books(root)
     problems = loaded.problems + cross_checks(loaded, today, root)
-    return sorted(set(problems), key=lambda p: (p.path, p.line or 0, p.message))
+    return sorted(set(problems), key=lambda p: (p.path, p.line or 0, p.message)), loaded
+
+
+def summary(books: Books) -> str:
+    """The one line `relance validate` prints when the books hold no error."""
+
+    def count(number: int, one: str, many: str) -> str:
+        return f"{number} {one if number == 1 else many}"
+
+    return (
+        f"valid: {count(len(books.invoices), 'invoice', 'invoices')}, "
+        f"{count(len(books.clients), 'client', 'clients')}, "
+        f"{count(len(books.policies), 'policy', 'policies')}; rates to {books.rates.last}"
+    )
 
 
 def cross_checks(loaded: Loaded, today: date, root: Path | None = None) -> list[Problem]:
