@@ -71,6 +71,16 @@ def commit_run(root: Path, as_of: date, drafted: Sequence[Drafted]) -> str | Pro
     return commit_outbox(root, paths, result.commit_message)
 
 
+def current_branch(root: Path) -> str | None:
+    """The branch checked out at `root`; None outside git, on a detached HEAD, or without git."""
+    if shutil.which("git") is None:
+        return None
+    name = _git(root, "symbolic-ref", "--quiet", "--short", "HEAD")
+    if isinstance(name, Problem):
+        return None
+    return name.strip() or None
+
+
 def _identity(root: Path) -> list[str]:
     configured = _git(root, "config", "user.email")
     if isinstance(configured, str) and configured.strip():

@@ -21,12 +21,15 @@ from pathlib import Path
 from . import atomic, clock, journal, print_batch
 from .books import read_books
 from .email_draft import Outgoing, prepare
+from .gitops import current_branch
 from .lock import LockBusy, repository_lock
 from .mailer import Accepted, Broken, Mailer, SmtpConfig, smtp_config
 from .model import Books, JournalEntry, Problem
 from .pending import Draft, pending
 
 MailerFactory = Callable[[SmtpConfig], Mailer]
+DRAFTING_BRANCHES = "relance/"
+"""The nightly workflow drafts on relance/nightly: nothing there is approved until merged."""
 
 
 @dataclass
@@ -67,6 +70,11 @@ def send(
     batch) and `now` (the Date of a message that has none) default to the clock in relance.yaml's timezone.
     """
     report = SendReport(dry_run=dry_run)
+    branch = current_branch(root)
+    if not dry_run and branch is not None and branch.startswith(DRAFTING_BRANCHES):
+        message = f"is on {branch}, where drafts wait for review: send from the branch they are merged into"
+        report.problems.append(Problem(str(root), None, message))
+        return report
     try:
         with repository_lock(root, wait_seconds=5.0):
             _send(root, today, now, environ, mailer, report)

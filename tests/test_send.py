@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
 from click.testing import CliRunner
-from loop_support import CREDITOR, EMAILS, Mailbox, add_draft, email_bytes, events, smtp_server
+from loop_support import CREDITOR, EMAILS, Mailbox, add_draft, email_bytes, events, git, smtp_server
 
 from relance_pipeline import journal
 from relance_pipeline.cli import main
@@ -264,3 +264,15 @@ def test_the_send_command_prints_each_message_and_exits_1_when_one_failed(exampl
 def test_the_send_command_says_so_when_there_is_nothing_to_send(example_repo: Path) -> None:
     result = CliRunner().invoke(main, ["--repo", str(example_repo), "send", "--dry-run"], env={})
     assert (result.exit_code, result.output) == (0, "nothing to send\n")
+
+
+def test_send_refuses_to_run_on_the_drafting_branch_but_a_dry_run_may(example_repo: Path) -> None:
+    add_draft(example_repo, "nordwind", "relance-1", email_bytes("nordwind", "relance-1"))
+    git(example_repo, "switch", "--quiet", "-c", "relance/nightly")
+    mailbox = Mailbox()
+    with smtp_server(mailbox) as environ:
+        refused = run_send(example_repo, environ)
+        dry = run_send(example_repo, environ, dry_run=True)
+    assert refused.exit_code == 1 and "is on relance/nightly" in refused.problems[0].message
+    assert mailbox.received == [] and len(events(example_repo)) == 1
+    assert len(dry.to_send) == 1
