@@ -166,15 +166,24 @@ def _amount_checks(invoice: Invoice, at: _Locate) -> Iterator[Problem]:
 def _document_check(invoice: Invoice, at: _Locate, root: Path | None) -> Iterator[Problem]:
     if invoice.document is None or root is None:
         return
-    target = (root / invoice.document).resolve()
-    if not target.is_relative_to(root.resolve()):
+    try:
+        target = (root / invoice.document).resolve()
+        inside = target.is_relative_to(root.resolve())
+        found = inside and target.is_file()
+    except (OSError, ValueError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        yield Problem(
+            invoice.source, at(["document"]), f"document: '{invoice.document}' cannot be used as a path ({reason})"
+        )
+        return
+    if not inside:
         yield Problem(
             invoice.source,
             at(["document"]),
             f"document: '{invoice.document}' is outside the repository; copy the PDF into documents/ "
             "and give its path from the repository root",
         )
-    elif not target.is_file():
+    elif not found:
         yield Problem(
             invoice.source,
             at(["document"]),

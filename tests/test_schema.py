@@ -166,8 +166,17 @@ CASES = [
         INVOICE,
         "documents/F-2026-007.pdf",
         "documents/F-2026-007.docx",
-        "6: document: 'documents/F-2026-007.docx' is not the path of a PDF file in the repository",
+        "6: document: 'documents/F-2026-007.docx' is not the path of a PDF file in the repository "
+        "(one line, at most 255 characters)",
         id="document-not-pdf",
+    ),
+    case(
+        INVOICE,
+        "document: documents/F-2026-007.pdf",
+        'document: "documents/\\0F-2026-007.pdf"',
+        "6: document: 'documents/\\x00F-2026-007.pdf' is not the path of a PDF file in the repository "
+        "(one line, at most 255 characters)",
+        id="document-control-character",
     ),
     case(
         INVOICE,

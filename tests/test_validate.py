@@ -242,6 +242,12 @@ def test_an_invoice_document_linked_from_outside_the_repository_is_reported(exam
     ]
 
 
+def test_an_invoice_document_path_the_system_cannot_use_is_reported(example_repo: Path) -> None:
+    name = "documents/" + "é" * 200 + ".pdf"  # 205 characters, but 400 bytes for one file name
+    edit(example_repo, F7, "documents/F-2026-007.pdf", name)
+    assert problems(example_repo) == [f"{F7}:6: document: '{name}' cannot be used as a path (File name too long)"]
+
+
 def test_a_contractual_rate_below_three_times_the_legal_rate_is_reported(example_repo: Path) -> None:
     edit(example_repo, F7, "document:", 'penalty_rate: "7.85"\ndocument:')
     assert problems(example_repo) == [
