@@ -16,7 +16,6 @@ from typing import Any, Literal
 
 import yaml
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
-from jsonschema.exceptions import best_match
 from referencing import Registry, Resource
 from referencing.exceptions import Unresolvable
 
@@ -99,10 +98,36 @@ def _leaf_errors(errors: Iterable[ValidationError]) -> Iterator[ValidationError]
     for error in errors:
         # An anyOf with its own wording is told once, in that wording; one without, by its closest branch.
         if error.validator in ("anyOf", "oneOf") and "x-expected" not in error.schema and error.context:
-            closest = best_match(error.context)
-            yield from _leaf_errors([closest] if closest is not None else [])
+            yield from _leaf_errors(_closest_branch(error))
         else:
             yield error
+
+
+def _closest_branch(error: ValidationError) -> list[ValidationError]:
+    """The errors of the first branch whose type the value has; if none has it, one error naming every type."""
+    branches: dict[Any, list[ValidationError]] = {}
+    for sub in error.context:
+        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+    wrong_type = [sub for sub in error.context if sub.validator == "type" and not sub.relative_path]
+    for errors in branches.values():
+        if not any(sub in wrong_type for sub in errors):
+            return errors
+    types = [name for sub in wrong_type for name in _names(sub.validator_value)]
+    merged = ValidationError(
+        f"{error.instance!r} is not of type {', '.join(types)}",
+        validator="type",
+        validator_value=types,
+        instance=error.instance,
+        schema={"type": types},
+        path=error.relative_path,
+        schema_path=error.relative_schema_path,
+        parent=error.parent,
+    )
+    return [merged]
+
+
+def _names(types: Any) -> list[str]:
+    return [types] if isinstance(types, str) else list(types)
 
 
 def _problems(

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from relance_pipeline.load import Document, parse_document
-from relance_pipeline.schema import KINDS, Kind, schema_problems
+from relance_pipeline.schema import KINDS, Kind, _leaf_errors, schema_problems
 from relance_pipeline.validate import validate
 
 TODAY = date(2026, 6, 15)
@@ -614,3 +614,22 @@ def test_an_example_file_with_one_value_replaced_gets_located_problems(which: in
     if isinstance(document, Document):
         for problem in schema_problems(document, kind):
             assert problem.line is not None and problem.line >= 1
+
+
+def test_an_any_of_without_its_own_wording_is_told_by_its_closest_branch() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "limit": {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "string", "pattern": "^none$"}]}
+        },
+    }
+    errors = list(_leaf_errors(Draft202012Validator(schema).iter_errors({"limit": 0})))
+    assert [(error.validator, list(error.absolute_path)) for error in errors] == [("minimum", ["limit"])]
+
+
+def test_an_any_of_whose_types_all_differ_from_the_value_names_every_type() -> None:
+    schema = {"properties": {"limit": {"anyOf": [{"type": "integer"}, {"type": "string"}]}}}
+    errors = list(_leaf_errors(Draft202012Validator(schema).iter_errors({"limit": [1]})))
+    assert [(e.validator, e.validator_value, list(e.absolute_path)) for e in errors] == [
+        ("type", ["integer", "string"], ["limit"])
+    ]
