@@ -1,0 +1,158 @@
+"""An action of the plan → the variables a template sees.
+
+The names are part of the templates' interface (README, "Templates and documents"): `creditor` and `client`
+are the records read from relance.yaml and the client's file (their keys are the YAML keys), `invoices` the
+lines of the invoice table, `totals` their sums, and a few facts the wording depends on (step, deadline,
+business or consumer client, tone, rates, payment reference).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from ..model import ZERO, Action, Amounts, Books, ChargeKind, Client, RatePeriod, Semester
+
+REFERENCE_LIMIT = 35
+"""Many banks keep only 35 characters of a transfer's reference: past that, a short form is used."""
+
+
+@dataclass(frozen=True)
+class Line:
+    """One invoice as the documents list it."""
+
+    number: str
+    issued: date
+    due: date
+    total: Decimal
+    paid: Decimal
+    """Payments and credit notes on or before the date of the document."""
+    credited: Decimal
+    """The credit notes' part of `paid`."""
+    outstanding: Decimal
+    charges: Decimal
+    charge_kind: ChargeKind
+    indemnity: Decimal
+    total_due: Decimal
+    days_overdue: int
+    periods: tuple[RatePeriod, ...]
+    document: str | None
+
+
+@dataclass(frozen=True)
+class Totals:
+    total: Decimal
+    paid: Decimal
+    outstanding: Decimal
+    charges: Decimal
+    indemnity: Decimal
+    total_due: Decimal
+
+
+def line(amounts: Amounts, as_of: date) -> Line:
+    invoice = amounts.invoice
+    return Line(
+        number=invoice.number,
+        issued=invoice.issued,
+        due=invoice.due,
+        total=invoice.total,
+        paid=invoice.settled_on(as_of),
+        credited=invoice.credited_on(as_of),
+        outstanding=amounts.outstanding,
+        charges=amounts.charges,
+        charge_kind=amounts.charge_kind,
+        indemnity=amounts.indemnity,
+        total_due=amounts.total_due,
+        days_overdue=amounts.days_overdue,
+        periods=amounts.periods,
+        document=invoice.document,
+    )
+
+
+def totals(lines: tuple[Line, ...]) -> Totals:
+    def total(field: str) -> Decimal:
+        return sum((getattr(item, field) for item in lines), ZERO)
+
+    return Totals(
+        total=total("total"),
+        paid=total("paid"),
+        outstanding=total("outstanding"),
+        charges=total("charges"),
+        indemnity=total("indemnity"),
+        total_due=total("total_due"),
+    )
+
+
+def payment_reference(action: Action) -> str:
+    """What the client writes on the transfer: the invoice numbers, so the payment is matched at once."""
+    numbers = [amounts.invoice.number for amounts in action.invoices]
+    joined = " ".join(numbers)
+    if len(joined) <= REFERENCE_LIMIT:
+        return joined
+    return f"{numbers[0]} +{len(numbers) - 1}"[:REFERENCE_LIMIT]
+
+
+def penalty_rate(action: Action, books: Books, as_of: date) -> tuple[Decimal | None, bool]:
+    """The late-payment rate in force on the document's date, and whether it is the contract's rate."""
+    contractual = next((a.invoice.penalty_rate for a in action.invoices if a.invoice.penalty_rate is not None), None)
+    if contractual is None:
+        contractual = action.policy.penalty_rate
+    if contractual is not None:
+        return contractual, True
+    periods = sorted((p for a in action.invoices for p in a.periods), key=lambda p: p.end)
+    if periods:
+        return periods[-1].rate, False
+    row = books.rates.get(Semester.of(as_of))
+    return (row.b2b_default if row else None), False
+
+
+def legal_interest_rate(books: Books, as_of: date) -> Decimal | None:
+    """The legal interest rate for a professional creditor (legal_other) in the document's semester."""
+    row = books.rates.get(Semester.of(as_of))
+    return row.legal_other if row else None
+
+
+def postal_address(client: Client) -> tuple[str, ...]:
+    """The address lines, headed by the client's name unless the first line already carries it."""
+    if client.address and client.name.casefold() in client.address[0].casefold():
+        return client.address
+    return (client.name, *client.address)
+
+
+def template_variables(action: Action, books: Books, as_of: date) -> dict[str, Any]:
+    lines = tuple(line(amounts, as_of) for amounts in action.invoices)
+    sums = totals(lines)
+    rate, contractual = penalty_rate(action, books, as_of)
+    client = action.client
+    # A first reminder asks for the invoice amounts only; charges are claimed from the second step on.
+    claims_charges = action.step_number > 1
+    return {
+        "creditor": books.settings.creditor,
+        "client": client,
+        "language": client.language,
+        "business": client.is_business,
+        "consumer": not client.is_business,
+        "tone": "personal" if client.relationship == "regular" else "formal",
+        "postal_address": postal_address(client),
+        "invoices": lines,
+        "numbers": ", ".join(item.number for item in lines),
+        "plural": len(lines) > 1,
+        "totals": sums,
+        "amount_due": sums.total_due if claims_charges else sums.outstanding,
+        "show_charges": claims_charges and (sums.charges > 0 or sums.indemnity > 0),
+        "step": action.step,
+        "step_number": action.step_number,
+        "step_count": len(action.policy.steps),
+        "last_step": action.step_number == len(action.policy.steps),
+        "formal_notice": action.step.formal_notice,
+        "channels": action.step.channels,
+        "as_of": as_of,
+        "deadline": action.deadline,
+        "payment_reference": payment_reference(action),
+        "penalty_rate": rate,
+        "penalty_rate_contractual": contractual,
+        "legal_interest_rate": legal_interest_rate(books, as_of),
+        "invoice_copies": any(item.document for item in lines),
+    }

@@ -1,0 +1,173 @@
+"""Templates → the wording of each document (a `Draft`): subject, text and HTML, before any PDF or email.
+
+The legal lint reads drafts, so `validate` can check every template without building PDFs. An email
+template is a single `.txt` file: its first paragraph is the subject, the rest the message; rendered once
+as text and once with HTML escaping (the invoice list becoming a table), it gives both parts of the email.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from datetime import date
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from .. import template_files
+from ..model import Action, Books, Channel
+from . import environment, sms
+from .context import template_variables
+from .qr import epc_qr_data_uri
+
+
+@dataclass(frozen=True)
+class Draft:
+    channel: Channel
+    template: str
+    """The template's name, e.g. `relance-1/email.fr.txt`."""
+    subject: str | None
+    text: str
+    """What the reader reads: the email's text part, the SMS, the call sheet, the letter's text."""
+    html: str | None = None
+    """The letter's HTML, or the email's HTML part."""
+
+
+class Drafter:
+    """Renders templates for actions; build it once, it keeps the compiled templates."""
+
+    def __init__(self, root: Path, books: Books, *, lint_only: bool = False) -> None:
+        self.root = root
+        self.books = books
+        self.lint_only = lint_only
+        """For the lint alone: no HTML part for emails, no QR code on letters (they say nothing to the lint)."""
+        self.environments = environment.build(template_files.search_path(root), root)
+
+    def variables(self, action: Action, as_of: date) -> dict[str, Any]:
+        return template_variables(action, self.books, as_of)
+
+    def draft(self, action: Action, channel: Channel, as_of: date) -> Draft:
+        """Raises TemplateFailure when the template is missing or wrong."""
+        name = template_files.template_name(action.step.template, channel, action.client.language)
+        variables = {**self.variables(action, as_of), "channel": channel}
+        if channel == "email":
+            return self._email(name, variables)
+        if channel == "letter":
+            return self._letter(name, variables)
+        text = tidy(self._render(self.environments.text, name, variables))
+        if channel == "sms":
+            return Draft(channel, name, None, sms.to_gsm(text))
+        return Draft(channel, name, None, typography(text, variables["language"]))
+
+    def _email(self, name: str, variables: dict[str, Any]) -> Draft:
+        language = variables["language"]
+        text_table = tidy(self._render(self.environments.text, f"_base/invoices.{language}.txt", variables))
+        text = tidy(self._render(self.environments.text, name, {**variables, "invoice_table": text_table}))
+        subject, body = split_subject(text)
+        if self.lint_only:
+            return Draft("email", name, subject, typography(body, language))
+        # The HTML part: the same text, escaped, with the HTML invoice table where the text list was.
+        marked = tidy(self._render(self.environments.text, name, {**variables, "invoice_table": TABLE_MARK}))
+        table = compact(self._render(self.environments.html, "_base/invoices.html", variables))
+        body_html = paragraphs(html.escape(split_subject(marked)[1], quote=False))
+        body_html = body_html.replace(f"<p>{TABLE_MARK}</p>", table).replace(TABLE_MARK, table)
+        page = self._render(
+            self.environments.html, "_base/email.html", {**variables, "subject": subject, "body": Markup(body_html)}
+        )
+        # No typographic spaces in the subject: mail clients show it in fonts and places they do not suit.
+        return Draft("email", name, subject, typography(body, language), typography(page, language))
+
+    def _letter(self, name: str, variables: dict[str, Any]) -> Draft:
+        language = variables["language"]
+        table = Markup(compact(self._render(self.environments.html, "_base/invoices.html", variables)))
+        qr = (
+            epc_qr_data_uri(variables["creditor"], variables["amount_due"], variables["payment_reference"])
+            if not self.lint_only
+            else None
+        )
+        page = self._render(self.environments.html, name, {**variables, "invoice_table": table, "payment_qr": qr})
+        page = typography(page, language)
+        return Draft("letter", name, html_title(page), html_text(page), page)
+
+    def _render(self, env: Any, name: str, variables: dict[str, Any]) -> str:
+        try:
+            return str(env.get_template(name).render(variables))
+        except Exception as error:  # a user's template can fail in any way: say where, never a traceback
+            raise environment.failure(error, self.environments, name) from None
+
+
+def tidy(text: str) -> str:
+    """Templates are written for people to read: trailing spaces and runs of blank lines are dropped."""
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
+
+
+def compact(markup: str) -> str:
+    """An HTML fragment without blank lines, so that it stays one paragraph of the message."""
+    return "\n".join(line for line in markup.splitlines() if line.strip())
+
+
+def split_subject(text: str) -> tuple[str, str]:
+    head, _, body = text.partition("\n\n")
+    return " ".join(head.split()), body.strip("\n") + "\n"
+
+
+def paragraphs(body: str) -> str:
+    """Escaped text → HTML paragraphs, a line break for each single newline."""
+    return "\n".join("<p>" + "<br>\n".join(block.splitlines()) + "</p>" for block in body.strip().split("\n\n"))
+
+
+TABLE_MARK = "\u2063invoice-table\u2063"
+"""Stands for the invoice table while the text is escaped (U+2063, invisible, is never in a template)."""
+_FRENCH_SPACE = re.compile(r"(?<=[^\s>]) ([:;!?»])")
+
+
+def typography(text: str, language: str) -> str:
+    """French puts a no-break space before two-part punctuation, so `:` never starts a line."""
+    if language != "fr":
+        return text
+    text = _FRENCH_SPACE.sub("\u00a0\\1", text)
+    return text.replace("« ", "«\u00a0")
+
+
+def html_title(page: str) -> str:
+    found = re.search(r"<title>(.*?)</title>", page, re.S)
+    return " ".join(html.unescape(found.group(1)).split()) if found else ""
+
+
+class _TextExtractor(HTMLParser):
+    _BLOCKS = frozenset({"p", "div", "tr", "table", "address", "header", "footer", "main", "br", "h1", "h2", "li"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("style", "script", "head"):
+            self._skip += 1
+        elif tag in self._BLOCKS:
+            self.parts.append("\n")
+        elif tag in ("td", "th"):
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("style", "script", "head"):
+            self._skip = max(0, self._skip - 1)
+        elif tag in self._BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(re.sub(r"\s+", " ", data))
+
+
+def html_text(page: str) -> str:
+    """The words of an HTML page, one block a line (what the lint reads of a letter)."""
+    extractor = _TextExtractor()
+    extractor.feed(page)
+    lines = (" ".join(line.split()) for line in "".join(extractor.parts).splitlines())
+    return "\n".join(line for line in lines if line) + "\n"

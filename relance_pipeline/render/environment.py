@@ -1,0 +1,138 @@
+"""The Jinja2 environments templates render in, and template errors turned into `file:line: message`.
+
+Two sandboxed environments share one loader over the search path (the repository's `templates/` first):
+one writes text as it is (emails' text part, SMS, call sheets), the other escapes every value for HTML
+(letters, and the HTML part of emails, rendered from the same `.txt` template so wording is written once).
+Undefined names are errors, so a typo in a template stops the run instead of printing nothing.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from ..model import Language, Problem
+from . import formatting
+
+
+class TemplateFailure(Exception):
+    """A template that cannot be rendered; `problem` says where and why, as the CLI prints it."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Environments:
+    text: SandboxedEnvironment
+    html: SandboxedEnvironment
+    folders: tuple[Path, ...]
+    root: Path
+
+    def source_path(self, name: str) -> Path | None:
+        """The file a template name resolves to (the user's copy first)."""
+        for folder in self.folders:
+            candidate = folder / name
+            if candidate.is_file():
+                return candidate
+        return None
+
+    def display(self, name: str) -> str:
+        """How a template is named in a problem: relative to the repository when it lives there."""
+        found = self.source_path(name)
+        return display_path(found, self.root) if found else f"templates/{name}"
+
+
+def display_path(path: Path, root: Path) -> str:
+    resolved = path.resolve()
+    try:
+        return resolved.relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return resolved.as_posix()
+
+
+def build(folders: Sequence[Path], root: Path) -> Environments:
+    loader = jinja2.FileSystemLoader([str(folder) for folder in folders], encoding="utf-8")
+    common: dict[str, Any] = {
+        "loader": loader,
+        "undefined": jinja2.StrictUndefined,
+        "trim_blocks": True,
+        "lstrip_blocks": True,
+        "keep_trailing_newline": True,
+        "auto_reload": False,
+        "cache_size": 1000,
+    }
+    text = SandboxedEnvironment(autoescape=False, **common)
+    html = SandboxedEnvironment(autoescape=True, **common)
+    for environment in (text, html):
+        environment.filters.update(_filters())
+    return Environments(text=text, html=html, folders=tuple(folders), root=root)
+
+
+def _language(context: jinja2.runtime.Context) -> Language:
+    language = context.get("language")
+    if language not in formatting.LOCALES:
+        raise jinja2.TemplateRuntimeError(f"the variable 'language' should be fr or en, not {language!r}")
+    return language  # type: ignore[no-any-return]
+
+
+def _filters() -> dict[str, Callable[..., Any]]:
+    @jinja2.pass_context
+    def money(context: jinja2.runtime.Context, amount: Decimal, currency: str = "EUR") -> str:
+        value = Decimal(amount) if isinstance(amount, int) and not isinstance(amount, bool) else amount
+        return formatting.money(value, _language(context), currency)
+
+    @jinja2.pass_context
+    def date_filter(context: jinja2.runtime.Context, day: date, style: str = "long") -> str:
+        return formatting.long_date(day, _language(context), style)
+
+    @jinja2.pass_context
+    def percent(context: jinja2.runtime.Context, rate: Decimal) -> str:
+        return formatting.percent(Decimal(rate), _language(context))
+
+    return {
+        "money": money,
+        "date": date_filter,
+        "percent": percent,
+        "iban": formatting.grouped,
+        "siret": formatting.siret,
+    }
+
+
+def failure(error: Exception, environments: Environments, name: str) -> TemplateFailure:
+    """A Jinja error → the problem naming the template file and line the error comes from."""
+    if isinstance(error, jinja2.TemplateSyntaxError):
+        path = _shown(error.filename, environments) if error.filename else environments.display(name)
+        return TemplateFailure(Problem(path, error.lineno, f"template syntax: {error.message}"))
+    if isinstance(error, jinja2.TemplateNotFound):
+        missing = error.name if isinstance(error.name, str) else str(error)
+        return TemplateFailure(
+            Problem(environments.display(name), None, f"template '{missing}' not found in templates/ or the built-ins")
+        )
+    frame_path, line = _template_frame(error, environments)
+    message = (error.message if isinstance(error, jinja2.TemplateError) else None) or str(error)
+    return TemplateFailure(Problem(frame_path or environments.display(name), line, f"template: {message}"))
+
+
+def _template_frame(error: Exception, environments: Environments) -> tuple[str | None, int | None]:
+    """Jinja maps template code back to template lines in tracebacks: the innermost such frame is the culprit."""
+    folders = [str(folder.resolve()) for folder in environments.folders]
+    found: tuple[str | None, int | None] = (None, None)
+    for frame in traceback.extract_tb(error.__traceback__):
+        resolved = str(Path(frame.filename).resolve()) if frame.filename.startswith("/") else ""
+        if any(resolved.startswith(folder) for folder in folders):
+            found = (display_path(Path(frame.filename), environments.root), frame.lineno)
+    return found
+
+
+def _shown(filename: str, environments: Environments) -> str:
+    return display_path(Path(filename), environments.root)

@@ -1,0 +1,55 @@
+"""Amounts, dates, rates and bank numbers written as a reader of the client's language expects them.
+
+French: `1 200,00 €`, `20 août 2025`, `12,15 %`; English (British usage, as in Europe): `€1,200.00`,
+`20 August 2025`, `12.15%`. Babel supplies the conventions, including the narrow no-break space that French
+uses between thousands.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from babel.dates import format_date
+from babel.numbers import format_currency, format_decimal
+
+from ..model import Language
+
+LOCALES: dict[Language, str] = {"fr": "fr_FR", "en": "en_GB"}
+DATE_FORMATS = ("short", "medium", "long", "full")
+
+
+def money(amount: Decimal, language: Language, currency: str = "EUR") -> str:
+    if not isinstance(amount, Decimal):
+        raise TypeError(f"an amount is needed here, not {amount!r}")
+    return str(format_currency(amount, currency, locale=LOCALES[language]))
+
+
+def long_date(day: date, language: Language, style: str = "long") -> str:
+    """`20 août 2025` / `20 August 2025`; style `short` gives `20/08/2025`."""
+    if not isinstance(day, date):
+        # Babel would print today's date for None: a document must never depend on the clock.
+        raise TypeError(f"a date is needed here, not {day!r}")
+    if style not in DATE_FORMATS:
+        raise ValueError(f"date style '{style}' is not one of {', '.join(DATE_FORMATS)}")
+    return str(format_date(day, style, locale=LOCALES[language]))
+
+
+def percent(rate: Decimal, language: Language) -> str:
+    """A rate given in percent (12.15 means 12.15 %), with two decimals as the law states rates."""
+    number = str(format_decimal(rate, "#,##0.00", locale=LOCALES[language]))
+    return f"{number}\u00a0%" if language == "fr" else f"{number}%"
+
+
+def grouped(number: str, size: int = 4) -> str:
+    """An IBAN as it is printed: `FR76 3000 6000 …`."""
+    compact = "".join(number.split())
+    return " ".join(compact[i : i + size] for i in range(0, len(compact), size))
+
+
+def siret(number: str) -> str:
+    """`812 345 676 00017`: the SIREN in groups of three, then the establishment number."""
+    compact = "".join(number.split())
+    if len(compact) != 14 or not compact.isdigit():
+        return number
+    return f"{compact[0:3]} {compact[3:6]} {compact[6:9]} {compact[9:]}"

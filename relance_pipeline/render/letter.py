@@ -1,0 +1,97 @@
+"""A letter's HTML → PDF/A-3b bytes, with WeasyPrint.
+
+Letters read nothing from the network: the URL fetcher serves the files of the template search path (CSS,
+fonts, a logo) and the repository's invoice documents, `data:` URLs (the QR code), and refuses the rest.
+The stylesheet and fonts are parsed once per printer; the font is pre-subset and embedded whole, which
+spares WeasyPrint a subsetting pass on every letter. Nothing of the run (clock, random ids) goes in the file:
+the dates in the metadata are the letter's date, and the PDF identifier is a hash of the content.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+from urllib.request import url2pathname
+
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+STYLESHEET = "_base/letter.css"
+PDF_VARIANT = "pdf/a-3b"
+
+
+class LocalFetcher(URLFetcher):  # type: ignore[misc]
+    """Serves template files (the user's copy first) and invoice documents; refuses anything else."""
+
+    def __init__(self, folders: Sequence[Path], extra_files: Iterable[Path] = ()) -> None:
+        super().__init__(allowed_protocols=("file", "data"))
+        self.folders = tuple(folder.resolve() for folder in folders)
+        self.extra_files = frozenset(path.resolve() for path in extra_files)
+        self.refused: list[str] = []
+
+    def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
+        scheme = url.split(":", 1)[0].lower()
+        if scheme == "data":
+            return super().fetch(url, headers)
+        found = self.locate(url) if scheme == "file" else None
+        if found is None:
+            self.refused.append(url)
+            raise ValueError(f"relance letters only use files shipped with the templates, not {url}")
+        content_type = mimetypes.guess_type(found.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(found.as_uri(), found.read_bytes(), {"Content-Type": content_type})
+
+    def locate(self, url: str) -> Path | None:
+        path = Path(url2pathname(unquote(urlparse(url).path))).resolve()
+        if path in self.extra_files and path.is_file():
+            return path
+        for folder in self.folders:
+            if path.is_relative_to(folder):
+                return self.lookup(path.relative_to(folder).as_posix())
+        return None
+
+    def lookup(self, name: str) -> Path | None:
+        """A template file by its name, as the template loader would find it."""
+        for folder in self.folders:
+            candidate = (folder / name).resolve()
+            if candidate.is_relative_to(folder) and candidate.is_file():
+                return candidate
+        return None
+
+
+class LetterPrinter:
+    """Prints letters; build it once and reuse it, it holds the parsed stylesheet and the loaded fonts."""
+
+    def __init__(self, folders: Sequence[Path], extra_files: Iterable[Path] = ()) -> None:
+        self.folders = tuple(folders)
+        self.fetcher = LocalFetcher(folders, extra_files)
+        self.font_config = FontConfiguration()
+        css = self.fetcher.lookup(STYLESHEET)
+        self.stylesheets = (
+            [CSS(filename=str(css), url_fetcher=self.fetcher, font_config=self.font_config)] if css else []
+        )
+        self.image_cache: dict[str, object] = {}
+
+    def pdf(self, page: str, template: str) -> bytes:
+        """The PDF of one letter; `template` is its template name, against which relative URLs resolve."""
+        base_url = (self.folders[0] / template).as_uri()
+        document = HTML(string=page, base_url=base_url, url_fetcher=self.fetcher).render(
+            font_config=self.font_config,
+            stylesheets=self.stylesheets,
+            cache=self.image_cache,
+        )
+        return bytes(
+            document.write_pdf(
+                pdf_variant=PDF_VARIANT,
+                full_fonts=True,
+                hinting=False,
+                uncompressed_pdf=False,
+            )
+        )
+
+    def take_refused(self) -> list[str]:
+        """The URLs refused since the last call (a template asking for the network, or a missing file)."""
+        refused, self.fetcher.refused = self.fetcher.refused, []
+        return refused

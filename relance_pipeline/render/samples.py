@@ -1,0 +1,117 @@
+"""`validate`'s template check: every template a policy uses, rendered with sample data and linted.
+
+Each template is drafted for a business and a consumer client, a new and a regular one, with one invoice
+and with two, so that the branches of a template that depend on them are all read. No PDF is made.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+
+from .. import template_files
+from ..model import (
+    LANGUAGES,
+    ZERO,
+    Action,
+    Amounts,
+    Books,
+    Client,
+    ClientKind,
+    Invoice,
+    Language,
+    Policy,
+    Problem,
+    Step,
+)
+from .drafts import Drafter
+from .environment import TemplateFailure
+from .lint import Facts, lint, locator_for
+
+SAMPLE_SOURCE = "(sample)"
+CASES: tuple[tuple[ClientKind, Literal["new", "regular"], int], ...] = (
+    ("business", "new", 1),
+    ("business", "regular", 2),
+    ("consumer", "new", 2),
+    ("consumer", "regular", 1),
+)
+
+
+def lint_templates(root: Path, books: Books, today: date) -> list[Problem]:
+    """Problems of the templates the policies use, each reported once, naming the template file."""
+    drafter = Drafter(root, books, lint_only=True)
+    folders = drafter.environments.folders
+    problems: set[Problem] = set()
+    for policy in sorted(books.policies.values(), key=lambda p: p.id):
+        for step in policy.steps:
+            for channel in step.channels:
+                for language in LANGUAGES:
+                    name = template_files.template_name(step.template, channel, language)
+                    if name not in books.templates:
+                        continue  # validate's cross-checks already say a template is missing
+                    path = drafter.environments.display(name)
+                    locate = locator_for(folders, root, name)
+                    for kind, relationship, count in CASES:
+                        action = sample_action(policy, step, language, kind, relationship, count, today)
+                        try:
+                            draft = drafter.draft(action, channel, today)
+                        except TemplateFailure as failure:
+                            problems.add(failure.problem)
+                            break
+                        findings = lint(draft, Facts.of(action, channel), path, locate)
+                        # Warnings depend on the data (an SMS's length): only the real run's count.
+                        problems.update(p for p in findings if p.severity == "error")
+    return sorted(problems, key=lambda p: (p.path, p.line or 0, p.message))
+
+
+def sample_action(
+    policy: Policy,
+    step: Step,
+    language: Language,
+    kind: ClientKind,
+    relationship: Literal["new", "regular"],
+    count: int,
+    as_of: date,
+) -> Action:
+    business = kind == "business"
+    name = ("Exemple SAS" if language == "fr" else "Example Ltd") if business else "Camille Exemple"
+    client = Client(
+        id=f"sample-{kind}",
+        name=name,
+        kind=kind,
+        email="client@example.org",
+        address=(name, "1 rue de l’Exemple", "75001 Paris"),
+        language=language,
+        source=SAMPLE_SOURCE,
+        phone="+33 1 00 00 00 00",
+        relationship=relationship,
+        contact=("Mme Exemple" if language == "fr" else "Ms Example") if relationship == "regular" else None,
+    )
+    due = as_of - timedelta(days=step.after_days + 3)
+    invoices = tuple(_amounts(index, client, due, as_of, business, step) for index in range(count))
+    deadline = as_of + timedelta(days=step.deadline_days) if step.deadline_days else None
+    return Action(client=client, policy=policy, step=step, invoices=invoices, deadline=deadline)
+
+
+def _amounts(index: int, client: Client, due: date, as_of: date, business: bool, step: Step) -> Amounts:
+    invoice = Invoice(
+        number=f"F-EXEMPLE-{index + 1:03d}",
+        client=client.id,
+        issued=due - timedelta(days=30),
+        due=due - timedelta(days=7 * index),
+        total=Decimal("1200.00"),
+        source=SAMPLE_SOURCE,
+    )
+    charge_kind: Literal["penalties", "legal_interest", "none"] = (
+        "penalties" if business else ("legal_interest" if step.formal_notice else "none")
+    )
+    return Amounts(
+        invoice=invoice,
+        days_overdue=(as_of - invoice.due).days,
+        outstanding=invoice.total,
+        charges=Decimal("12.34") if business else ZERO,
+        charge_kind=charge_kind,
+        indemnity=Decimal("40.00") if business else ZERO,
+    )

@@ -1,0 +1,180 @@
+"""Letters: PDF/A read back with pypdf, for every template, language and kind of client."""
+
+from __future__ import annotations
+
+import io
+import re
+import socket
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from render_support import AS_OF, action_for, books_of, client_for, plain
+
+from relance_pipeline.model import Books
+from relance_pipeline.render.renderer import Renderer
+
+TEMPLATES = ("relance-1", "relance-2", "appel", "lettre", "mise-en-demeure")
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from relance_pipeline.scaffold import init
+
+    root = tmp_path_factory.mktemp("letters") / "books"
+    init(root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def books(repo: Path) -> Books:
+    return books_of(repo)
+
+
+@pytest.fixture(scope="module")
+def renderer(repo: Path, books: Books) -> Renderer:
+    return Renderer(repo, books)
+
+
+def letter_of(renderer: Renderer, books: Books, kind: str, language: str, step: str, **changes: object) -> bytes:
+    client = client_for(books, kind, language, **changes)  # type: ignore[arg-type]
+    rendering = renderer.render(action_for(books, client, step, channels=("letter",)), AS_OF)
+    assert rendering.ok, rendering.problems
+    (document,) = rendering.documents
+    assert document.filename == f"{step}.pdf"
+    return document.content
+
+
+def text_of(pdf: bytes) -> str:
+    return plain(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages))
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+@pytest.mark.parametrize("language", ["fr", "en"])
+@pytest.mark.parametrize("kind", ["business", "consumer"])
+def test_every_letter_template_prints_the_amounts_dates_and_mentions_of_its_level(
+    renderer: Renderer, books: Books, template: str, language: str, kind: str
+) -> None:
+    text = text_of(letter_of(renderer, books, kind, language, template))
+    french = language == "fr"
+    if kind == "business":  # F-2026-003 (3 000 outstanding) and F-2026-007 (1 200)
+        assert "F-2026-003" in text and "F-2026-007" in text
+        assert ("3 000,00 €" if french else "€3,000.00") in text
+        assert ("14 févr. 2026" if french else "14 Feb 2026") in text  # the due date, in the table
+    else:  # F-2026-005: 850 with a credit note of 50
+        assert "F-2026-005" in text
+        assert ("800,00 €" if french else "€800.00") in text
+    assert ("Lyon, le 15 juin 2026" if french else "Lyon, 15 June 2026") in text
+    assert "FR76 3000 6000 0112 3456 7890 189" in text and "AGRIFRPP" in text
+    assert "SIRET 812 345 676 00017" in text
+    later_step = template != "relance-1"
+    if kind == "business" and later_step:
+        assert "L441-10" in text
+        assert ("40,00 €" if french else "€40.00") in text
+        assert ("4 304,68 €" if french else "€4,304.68") in text  # 4 200 + 2 × 12.34 + 2 × 40
+    if kind == "consumer":
+        assert not re.search(
+            r"40,00 €|€40\.00|pénalit|penalt|forfaitaire|frais de recouvrement|recovery costs", text, re.I
+        )
+    if template == "mise-en-demeure":
+        assert "mise en demeure" in text.lower()
+        assert ("23 juin 2026" if french else "23 June 2026") in text  # as-of + 8 days
+        assert ("injonction de payer" if french else "court") in text
+        if kind == "consumer":
+            assert ("intérêts au taux légal" if french else "legal interest") in text
+    else:
+        assert ("déjà réglé" if french else "already paid") in text
+
+
+def test_the_letter_is_pdf_a_3b_dated_by_the_letter_with_its_font_embedded(renderer: Renderer, books: Books) -> None:
+    pdf = letter_of(renderer, books, "business", "fr", "mise-en-demeure")
+    reader = PdfReader(io.BytesIO(pdf))
+    xmp = reader.xmp_metadata
+    assert xmp is not None
+    raw = xmp.stream.get_data().decode()
+    assert 'pdfaid:part="3"' in raw or "<pdfaid:part>3</pdfaid:part>" in raw
+    assert "B" in re.findall(r'pdfaid:conformance="?>?(\w)', raw)
+    assert "2026-06-15" in raw  # created/modified: the letter's date, never the clock's
+    assert reader.metadata is not None
+    assert reader.metadata.title == "Mise en demeure de payer – factures F-2026-003, F-2026-007"
+    assert "/OutputIntents" in reader.trailer["/Root"]
+    fonts = {
+        font["/BaseFont"]
+        for page in reader.pages
+        for font in page["/Resources"]["/Font"].values()  # type: ignore[union-attr]
+    }
+    assert fonts and all("Relance-Sans" in str(name) for name in fonts)
+
+
+def test_the_same_action_prints_byte_identical_pdfs_with_two_renderers(repo: Path, books: Books) -> None:
+    client = client_for(books, "business", "en")
+    action = action_for(books, client, "lettre", channels=("letter",))
+    first = Renderer(repo, books).render(action, AS_OF).documents[0].content
+    second = Renderer(repo, books).render(action, AS_OF).documents[0].content
+    assert first == second
+
+
+def test_a_letter_carries_the_payment_qr_code_as_an_image(renderer: Renderer, books: Books) -> None:
+    reader = PdfReader(io.BytesIO(letter_of(renderer, books, "consumer", "fr", "lettre")))
+    assert len(reader.pages[0].images) == 1
+
+
+def test_client_text_that_looks_like_a_template_or_html_prints_literally(renderer: Renderer, books: Books) -> None:
+    hostile = "ACME {{ 7*7 }} <script>alert(1)</script> & fils"
+    pdf = letter_of(
+        renderer, books, "business", "fr", "lettre", name=hostile, address=(hostile, "1 rue X", "75001 Paris")
+    )
+    text = text_of(pdf)
+    assert hostile in text
+    assert "ACME 49" not in text
+
+
+def test_a_user_template_replaces_the_built_in_one_of_the_same_name(tmp_path: Path) -> None:
+    from relance_pipeline.scaffold import init
+
+    root = tmp_path / "books"
+    init(root)
+    (root / "templates/lettre").mkdir(parents=True)
+    (root / "templates/lettre/letter.fr.html").write_text(
+        '{% extends "_base/letter.html" %}{% block subject %}Ma relance à moi{% endblock %}'
+        "{% block message %}<p>Texte maison.</p>{% endblock %}",
+        encoding="utf-8",
+    )
+    books = books_of(root)
+    rendering = Renderer(root, books).render(
+        action_for(books, client_for(books, "consumer", "fr"), "lettre", channels=("letter",)), AS_OF
+    )
+    assert rendering.ok, rendering.problems
+    text = text_of(rendering.documents[0].content)
+    assert "Objet : Ma relance à moi" in text and "Texte maison." in text
+    assert "Malgré mes précédents rappels" not in text
+    assert "FR76 3000 6000 0112 3456 7890 189" in text  # the rest of the layout still comes from _base/
+
+
+def test_a_letter_never_fetches_from_the_network_and_names_the_template_asking(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from relance_pipeline.scaffold import init
+
+    def no_network(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a letter tried to reach the network")
+
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    root = tmp_path / "books"
+    init(root)
+    (root / "templates/lettre").mkdir(parents=True)
+    (root / "templates/lettre/letter.en.html").write_text(
+        '{% extends "_base/letter.html" %}{% block subject %}Reminder{% endblock %}'
+        '{% block message %}<img src="https://example.com/logo.png"><p>Text.</p>{% endblock %}',
+        encoding="utf-8",
+    )
+    books = books_of(root)
+    rendering = Renderer(root, books).render(
+        action_for(books, client_for(books, "consumer", "en"), "lettre", channels=("letter",)), AS_OF
+    )
+    assert not rendering.ok and rendering.documents == ()
+    assert [str(p) for p in rendering.problems] == [
+        "templates/lettre/letter.en.html: the letter asks for 'https://example.com/logo.png': "
+        "only files under templates/ can be used (no network)"
+    ]
