@@ -11,6 +11,7 @@ replace a value).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -163,11 +164,15 @@ def parse_document(rel: str, raw: bytes, *, allow_empty: bool = False) -> Docume
         return Problem(rel, 1, "is empty; it should hold a YAML mapping")
     # Checked after loading because aliases make a small text expand without bound (an alias bomb),
     # and everything downstream (schemas, templates) walks the expanded document.
-    problem = _check_shape(rel, data)
+    problem = _check_depth(rel, data) if _is_small_tree(text) else _check_shape(rel, data)
     return problem if problem is not None else Document(rel, data, text)
 
 
 def relative(root: Path, file: Path) -> str:
+    prefix = f"{root}{os.sep}" if str(root) not in ("", ".") else ""
+    text = str(file)
+    if prefix and text.startswith(prefix) and os.sep == "/":
+        return text[len(prefix) :]  # the common case, without pathlib's slower relative_to
     try:
         return file.relative_to(root).as_posix()
     except ValueError:
@@ -175,10 +180,23 @@ def relative(root: Path, file: Path) -> str:
 
 
 def yaml_files(folder: Path) -> list[Path]:
-    """The YAML files below `folder`, sorted, so that every run sees them in the same order."""
+    """The YAML files below `folder`, sorted by their path's parts, so that every run sees them in the same order.
+
+    Like `rglob("*")`, it does not descend into symbolic links to folders, and it keeps links to files.
+    """
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    found: list[tuple[tuple[str, ...], str]] = []
+    for directory, _folders, files in os.walk(folder):
+        base = os.path.relpath(directory, folder)
+        parts = () if base == "." else tuple(base.split(os.sep))
+        for name in files:
+            if name.endswith((".yaml", ".yml")) and name not in (".yaml", ".yml"):
+                path = os.path.join(directory, name)
+                if os.path.isfile(path):
+                    found.append(((*parts, name), path))
+    found.sort()
+    return [Path(path) for _, path in found]
 
 
 def _read_bounded(file: Path) -> bytes | None:
@@ -214,6 +232,31 @@ def _check_shape(rel: str, data: Any) -> Problem | None:
         stack.append((node, depth, True))
         stack.extend((child, depth + 1, False) for child in children if id(child) not in sizes)
     return None
+
+
+def _is_small_tree(text: str) -> bool:
+    """No alias (an alias needs a `*`), so every value is written out in the text; and every value takes at least
+    a third of a character (an entry like `?,` in a flow list makes a mapping, a null key and a null value from two
+    characters), so a text this short cannot hold MAX_NODES values."""
+    return "*" not in text and len(text) < MAX_NODES // 4
+
+
+def _check_depth(rel: str, data: Any) -> Problem | None:
+    """`_check_shape` for a small tree: only its depth can be wrong."""
+    if _deeper_than(data, 1):
+        return Problem(rel, 1, f"is nested too deeply (more than {MAX_DEPTH} levels)")
+    return None
+
+
+def _deeper_than(node: Any, depth: int) -> bool:
+    if depth > MAX_DEPTH:
+        return True
+    children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+    if not children:
+        return False
+    if depth + 1 > MAX_DEPTH:  # its keys and items sit one level deeper
+        return True
+    return any(_deeper_than(child, depth + 1) for child in children if isinstance(child, (dict, list)))
 
 
 def _children(node: Any) -> list[Any]:
