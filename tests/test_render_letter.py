@@ -178,3 +178,20 @@ def test_a_letter_never_fetches_from_the_network_and_names_the_template_asking(
         "templates/lettre/letter.en.html: the letter asks for 'https://example.com/logo.png': "
         "only files under templates/ can be used (no network)"
     ]
+
+
+def test_the_address_sits_in_the_window_of_a_french_dl_envelope(renderer: Renderer, books: Books) -> None:
+    page = PdfReader(io.BytesIO(letter_of(renderer, books, "business", "fr", "mise-en-demeure"))).pages[0]
+    found: dict[str, tuple[float, float]] = {}
+
+    def visit(text: str, cm: list[float], tm: list[float], font: object, size: float) -> None:
+        if text.strip() in ("Atelier Ferrand SAS", "44000 Nantes"):
+            found[text.strip()] = (tm[4] * cm[0] + cm[4], tm[5] * cm[3] + cm[5])
+
+    page.extract_text(visitor_text=visit)
+    millimetre = 72 / 25.4
+    height = float(page.mediabox.height) / millimetre
+    (x, y), (_, last_y) = found["Atelier Ferrand SAS"], found["44000 Nantes"]
+    assert 108 <= x / millimetre <= 112  # 110 mm from the left edge
+    assert 45 <= height - y / millimetre <= 52  # the first baseline just under 45 mm from the top
+    assert height - last_y / millimetre <= 90  # the whole address above the first fold (99 mm)

@@ -85,6 +85,14 @@ def totals(lines: tuple[Line, ...]) -> Totals:
     )
 
 
+def listed_numbers(lines: tuple[Line, ...], shown: int = 3) -> str:
+    """The invoice numbers for a subject or a sentence; past a few, the table lists them and a count suffices."""
+    numbers = [item.number for item in lines]
+    if len(numbers) <= shown + 1:
+        return ", ".join(numbers)
+    return f"{', '.join(numbers[:shown])} +{len(numbers) - shown}"
+
+
 def payment_reference(action: Action) -> str:
     """What the client writes on the transfer: the invoice numbers, so the payment is matched at once."""
     numbers = [amounts.invoice.number for amounts in action.invoices]
@@ -134,10 +142,10 @@ def template_variables(action: Action, books: Books, as_of: date) -> dict[str, A
         "language": client.language,
         "business": client.is_business,
         "consumer": not client.is_business,
-        "tone": "personal" if client.relationship == "regular" else "formal",
+        "tone": action.tone,
         "postal_address": postal_address(client),
         "invoices": lines,
-        "numbers": ", ".join(item.number for item in lines),
+        "numbers": listed_numbers(lines),
         "plural": len(lines) > 1,
         "totals": sums,
         "amount_due": sums.total_due if claims_charges else sums.outstanding,
