@@ -73,7 +73,8 @@ class Drafter:
         marked = tidy(self._render(self.environments.text, name, {**variables, "invoice_table": TABLE_MARK}))
         table = compact(self._render(self.environments.html, "_base/invoices.html", variables))
         body_html = paragraphs(html.escape(split_subject(marked)[1], quote=False))
-        body_html = body_html.replace(f"<p>{TABLE_MARK}</p>", table).replace(TABLE_MARK, table)
+        wrapped = f'<div class="table">\n{table}\n</div>'
+        body_html = body_html.replace(f"<p>{TABLE_MARK}</p>", wrapped).replace(TABLE_MARK, table)
         page = self._render(
             self.environments.html, "_base/email.html", {**variables, "subject": subject, "body": Markup(body_html)}
         )
