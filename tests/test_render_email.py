@@ -142,3 +142,23 @@ def test_client_text_that_looks_like_a_template_or_html_stays_literal_and_escape
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert message["Bcc"] is None
     assert message["To"].addresses[0].display_name == hostile + " Bcc: x@evil"
+
+
+def test_amounts_are_in_the_invoices_currency_and_the_indemnity_in_euros(
+    repo: Path, renderer: Renderer, books: Books
+) -> None:
+    import dataclasses
+
+    client = client_for(books, "business", "en")
+    action = action_for(books, client, "lettre", channels=("email", "letter"))
+    in_francs = tuple(
+        dataclasses.replace(amounts, invoice=dataclasses.replace(amounts.invoice, currency="CHF"))
+        for amounts in action.invoices
+    )
+    action = dataclasses.replace(action, invoices=in_francs)
+    drafts, problems = renderer.drafts(action, AS_OF)
+    assert problems == []
+    letter, mail = drafts
+    assert "CHF3,000.00" in plain(mail.text)
+    assert "€40.00" in plain(mail.text)  # the indemnity of D441-5 is a sum in euros
+    assert letter.html is not None and "data:image/png" not in letter.html  # an EPC QR code is for euros only

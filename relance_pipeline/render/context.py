@@ -163,4 +163,5 @@ def template_variables(action: Action, books: Books, as_of: date) -> dict[str, A
         "penalty_rate_contractual": contractual,
         "legal_interest_rate": legal_interest_rate(books, as_of),
         "invoice_copies": any(item.document for item in lines),
+        "currency": action.invoices[0].invoice.currency if action.invoices else "EUR",
     }

@@ -86,7 +86,7 @@ class Drafter:
         table = Markup(compact(self._render(self.environments.html, "_base/invoices.html", variables)))
         qr = (
             epc_qr_data_uri(variables["creditor"], variables["amount_due"], variables["payment_reference"])
-            if not self.lint_only
+            if not self.lint_only and variables["currency"] == "EUR"  # an EPC transfer is in euros only
             else None
         )
         page = self._render(self.environments.html, name, {**variables, "invoice_table": table, "payment_qr": qr})

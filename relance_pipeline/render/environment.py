@@ -87,9 +87,9 @@ def _language(context: jinja2.runtime.Context) -> Language:
 
 def _filters() -> dict[str, Callable[..., Any]]:
     @jinja2.pass_context
-    def money(context: jinja2.runtime.Context, amount: Decimal, currency: str = "EUR") -> str:
+    def money(context: jinja2.runtime.Context, amount: Decimal, currency: str | None = None) -> str:
         value = Decimal(amount) if isinstance(amount, int) and not isinstance(amount, bool) else amount
-        return formatting.money(value, _language(context), currency)
+        return formatting.money(value, _language(context), currency or context.get("currency") or "EUR")
 
     @jinja2.pass_context
     def date_filter(context: jinja2.runtime.Context, day: date, style: str = "long") -> str:
