@@ -42,6 +42,12 @@ class BooksLoader(_BaseLoader):  # type: ignore[valid-type, misc]
         for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
     }
 
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        # Every explicit tag is written with a `!`: a text without one needs no tag check (a quick path for
+        # large books, where resolving each value's implicit tag again would cost a third of the loading).
+        self._may_have_tags = not isinstance(stream, str) or "!" in stream
+
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         # An explicit tag (`!!int x`, `!!binary`, `!!python/object`) is refused before anything is built from it:
         # books are plain data, and PyYAML's own constructors raise bare exceptions on bad values.
@@ -49,7 +55,7 @@ class BooksLoader(_BaseLoader):  # type: ignore[valid-type, misc]
         return super().construct_object(node, deep=deep)
 
     def _refuse_explicit_tag(self, node: yaml.Node) -> None:
-        if node.tag != _STR_TAG and node.tag != self._implicit_tag(node):
+        if self._may_have_tags and node.tag != _STR_TAG and node.tag != self._implicit_tag(node):
             name = node.tag.replace(_STANDARD_TAGS, "!!")
             raise yaml.constructor.ConstructorError(
                 None, None, f"the YAML tag '{name}' is not allowed: books hold plain data only", node.start_mark
@@ -201,7 +207,13 @@ def yaml_files(folder: Path) -> list[Path]:
 
 def _read_bounded(file: Path) -> bytes | None:
     with file.open("rb") as handle:
-        raw = handle.read(MAX_FILE_BYTES + 1)
+        # Asking for MAX_FILE_BYTES + 1 at once makes Python set that much memory aside for every file (a third
+        # of the time of reading large books); the size on disk says how much to ask for. A file that grew since,
+        # or that has no size (a pipe), is read on up to the limit as before.
+        size = os.fstat(handle.fileno()).st_size
+        raw = handle.read(size + 1 if 0 < size <= MAX_FILE_BYTES else MAX_FILE_BYTES + 1)
+        if len(raw) > size:
+            raw += handle.read(MAX_FILE_BYTES + 1 - len(raw))
     return None if len(raw) > MAX_FILE_BYTES else raw
 
 
