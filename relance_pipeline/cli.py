@@ -13,6 +13,7 @@ import click
 from . import clock, rates_command
 from .books import read_books
 from .cli_loop import record_group, send_command
+from .lock import LockBusy
 from .model import Problem
 from .plan_format import to_json as plan_json
 from .plan_format import to_table as plan_table
@@ -20,6 +21,8 @@ from .planning import plan_repository, report_repository
 from .report_format import to_csv as report_csv
 from .report_format import to_json as report_json
 from .report_format import to_table as report_table
+from .run import run as run_drafts
+from .run_format import run_summary
 from .scaffold import InitError, init
 from .validate import check_books, summary
 
@@ -164,6 +167,22 @@ def report_command(obj: Context, as_of: datetime | None, output: str) -> None:
         sys.exit(code or 1)
     formats = {"table": report_table, "json": report_json, "csv": report_csv}
     click.echo(formats[output](reported.report), nl=False)
+
+
+@main.command(name="run")
+@as_of_option
+@click.option("--commit", is_flag=True, help="Commit the new drafts and journal lines in one git commit.")
+@click.pass_obj
+def run_command(obj: Context, as_of: datetime | None, commit: bool) -> None:
+    """Render what the plan says into outbox/ and append the journal; running twice changes nothing."""
+    try:
+        result = run_drafts(obj.repo, as_of.date() if as_of else obj.today(), commit=commit)
+    except LockBusy as busy:
+        click.echo(f"relance run: {busy}", err=True)
+        sys.exit(1)
+    for line in run_summary(result):
+        click.echo(line)
+    sys.exit(report_problems(result.problems))
 
 
 @main.command(name="init")

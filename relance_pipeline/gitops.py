@@ -81,6 +81,14 @@ def current_branch(root: Path) -> str | None:
     return name.strip() or None
 
 
+def tracked_files(root: Path, folder: str) -> set[str]:
+    """The files under `folder` that git tracks at `root` (empty outside git)."""
+    if shutil.which("git") is None or not (root / ".git").exists():
+        return set()
+    listed = _git(root, "ls-files", "-z", "--", folder)
+    return set() if isinstance(listed, Problem) else {name for name in listed.split("\0") if name}
+
+
 def _identity(root: Path) -> list[str]:
     configured = _git(root, "config", "user.email")
     if isinstance(configured, str) and configured.strip():

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Protocol
 
 from . import atomic, journal
 from .model import Action, Channel, JournalEntry, Plan
@@ -25,15 +25,17 @@ _DOCUMENT_PATH = re.compile(
 )
 
 
-class RenderedDocument(NamedTuple):
-    """One file of an action: `relance-1.eml`, `mise-en-demeure.pdf`, ..."""
+class Document(Protocol):
+    """One file of an action (`relance-1.eml`, `mise-en-demeure.pdf`), as the renderer gives it."""
 
-    channel: Channel
-    filename: str
-    content: bytes
-
-
-Render = Callable[[Action], Sequence[RenderedDocument]]
+    @property
+    def channel(self) -> Channel: ...
+    @property
+    def filename(self) -> str: ...
+    @property
+    def content(self) -> bytes: ...
+    @property
+    def message_id(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ def write_action(
     root: Path,
     plan: Plan,
     action: Action,
-    documents: Sequence[RenderedDocument],
+    documents: Sequence[Document],
     extras: Sequence[tuple[str, bytes]] = (),
 ) -> Drafted:
     """Write the documents of one action, then their journal lines; returns what was recorded."""
@@ -77,6 +79,7 @@ def write_action(
                 file=rel,
                 sha256=sha256(document.content),
                 event="drafted",
+                message_id=document.message_id,
             )
         )
     extra_files = []
@@ -88,9 +91,13 @@ def write_action(
     return Drafted(action, tuple(entries), tuple(extra_files))
 
 
-def remove_orphans(root: Path, entries: Iterable[JournalEntry]) -> list[str]:
-    """Delete the documents a killed run wrote but never journaled; returns their paths."""
-    known = {entry.file for entry in entries}
+def remove_orphans(root: Path, entries: Iterable[JournalEntry], keep: Iterable[str] = ()) -> list[str]:
+    """Delete the documents a killed run wrote but never journaled; returns their paths.
+
+    `keep` names files that must stay whatever the journal says (those git already tracks: what was
+    committed is never lost).
+    """
+    known = {entry.file for entry in entries} | set(keep)
     known |= {file.rsplit(".", 1)[0] + ".png" for file in known if file.endswith(".pdf")}
     removed = []
     folder = root / OUTBOX_FOLDER

@@ -12,7 +12,8 @@ from loop_support import git
 
 from relance_pipeline.gitops import FALLBACK_EMAIL, commit_outbox, commit_run, summary
 from relance_pipeline.model import Action, Amounts, Client, Invoice, JournalEntry, Plan, Policy, Problem, Step
-from relance_pipeline.outbox import RenderedDocument, write_action
+from relance_pipeline.outbox import write_action
+from relance_pipeline.render.renderer import RenderedDocument
 
 AS_OF = date(2026, 6, 15)
 
