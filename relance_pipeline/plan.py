@@ -1,9 +1,10 @@
 """Which reminder is due for whom tonight: a pure function of the books, the journal and the as-of date.
 
 Escalation is per client, as the client lives it: at most one document per client per run, at the most
-advanced step due among its invoices, listing every overdue invoice that is not held, and none within the
-policy's minimum interval of the last contact. Each invoice moves one step per run at most, so a job that
-missed nights catches up step by step instead of jumping to the mise en demeure.
+advanced step due among its invoices, listing every overdue invoice that is not held and not already issued
+at that step or beyond, and none within the policy's minimum interval of the last contact. An invoice's next
+step needs the previous one issued in an earlier run, so a job that missed nights catches up step by step
+instead of jumping to the mise en demeure.
 """
 
 from __future__ import annotations
@@ -88,10 +89,15 @@ def _client_plan(
     if last_contact is not None and (as_of - last_contact).days < max(policy.min_interval_days, 1):
         # A contact today means tonight's document is already drafted: the run is idempotent.
         return None, waiting + [_too_soon(s, policy, last_contact, as_of) for s in states]
-    step = policy.steps[max(s.progress.index + 1 for s in ready)]
+    target = max(s.progress.index + 1 for s in ready)
+    step = policy.steps[target]
+    # An invoice already issued at this step or a later one is not listed again: a step is never planned twice
+    # for the same invoice, and no invoice moves back. It waits for its own next step.
+    joining = [s for s in states if s.progress.index < target]
+    waiting += [_not_ready(s, policy, as_of) for s in states if s.progress.index >= target]
     listed: list[Amounts] = []
     gaps: list[money.MissingRate] = []
-    for state in states:
+    for state in joining:
         notice = past.notice_date(state.invoice.number, policy)
         amounts = money.amounts(state.invoice, client, policy, books.rates, as_of, notice)
         if isinstance(amounts, money.MissingRate):

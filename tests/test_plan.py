@@ -152,11 +152,11 @@ def test_a_withdrawn_draft_is_not_drafted_again_and_is_no_contact(ledger: Ledger
     drafted = entry(date(2026, 3, 8), "acme", "relance-1", ("F-1",))
     withdrawn = replace(drafted, date=date(2026, 3, 9), event="withdrawn")
     ledger.record([drafted, withdrawn])
-    # The withdrawn relance-1 is not a contact, so F-2's relance-1 goes out on 2026-03-12 despite the interval.
-    # F-1's own relance-1 counts as issued (its next step is relance-2, not due yet), yet as an overdue invoice
-    # that is not held it is listed in the client's document: a reviewer who wants it left alone adds a hold.
+    # The withdrawn relance-1 is not a contact, so F-2's relance-1 goes out on 2026-03-12 despite the interval;
+    # F-1's relance-1 counts as issued: it is not listed again, and waits for its relance-2.
     tonight = ledger.plan(date(2026, 3, 12))
-    assert steps(tonight) == [("acme", "relance-1", ("F-1", "F-2"))]
+    assert steps(tonight) == [("acme", "relance-1", ("F-2",))]
+    assert [(w.invoice.number, w.reason, w.next_step) for w in tonight.waiting] == [("F-1", "not_yet", "relance-2")]
     assert ledger.plan(date(2026, 3, 11)).actions == ()
 
 
@@ -168,6 +168,18 @@ def test_after_the_last_step_the_invoice_awaits_a_decision_and_nothing_goes_out(
     (waiting,) = tonight.waiting
     assert waiting.reason == "awaiting_decision"
     assert "mise-en-demeure on 2026-02-25" in waiting.detail
+
+
+def test_an_invoice_further_along_is_not_listed_again_at_an_earlier_step(ledger: Ledger) -> None:
+    ledger.invoice("F-1", "acme", "2026-03-01", "1000.00")
+    ledger.invoice("F-2", "acme", "2026-04-01", "300.00")
+    ledger.record([entry(date(2026, 4, 10), "acme", "lettre", ("F-1",), channel="letter")])
+    # 04-20: F-2's relance-1 is due (19 days); F-1 had its lettre and waits for its mise en demeure (04-25).
+    tonight = ledger.plan(date(2026, 4, 20))
+    assert steps(tonight) == [("acme", "relance-1", ("F-2",))]
+    assert [(w.invoice.number, w.next_step, w.next_date) for w in tonight.waiting] == [
+        ("F-1", "mise-en-demeure", date(2026, 4, 25))
+    ]
 
 
 def test_an_invoice_awaiting_a_decision_is_left_out_of_a_new_document(ledger: Ledger) -> None:

@@ -96,8 +96,8 @@ def test_a_second_invoice_joins_the_clients_document_and_the_interval_holds_betw
     assert story == [
         # F-2 is not due yet on 03-08: only F-1.
         (date(2026, 3, 8), "relance-1", ("F-1",)),
-        # F-2's relance-1 is due on 03-19 (7 days); F-1 is listed with it (its relance-2 is not due before 03-22).
-        (date(2026, 3, 19), "relance-1", ("F-1", "F-2")),
+        # F-2's relance-1 is due on 03-19 (7 days); F-1 had its relance-1 and is not listed again.
+        (date(2026, 3, 19), "relance-1", ("F-2",)),
         # F-1's relance-2 is due on 03-22, but the last contact was 03-19: it waits for 03-26, F-2 joins it.
         (date(2026, 3, 26), "relance-2", ("F-1", "F-2")),
     ]
