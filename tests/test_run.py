@@ -1,0 +1,168 @@
+"""relance run: the plan rendered into outbox/ with one journal line per document, idempotent and deterministic."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from datetime import date
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from relance_pipeline import journal
+from relance_pipeline.cli import main
+from relance_pipeline.lock import repository_lock
+from relance_pipeline.run import run
+
+FIRST_NIGHT = date(2026, 2, 23)
+SECOND_NIGHT = date(2026, 3, 9)
+
+
+def outbox_files(root: Path) -> dict[str, bytes]:
+    folder = root / "outbox"
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True).stdout
+
+
+def commit_books(root: Path) -> None:
+    git(root, "add", "-A")
+    git(root, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "books")
+
+
+def test_a_run_writes_each_document_of_the_plan_and_journals_it_with_its_hash(example_repo: Path) -> None:
+    result = run(example_repo, FIRST_NIGHT)
+    assert not result.failed
+    assert [(d.action.client.id, d.action.step.id) for d in result.drafted] == [
+        ("atelier-ferrand", "relance-1"),
+        ("lucie-martin", "relance-1"),
+    ]
+    entries, problems = journal.read_journal(example_repo)
+    assert problems == []
+    assert [(e.file, e.event, e.channel) for e in entries] == [
+        ("outbox/2026-02-23/atelier-ferrand/relance-1.eml", "drafted", "email"),
+        ("outbox/2026-02-23/lucie-martin/relance-1.eml", "drafted", "email"),
+    ]
+    for entry in entries:
+        content = (example_repo / entry.file).read_bytes()
+        assert hashlib.sha256(content).hexdigest() == entry.sha256
+        assert entry.message_id and entry.message_id.encode() in content
+    assert entries[0].invoices == ("F-2026-003",)
+
+
+def test_running_twice_for_the_same_date_changes_nothing(example_repo: Path) -> None:
+    run(example_repo, FIRST_NIGHT)
+    before = outbox_files(example_repo)
+    again = run(example_repo, FIRST_NIGHT)
+    assert again.drafted == ()
+    assert outbox_files(example_repo) == before
+
+
+def test_a_later_date_only_adds_what_became_due(example_repo: Path) -> None:
+    run(example_repo, FIRST_NIGHT)
+    before = outbox_files(example_repo)
+    later = run(example_repo, SECOND_NIGHT)
+    after = outbox_files(example_repo)
+    assert {k: v for k, v in after.items() if k in before and k != journal.JOURNAL_FILE} == {
+        k: v for k, v in before.items() if k != journal.JOURNAL_FILE
+    }
+    assert after[journal.JOURNAL_FILE].startswith(before[journal.JOURNAL_FILE])
+    assert sorted(set(after) - set(before)) == [
+        "outbox/2026-03-09/atelier-ferrand/relance-2.eml",
+        "outbox/2026-03-09/lucie-martin/relance-2.eml",
+        "outbox/2026-03-09/nordwind/relance-1.eml",
+    ]
+    assert len(later.drafted) == 3
+
+
+def test_the_same_books_give_byte_identical_outboxes(tmp_path: Path, example_repo: Path) -> None:
+    from relance_pipeline.scaffold import init
+
+    other = tmp_path / "other"
+    init(other)
+    for night in (FIRST_NIGHT, SECOND_NIGHT, date(2026, 5, 4), date(2026, 5, 11)):
+        run(example_repo, night)
+        run(other, night)
+    files = outbox_files(example_repo)
+    assert any(name.endswith(".pdf") for name in files)
+    assert files == outbox_files(other)
+
+
+def test_commit_records_the_run_in_one_commit_and_none_when_nothing_is_due(example_repo: Path) -> None:
+    commit_books(example_repo)
+    result = run(example_repo, FIRST_NIGHT, commit=True)
+    assert result.commit is not None
+    assert git(example_repo, "rev-parse", "HEAD").strip() == result.commit
+    changed = git(example_repo, "show", "--name-only", "--format=", "HEAD").split()
+    assert sorted(changed) == [
+        "outbox/2026-02-23/atelier-ferrand/relance-1.eml",
+        "outbox/2026-02-23/lucie-martin/relance-1.eml",
+        "outbox/journal.jsonl",
+    ]
+    assert git(example_repo, "status", "--porcelain") == ""
+    nothing = run(example_repo, FIRST_NIGHT, commit=True)
+    assert nothing.commit is None
+    assert git(example_repo, "rev-parse", "HEAD").strip() == result.commit
+
+
+def test_a_document_failing_the_legal_lint_is_not_drafted_and_the_run_fails(example_repo: Path, write) -> None:  # type: ignore[no-untyped-def]
+    builtin = Path(__file__).parents[1] / "relance_pipeline/templates/relance-1/email.fr.txt"
+    text = builtin.read_text(encoding="utf-8").replace(
+        "{% block message %}", "{% block message %}\nÀ défaut, nous vous adresserons un commandement de payer.\n"
+    )
+    write(example_repo, "templates/relance-1/email.fr.txt", text)
+    outcome = CliRunner().invoke(main, ["--repo", str(example_repo), "run", "--as-of", "2026-02-23"])
+    assert outcome.exit_code == 1
+    assert "templates/relance-1/email.fr.txt:" in outcome.output
+    assert "commandement de payer" in outcome.output
+    assert not (example_repo / "outbox/2026-02-23").exists()
+    entries, _ = journal.read_journal(example_repo)
+    assert entries == []
+
+
+def test_leftovers_of_a_killed_run_are_removed_but_never_a_committed_file(example_repo: Path) -> None:
+    run(example_repo, FIRST_NIGHT)
+    commit_books(example_repo)
+    committed_extra = example_repo / "outbox/2026-02-23/atelier-ferrand/relance-2.eml"
+    committed_extra.write_bytes(b"kept: git tracks it")
+    commit_books(example_repo)
+    orphan = example_repo / "outbox/2026-03-02/nordwind/relance-1.eml"
+    orphan.parent.mkdir(parents=True)
+    orphan.write_bytes(b"written by a run killed before its journal line")
+    with (example_repo / journal.JOURNAL_FILE).open("a") as handle:
+        handle.write('{"date": "2026-03-0')
+    result = run(example_repo, date(2026, 3, 2))
+    assert not orphan.exists()
+    assert committed_extra.exists()
+    assert result.cleaned == ("outbox/2026-03-02/nordwind/relance-1.eml", "outbox/journal.jsonl: partial last line")
+    assert journal.read_journal(example_repo)[1] == []
+
+
+def test_a_run_while_another_holds_the_repository_stops_with_a_clear_message(example_repo: Path) -> None:
+    with repository_lock(example_repo):
+        outcome = CliRunner().invoke(main, ["--repo", str(example_repo), "run", "--as-of", "2026-02-23"])
+    assert outcome.exit_code == 1
+    assert "another relance process" in outcome.output
+    assert not (example_repo / "outbox/2026-02-23").exists()
+
+
+def test_letters_get_a_png_preview_when_the_settings_ask_for_it(example_repo: Path) -> None:
+    config = example_repo / "relance.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "previews: true\n", encoding="utf-8")
+    for night in (FIRST_NIGHT, SECOND_NIGHT, date(2026, 3, 16), date(2026, 3, 23), date(2026, 4, 6)):
+        result = run(example_repo, night)
+        assert not result.failed, result.problems
+    letters = sorted(p for p in (example_repo / "outbox").rglob("*.pdf"))
+    assert letters
+    for letter in letters:
+        assert letter.with_suffix(".png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_books_with_errors_draft_nothing(example_repo: Path, write) -> None:  # type: ignore[no-untyped-def]
+    write(example_repo, "ledger/invoices/2026/F-2026-099.yaml", "number: F-2026-099\nclient: nobody\n")
+    outcome = CliRunner().invoke(main, ["--repo", str(example_repo), "run", "--as-of", "2026-02-23"])
+    assert outcome.exit_code == 1
+    assert "ledger/invoices/2026/F-2026-099.yaml:1:" in outcome.output
+    assert not (example_repo / "outbox/2026-02-23").exists()
