@@ -72,21 +72,21 @@ def _overdue_by_client(books: Books, as_of: date) -> dict[str, list[Invoice]]:
 def _client_plan(
     books: Books, client: Client, policy: Policy, invoices: Sequence[Invoice], past: History, as_of: date
 ) -> tuple[Action | None, list[Waiting]] | list[money.MissingRate]:
+    last_contact = past.last_contact.get(client.id)
     waiting: list[Waiting] = []
     states: list[_State] = []
     for invoice in invoices:
         progress = past.progress(invoice.number, policy)
         if invoice.hold is not None and invoice.hold.active_on(as_of):
-            waiting.append(_held(invoice, policy, progress, as_of))
+            waiting.append(_held(invoice, policy, progress, last_contact, as_of))
         elif progress.index == len(policy.steps) - 1:
             waiting.append(_awaiting_decision(invoice, policy, progress, as_of))
         else:
             states.append(_State(invoice, progress, _is_ready(invoice, policy, progress, as_of)))
     ready = [s for s in states if s.ready]
     if not ready:
-        return None, waiting + [_not_ready(s, policy, as_of) for s in states]
-    last_contact = past.last_contact.get(client.id)
-    if last_contact is not None and (as_of - last_contact).days < max(policy.min_interval_days, 1):
+        return None, waiting + [_not_ready(s, policy, last_contact, as_of) for s in states]
+    if last_contact is not None and (as_of - last_contact).days < _interval(policy).days:
         # A contact today means tonight's document is already drafted: the run is idempotent.
         return None, waiting + [_too_soon(s, policy, last_contact, as_of) for s in states]
     target = max(s.progress.index + 1 for s in ready)
@@ -94,7 +94,7 @@ def _client_plan(
     # An invoice already issued at this step or a later one is not listed again: a step is never planned twice
     # for the same invoice, and no invoice moves back. It waits for its own next step.
     joining = [s for s in states if s.progress.index < target]
-    waiting += [_not_ready(s, policy, as_of) for s in states if s.progress.index >= target]
+    waiting += [_not_ready(s, policy, as_of, as_of) for s in states if s.progress.index >= target]
     listed: list[Amounts] = []
     gaps: list[money.MissingRate] = []
     for state in joining:
@@ -110,28 +110,41 @@ def _client_plan(
     return Action(client=client, policy=policy, step=step, invoices=tuple(listed), deadline=deadline), waiting
 
 
+def _interval(policy: Policy) -> timedelta:
+    """At least a day: two documents for one client on the same date would be two runs' worth."""
+    return timedelta(days=max(policy.min_interval_days, 1))
+
+
 def _is_ready(invoice: Invoice, policy: Policy, progress: Progress, as_of: date) -> bool:
     following = policy.steps[progress.index + 1]
     earlier_run = progress.since is None or progress.since < as_of
     return earlier_run and invoice.days_overdue(as_of) >= following.after_days
 
 
-def _next_date(invoice: Invoice, policy: Policy, progress: Progress) -> tuple[str | None, date | None]:
+def _next_date(
+    invoice: Invoice, policy: Policy, progress: Progress, last_contact: date | None
+) -> tuple[str | None, date | None]:
+    """The invoice's next step and the first date it can go out: when it is due, the day after the previous
+    step, and the end of the interval since the client's last contact."""
     if progress.index + 1 >= len(policy.steps):
         return None, None
     following = policy.steps[progress.index + 1]
-    return following.id, invoice.due + timedelta(days=following.after_days)
+    dates = [invoice.due + timedelta(days=following.after_days)]
+    if progress.since is not None:
+        dates.append(progress.since + timedelta(days=1))
+    if last_contact is not None:
+        dates.append(last_contact + _interval(policy))
+    return following.id, max(dates)
 
 
-def _held(invoice: Invoice, policy: Policy, progress: Progress, as_of: date) -> Waiting:
+def _held(invoice: Invoice, policy: Policy, progress: Progress, last_contact: date | None, as_of: date) -> Waiting:
     assert invoice.hold is not None
     hold = invoice.hold
     detail = hold.reason.replace("_", " ")
     detail += f" until {hold.until.isoformat()}" if hold.until else " (no end date)"
     detail += f": {hold.note}" if hold.note else ""
-    step, due = _next_date(invoice, policy, progress)
-    resumes = hold.until + timedelta(days=1) if hold.until else None
-    when = max(due, resumes) if due and resumes else None
+    step, due = _next_date(invoice, policy, progress, last_contact)
+    when = max(due, hold.until + timedelta(days=1)) if due and hold.until else None
     return Waiting(invoice, "held", detail, invoice.outstanding(as_of), step, when)
 
 
@@ -142,28 +155,27 @@ def _awaiting_decision(invoice: Invoice, policy: Policy, progress: Progress, as_
     return Waiting(invoice, "awaiting_decision", detail, invoice.outstanding(as_of))
 
 
-def _not_ready(state: _State, policy: Policy, as_of: date) -> Waiting:
+def _not_ready(state: _State, policy: Policy, last_contact: date | None, as_of: date) -> Waiting:
     invoice, progress = state.invoice, state.progress
-    step, due = _next_date(invoice, policy, progress)
+    step, when = _next_date(invoice, policy, progress, last_contact)
     outstanding = invoice.outstanding(as_of)
     if progress.since is not None and progress.since >= as_of:
         issued = policy.steps[progress.index].id
         detail = f"{issued} drafted on {progress.since.isoformat()}, waiting for review"
-        return Waiting(invoice, "drafted_today", detail, outstanding, step, due)
-    detail = f"{invoice.days_overdue(as_of)} days overdue; {step} from {due.isoformat() if due else '-'}"
-    return Waiting(invoice, "not_yet", detail, outstanding, step, due)
+        return Waiting(invoice, "drafted_today", detail, outstanding, step, when)
+    following = policy.steps[progress.index + 1]
+    detail = f"{invoice.days_overdue(as_of)} days overdue; {step} at {following.after_days} days"
+    return Waiting(invoice, "not_yet", detail, outstanding, step, when)
 
 
 def _too_soon(state: _State, policy: Policy, last_contact: date, as_of: date) -> Waiting:
     if not state.ready:
-        return _not_ready(state, policy, as_of)
+        return _not_ready(state, policy, last_contact, as_of)
     invoice = state.invoice
-    step, due = _next_date(invoice, policy, state.progress)
-    allowed = last_contact + timedelta(days=max(policy.min_interval_days, 1))
+    step, when = _next_date(invoice, policy, state.progress, last_contact)
     if last_contact >= as_of:
         later = "" if last_contact == as_of else " (after the as-of date)"
         detail = f"contacted on {last_contact.isoformat()}{later}: one document per client per run"
-        return Waiting(invoice, "drafted_today", detail, invoice.outstanding(as_of), step, allowed)
+        return Waiting(invoice, "drafted_today", detail, invoice.outstanding(as_of), step, when)
     detail = f"last contact {last_contact.isoformat()}, at least {policy.min_interval_days} days between contacts"
-    when = max(allowed, due) if due else allowed
     return Waiting(invoice, "interval", detail, invoice.outstanding(as_of), step, when)

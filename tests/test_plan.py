@@ -135,7 +135,10 @@ def test_a_step_drafted_today_is_not_planned_again_by_a_second_run(ledger: Ledge
     assert steps(first) == [("acme", "relance-1", ("F-1",))]
     again = ledger.plan(date(2026, 3, 8))
     assert again.actions == ()
-    assert reasons(again) == [("F-1", "drafted_today")]
+    # relance-2 is due at 21 days (03-22), which is after the 7 days since tonight's contact (03-15).
+    assert [(w.invoice.number, w.reason, w.next_step, w.next_date) for w in again.waiting] == [
+        ("F-1", "drafted_today", "relance-2", date(2026, 3, 22))
+    ]
 
 
 def test_a_step_in_the_journal_is_never_planned_again(ledger: Ledger) -> None:
@@ -174,11 +177,12 @@ def test_an_invoice_further_along_is_not_listed_again_at_an_earlier_step(ledger:
     ledger.invoice("F-1", "acme", "2026-03-01", "1000.00")
     ledger.invoice("F-2", "acme", "2026-04-01", "300.00")
     ledger.record([entry(date(2026, 4, 10), "acme", "lettre", ("F-1",), channel="letter")])
-    # 04-20: F-2's relance-1 is due (19 days); F-1 had its lettre and waits for its mise en demeure (04-25).
+    # 04-20: F-2's relance-1 is due (19 days); F-1 had its lettre and waits for its mise en demeure, due on
+    # 04-25 but 7 days after tonight's document at the earliest: 04-27.
     tonight = ledger.plan(date(2026, 4, 20))
     assert steps(tonight) == [("acme", "relance-1", ("F-2",))]
     assert [(w.invoice.number, w.next_step, w.next_date) for w in tonight.waiting] == [
-        ("F-1", "mise-en-demeure", date(2026, 4, 25))
+        ("F-1", "mise-en-demeure", date(2026, 4, 27))
     ]
 
 

@@ -152,3 +152,30 @@ def test_clients_escalate_independently_of_each_other(tmp_path: Path) -> None:
         (date(2026, 4, 9), "kappa", "appel"),
         (date(2026, 4, 19), "kappa", "lettre"),
     ]
+
+
+def test_the_date_a_waiting_invoice_expects_is_the_night_its_next_document_goes_out(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "books")
+    ledger.client("acme")
+    ledger.invoice("F-1", "acme", "2026-03-01", "1000.00")
+    ledger.invoice("F-2", "acme", "2026-03-12", "400.00", issued="2026-02-10")
+    expected: dict[date, set[date]] = {}
+    sent: list[date] = []
+    for day in nights(date(2026, 3, 2), date(2026, 5, 31)):
+        if ledger.night(day).actions:
+            sent.append(day)
+        # After the night's run, the plan of the same day says when each waiting invoice goes out next.
+        for waiting in ledger.plan(day).waiting:
+            if waiting.next_date is not None:
+                expected.setdefault(waiting.next_date, set()).add(day)
+    assert sent == [
+        date(2026, 3, 8),  # F-1 relance-1
+        date(2026, 3, 19),  # F-2 relance-1
+        date(2026, 3, 26),  # F-1 relance-2 (due 03-22, 7 days after 03-19), F-2 joins
+        date(2026, 4, 2),  # appel (due 03-31, 7 days after 03-26)
+        date(2026, 4, 10),  # lettre at 40 days
+        date(2026, 4, 25),  # mise en demeure at 55 days; then both await a decision
+    ]
+    # Every document went out on a date announced the night before it.
+    for day in sent[1:]:
+        assert day - timedelta(days=1) in expected.get(day, set()), day
