@@ -11,8 +11,7 @@ $(STAMP): pyproject.toml scripts/bootstrap
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/relance validate
-	$(BIN)/relance plan --as-of $(DEMO_AS_OF)
+	RELANCE=$(BIN)/relance DEMO_AS_OF=$(DEMO_AS_OF) scripts/demo build/demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check relance_pipeline tests benchmarks

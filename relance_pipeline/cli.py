@@ -67,7 +67,7 @@ def report_problems(problems: Iterable[Problem]) -> int:
 @click.pass_context
 def main(ctx: click.Context, repo: Path) -> None:
     """relance: dunning as code."""
-    ctx.obj = Context(repo)
+    ctx.obj = Context(repo.resolve())
 
 
 @main.command(name="validate")

@@ -53,11 +53,8 @@ def _copy(source: Path, destination: Path) -> Path:
 
 
 def _git_init(target: Path) -> None:
-    """A dunning repository is a git repository: the history is the audit trail."""
-    if shutil.which("git") is None:
+    """A dunning repository is a git repository of its own (the history is the audit trail), even when
+    made inside another one's work tree: its commits must never land in the enclosing repository."""
+    if shutil.which("git") is None or (target / ".git").exists():
         return
-    inside = subprocess.run(
-        ["git", "rev-parse", "--is-inside-work-tree"], cwd=target, capture_output=True, text=True, check=False
-    )
-    if inside.returncode != 0:
-        subprocess.run(["git", "init", "--quiet", "--initial-branch=main"], cwd=target, check=False)
+    subprocess.run(["git", "init", "--quiet", "--initial-branch=main"], cwd=target, check=False)

@@ -69,10 +69,14 @@ def test_init_makes_a_git_repository_on_main(tmp_path: Path) -> None:
     assert branch.stdout.strip() == "refs/heads/main"
 
 
-def test_init_inside_a_git_repository_adds_no_nested_repository(tmp_path: Path) -> None:
+def test_init_inside_another_repository_makes_a_repository_of_its_own(tmp_path: Path) -> None:
+    """Commits of the dunning (run --commit) must never land in an enclosing project's repository."""
     subprocess.run(["git", "init", "--quiet", str(tmp_path)], check=True)
     init(tmp_path / "books")
-    assert not (tmp_path / "books" / ".git").exists()
+    top = subprocess.run(
+        ["git", "rev-parse", "--show-toplevel"], cwd=tmp_path / "books", capture_output=True, text=True, check=True
+    )
+    assert Path(top.stdout.strip()) == (tmp_path / "books").resolve()
 
 
 def test_init_into_an_existing_empty_folder_is_fine(tmp_path: Path) -> None:
