@@ -6,11 +6,13 @@ one rate, summed unrounded and rounded once, half up, to the cent. Rates come fr
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from relance_pipeline import money, records
 from relance_pipeline.load import Document, read_document
@@ -253,3 +255,28 @@ def test_an_unpublished_legal_rate_is_reported_as_missing_not_guessed() -> None:
 
 def test_no_penalty_is_charged_on_or_before_the_due_date(rates: RateTable) -> None:
     assert penalties(rates, invoice("1000.00", date(2026, 3, 1)), date(2026, 3, 1)).amount == Decimal("0.00")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    total=st.integers(min_value=1, max_value=10_000_000),
+    due_offset=st.integers(min_value=0, max_value=1200),
+    days=st.integers(min_value=0, max_value=400),
+    paid=st.integers(min_value=0, max_value=100),
+    paid_after=st.integers(min_value=-30, max_value=400),
+)
+def test_penalties_grow_with_time_and_shrink_with_payments(
+    rates: RateTable, total: int, due_offset: int, days: int, paid: int, paid_after: int
+) -> None:
+    due = date(2022, 1, 1) + timedelta(days=due_offset)
+    through = min(due + timedelta(days=days), date(2026, 6, 30))
+    amount = Decimal(total) / 100
+    unpaid = invoice(str(amount), due)
+    part = (amount * paid / 100).quantize(Decimal("0.01"))
+    partly = invoice(str(amount), due, payments=((due + timedelta(days=paid_after), str(part)),))
+    today, tomorrow = penalties(rates, unpaid, through), penalties(rates, unpaid, through + timedelta(days=1))
+    assert today.amount <= tomorrow.amount or through >= date(2026, 6, 30)
+    assert penalties(rates, partly, through).amount <= today.amount
+    # The periods cover every day after the due date exactly once, and add up to the unrounded total.
+    assert sum(p.days for p in today.periods) == max(0, (through - due).days)
+    assert sum((p.amount for p in today.periods), Decimal(0)).quantize(Decimal("0.01"), ROUND_HALF_UP) == today.amount
