@@ -93,6 +93,10 @@ class _Compiler:
                 generic.append(check)
             for kind in kinds or ():
                 by_kind.setdefault(kind, []).append(check)
+        if allowed is None and not by_kind and len(generic) == 1:
+            return generic[0]  # a bare `$ref` (with annotations): no layer of its own
+        if allowed == frozenset({"string"}) and not generic:
+            return _text_check(schema)
         return _dispatch(allowed, by_kind, generic)
 
     def ref(self, ref: str, base: str) -> Check:
@@ -144,6 +148,25 @@ def _dispatch(allowed: frozenset[str] | None, by_kind: Mapping[str, list[Check]]
             if not one(instance):
                 return False
         return True
+
+    return check
+
+
+def _text_check(schema: Mapping[str, Any]) -> Check:
+    """A text schema (type, pattern, lengths, format) as one function: most values of the books are text."""
+    search = re.compile(schema["pattern"]).search if "pattern" in schema else None
+    shortest = schema.get("minLength", 0)
+    longest = schema.get("maxLength")
+    fmt = schema.get("format")
+    if fmt not in (None, "date"):
+        return _never
+
+    def check(v: Any) -> bool:
+        if type(v) is not str or len(v) < shortest or (longest is not None and len(v) > longest):
+            return False
+        if search is not None and search(v) is None:
+            return False
+        return fmt is None or (_DATE.match(v) is not None and _iso_date(v))
 
     return check
 
