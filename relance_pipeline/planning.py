@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from . import journal
-from .books import read_books
+from .books import read_books, without_cycle_collection
 from .model import Books, JournalEntry, Plan, Problem
 from .plan import plan
 from .report import AgedBalance, aged_balance
@@ -29,6 +29,11 @@ class Planned:
 
 
 def plan_repository(root: Path, as_of: date, *, check_templates: bool = False) -> Planned:
+    with without_cycle_collection():
+        return _plan_repository(root, as_of, check_templates)
+
+
+def _plan_repository(root: Path, as_of: date, check_templates: bool) -> Planned:
     loaded = read_books(root)
     problems = list(loaded.problems)
     checks = cross_checks(loaded, as_of, root) if loaded.books is not None else []
