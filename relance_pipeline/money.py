@@ -113,7 +113,14 @@ def penalties(invoice: Invoice, rates: RateTable, through: date, contractual: De
     """
     if contractual is not None:
         fixed = contractual
-        return interest(invoice, invoice.due + _ONE_DAY, through, lambda _: fixed, rates, "b2b_default")
+
+        def floored(semester: Semester) -> Decimal | None:
+            # A contractual rate is lawful only at or above 3 × the semester's legal rate (L441-10 II), which
+            # validate checks; without that legal rate the rate cannot be vouched for, so it is not applied.
+            row = rates.get(semester)
+            return fixed if row is not None and row.legal_other is not None else None
+
+        return interest(invoice, invoice.due + _ONE_DAY, through, floored, rates, "legal_other")
 
     def default(semester: Semester) -> Decimal | None:
         row = rates.get(semester)

@@ -241,9 +241,21 @@ def test_a_semester_missing_from_the_table_names_the_semester_invoice_and_file(r
     )
 
 
-def test_a_contractual_rate_needs_no_row_of_the_table(rates: RateTable) -> None:
-    # 1200 due 2026-06-20 at 15 %, through 2026-07-05: 15 days; 1200 × 15 × 15 / 36500 = 7.3973 → 7.40
-    assert penalties(rates, invoice("1200.00", date(2026, 6, 20)), date(2026, 7, 5), "15.00").amount == Decimal("7.40")
+def test_a_contractual_rate_is_not_applied_where_its_legal_floor_is_unknown(rates: RateTable) -> None:
+    # 1200 due 2026-06-20 at 15 %, through 2026-07-05: the 5 days of 2026-S2 have no legal rate to check the
+    # floor (3 × legal_other, L441-10 II) against, so nothing is computed rather than an unvouched rate.
+    missing = money.penalties(invoice("1200.00", date(2026, 6, 20)), rates, date(2026, 7, 5), Decimal("15.00"))
+    assert isinstance(missing, money.MissingRate)
+    assert missing.semester == Semester(2026, 2) and missing.rate == "legal_other"
+    ecb_only = RateTable("policies/rates.yaml", {Semester(2026, 1): SemesterRates(Decimal("2.15"), Decimal("12.15"))})
+    partial = money.penalties(invoice("1200.00", date(2026, 3, 1)), ecb_only, date(2026, 3, 31), Decimal("15.00"))
+    assert isinstance(partial, money.MissingRate)
+    assert "no legal_other rate for 2026-S1" in partial.problem().message
+
+
+def test_a_contractual_rate_applies_through_the_semesters_whose_legal_rate_is_known(rates: RateTable) -> None:
+    # 1200 due 2026-06-10 at 15 %, through 2026-06-30: 20 days; 1200 × 15 × 20 / 36500 = 9.8630 → 9.86
+    assert penalties(rates, invoice("1200.00", date(2026, 6, 10)), date(2026, 6, 30), "15.00").amount == Decimal("9.86")
 
 
 def test_an_unpublished_legal_rate_is_reported_as_missing_not_guessed() -> None:
