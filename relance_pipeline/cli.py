@@ -18,6 +18,7 @@ from .model import Problem
 from .plan_format import to_json as plan_json
 from .plan_format import to_table as plan_table
 from .planning import plan_repository, report_repository
+from .progress_bar import ProgressBar
 from .report_format import to_csv as report_csv
 from .report_format import to_json as report_json
 from .report_format import to_table as report_table
@@ -172,11 +173,24 @@ def report_command(obj: Context, as_of: datetime | None, output: str) -> None:
 @main.command(name="run")
 @as_of_option
 @click.option("--commit", is_flag=True, help="Commit the new drafts and journal lines in one git commit.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes that render letters (default: one per core when there are 8 letters or more; 1: no workers).",
+)
 @click.pass_obj
-def run_command(obj: Context, as_of: datetime | None, commit: bool) -> None:
+def run_command(obj: Context, as_of: datetime | None, commit: bool, jobs: int | None) -> None:
     """Render what the plan says into outbox/ and append the journal; running twice changes nothing."""
     try:
-        result = run_drafts(obj.repo, as_of.date() if as_of else obj.today(), commit=commit)
+        progress = ProgressBar.on_terminal()
+        try:
+            result = run_drafts(
+                obj.repo, as_of.date() if as_of else obj.today(), commit=commit, jobs=jobs, progress=progress
+            )
+        finally:
+            if progress is not None:
+                progress.close()
     except LockBusy as busy:
         click.echo(f"relance run: {busy}", err=True)
         sys.exit(1)

@@ -11,14 +11,13 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from . import gitops, journal, outbox
+from . import gitops, journal, outbox, render_pool
 from .lock import repository_lock
 from .model import Action, Books, Plan, Problem
 from .planning import plan_repository
-from .preview import first_page_png
-from .render.renderer import Renderer
 
-Progress = Callable[[Action], None]
+Progress = Callable[[Action, int], None]
+"""Told each action once rendered (and written), with the number of actions of the night."""
 
 
 @dataclass(frozen=True)
@@ -35,7 +34,15 @@ class RunResult:
         return any(problem.severity == "error" for problem in self.problems)
 
 
-def run(root: Path, as_of: date, *, commit: bool = False, progress: Progress | None = None) -> RunResult:
+def run(
+    root: Path,
+    as_of: date,
+    *,
+    commit: bool = False,
+    progress: Progress | None = None,
+    jobs: int | None = None,
+) -> RunResult:
+    """`jobs`: processes that render (None: one per core when there are enough letters; 1: this one)."""
     with repository_lock(root):
         cut = journal.repair_tail(root)
         planned = plan_repository(root, as_of, check_templates=True)
@@ -43,7 +50,7 @@ def run(root: Path, as_of: date, *, commit: bool = False, progress: Progress | N
             return RunResult(None, problems=planned.problems)
         removed = outbox.remove_orphans(root, planned.journal, keep=gitops.tracked_files(root, outbox.OUTBOX_FOLDER))
         cleaned = (*removed, *([f"{journal.JOURNAL_FILE}: partial last line"] if cut else []))
-        drafted, problems = _draft(root, planned.plan, planned.books, progress)
+        drafted, problems = _draft(root, planned.plan, planned.books, progress, jobs)
         problems = [*planned.problems, *problems]
         sha: str | None = None
         if commit and drafted:
@@ -56,26 +63,17 @@ def run(root: Path, as_of: date, *, commit: bool = False, progress: Progress | N
 
 
 def _draft(
-    root: Path, plan: Plan, books: Books, progress: Progress | None
+    root: Path, plan: Plan, books: Books, progress: Progress | None, jobs: int | None
 ) -> tuple[list[outbox.Drafted], list[Problem]]:
-    renderer = Renderer(root, books)
-    previews = books.settings.previews
     drafted: list[outbox.Drafted] = []
     problems: list[Problem] = []
-    for action in plan.actions:
-        rendering = renderer.render(action, plan.as_of)
+    previews = books.settings.previews
+    # Rendered in plan order whatever the number of workers: files and journal lines come out the same.
+    for result in render_pool.rendered(root, books, plan.actions, plan.as_of, previews=previews, jobs=jobs):
+        rendering = result.rendering
         problems += rendering.problems
         if rendering.ok:
-            extras = _previews(rendering.documents) if previews else []
-            drafted.append(outbox.write_action(root, plan, action, rendering.documents, extras))
+            drafted.append(outbox.write_action(root, plan, rendering.action, rendering.documents, result.extras))
         if progress is not None:
-            progress(action)
+            progress(rendering.action, len(plan.actions))
     return drafted, problems
-
-
-def _previews(documents: tuple[outbox.Document, ...]) -> list[tuple[str, bytes]]:
-    return [
-        (document.filename.removesuffix(".pdf") + ".png", first_page_png(document.content))
-        for document in documents
-        if document.channel == "letter"
-    ]

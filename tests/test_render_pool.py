@@ -1,0 +1,85 @@
+"""Rendering in worker processes gives the same outbox, byte for byte, as rendering in the run's own process."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from relance_pipeline import journal, render_pool
+from relance_pipeline.cli import main
+from relance_pipeline.model import Action
+from relance_pipeline.planning import plan_repository
+from relance_pipeline.render_pool import MAX_AUTO_JOBS, MIN_PARALLEL_LETTERS, available_cores, worker_count
+from relance_pipeline.run import run
+from relance_pipeline.scaffold import init
+
+NIGHTS = (date(2026, 2, 23), date(2026, 3, 9), date(2026, 3, 16), date(2026, 3, 23), date(2026, 4, 6))
+
+
+def outbox_files(root: Path) -> dict[str, bytes]:
+    folder = root / "outbox"
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def example_with_previews(root: Path) -> Path:
+    init(root)
+    config = root / "relance.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "previews: true\n", encoding="utf-8")
+    return root
+
+
+def test_two_workers_write_the_same_files_and_journal_as_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pools: list[int] = []
+    in_pool = render_pool._in_pool
+
+    def counted(*args: Any) -> Iterator[render_pool.Rendered]:
+        pools.append(args[-1])
+        return in_pool(*args)
+
+    monkeypatch.setattr(render_pool, "_in_pool", counted)
+    alone, pooled = example_with_previews(tmp_path / "alone"), example_with_previews(tmp_path / "pooled")
+    for night in NIGHTS:
+        single = run(alone, night, jobs=1)
+        parallel = run(pooled, night, jobs=2)
+        assert not single.failed and not parallel.failed, (single.problems, parallel.problems)
+        assert [d.entries for d in parallel.drafted] == [d.entries for d in single.drafted]
+    files = outbox_files(alone)
+    assert sum(name.endswith(".pdf") for name in files) >= 2
+    assert sum(name.endswith(".png") for name in files) >= 2
+    assert outbox_files(pooled) == files
+    assert journal.read_journal(pooled) == journal.read_journal(alone)
+    assert pools and set(pools) == {2}, "every night of the pooled repository rendered in two workers"
+
+
+def test_the_run_command_takes_a_number_of_jobs_and_refuses_zero(example_repo: Path) -> None:
+    ran = CliRunner().invoke(main, ["--repo", str(example_repo), "run", "--as-of", "2026-02-23", "--jobs", "2"])
+    assert ran.exit_code == 0, ran.output
+    assert "2 document sets drafted as of 2026-02-23" in ran.output
+    refused = CliRunner().invoke(main, ["--repo", str(example_repo), "run", "--jobs", "0"])
+    assert refused.exit_code == 2
+
+
+def letters(example_repo: Path, count: int) -> list[Action]:
+    """`count` actions of the example's plan, made letters (what decides whether workers start)."""
+    planned = plan_repository(example_repo, date(2026, 2, 23))
+    assert planned.plan is not None and planned.plan.actions
+    action = planned.plan.actions[0]
+    letter = dataclasses.replace(action, step=dataclasses.replace(action.step, channels=("letter",)))
+    return [letter] * count
+
+
+def test_workers_start_by_default_only_for_enough_letters(example_repo: Path) -> None:
+    few = letters(example_repo, MIN_PARALLEL_LETTERS - 1)
+    many = letters(example_repo, MIN_PARALLEL_LETTERS)
+    assert worker_count(few, None) == 1
+    assert worker_count(many, None) == min(available_cores(), MAX_AUTO_JOBS, len(many))
+    assert worker_count(few, 2) == 2
+    assert worker_count(many, 1) == 1
