@@ -119,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"  (a) bare CSafeLoader read       {figures.bare:7.3f} s CPU {figures.bare_wall:7.3f} s wall")
     print(f"  (b) read_books + checks + plan  {figures.full:7.3f} s CPU {figures.full_wall:7.3f} s wall")
-    print("      CPU by stage (one more pass): " + ", ".join(f"{name} {seconds:.3f} s" for name, seconds in figures.stages.items()))
+    parts = ", ".join(f"{name} {seconds:.3f} s" for name, seconds in figures.stages.items())
+    print(f"      CPU by stage (one more pass): {parts}")
     verdict = "within" if figures.ratio <= TARGET_RATIO else "OVER"
     wall = figures.full_wall / figures.bare_wall
     print(f"  ratio (b)/(a) = {figures.ratio:.2f} CPU, {wall:.2f} wall ({verdict} the target of {TARGET_RATIO:.1f})")
