@@ -10,7 +10,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path, PurePosixPath
@@ -59,15 +59,22 @@ def commit_outbox(root: Path, paths: Iterable[str | Path], message: str) -> str 
     return head if isinstance(head, Problem) else head.strip()
 
 
-def commit_run(root: Path, as_of: date, drafted: Sequence[Drafted]) -> str | Problem | None:
+def commit_run(
+    root: Path, as_of: date, drafted: Sequence[Drafted], leftovers: Sequence[str] = ()
+) -> str | Problem | None:
     """`relance run --commit` in one call: the run's documents, previews and journal in one commit whose
-    message is the run's summary. None when the run drafted nothing (no commit), else as `commit_outbox`."""
-    if not drafted:
+    message is the run's summary. `leftovers` are files an earlier run journaled but never committed (it was
+    stopped before its commit): they go in too. None when there is nothing to commit, else as `commit_outbox`."""
+    if not drafted and not leftovers:
         return None
     entries = [entry for each in drafted for entry in each.entries]
     previews = [file for each in drafted for file in each.extra_files]
     result = summary(as_of, [each.action for each in drafted], entries, previews=previews)
-    paths = [*(entry.file for entry in entries), *previews, JOURNAL_FILE]
+    if leftovers:
+        listed = "\n".join(f"- {file}" for file in sorted(leftovers))
+        note = f"Drafted by an earlier run that stopped before its commit:\n{listed}"
+        result = replace(result, body=f"{result.body}\n\n{note}")
+    paths = [*(entry.file for entry in entries), *previews, *leftovers, JOURNAL_FILE]
     return commit_outbox(root, paths, result.commit_message)
 
 
@@ -87,6 +94,16 @@ def tracked_files(root: Path, folder: str) -> set[str]:
         return set()
     listed = _git(root, "ls-files", "-z", "--", folder)
     return set() if isinstance(listed, Problem) else {name for name in listed.split("\0") if name}
+
+
+def committed_files(root: Path, folder: str) -> set[str] | None:
+    """The files under `folder` in the commit at HEAD (empty before the first commit); None outside git."""
+    if shutil.which("git") is None or not (root / ".git").exists():
+        return None
+    if isinstance(_git(root, "rev-parse", "--verify", "--quiet", "HEAD"), Problem):
+        return set()
+    listed = _git(root, "ls-tree", "-r", "-z", "--name-only", "HEAD", "--", folder)
+    return None if isinstance(listed, Problem) else {name for name in listed.split("\0") if name}
 
 
 def _identity(root: Path) -> list[str]:

@@ -45,20 +45,27 @@ def run(
     """`jobs`: processes that render (None: one per core when there are enough letters; 1: this one)."""
     with repository_lock(root):
         cut = journal.repair_tail(root)
+        finished = outbox.finish_cut_action(root)
         planned = plan_repository(root, as_of, check_templates=True)
         if planned.plan is None or planned.books is None:
             return RunResult(None, problems=planned.problems)
         removed = outbox.remove_orphans(root, planned.journal, keep=gitops.tracked_files(root, outbox.OUTBOX_FOLDER))
-        cleaned = (*removed, *([f"{journal.JOURNAL_FILE}: partial last line"] if cut else []))
+        committed = gitops.committed_files(root, outbox.OUTBOX_FOLDER) if commit else None
+        leftovers = outbox.uncommitted(root, planned.journal, committed) if committed is not None else []
+        cleaned = (
+            *removed,
+            *([f"{journal.JOURNAL_FILE}: partial last line"] if cut else []),
+            *(f"{entry.file}: journaled, its line had been cut off" for entry in finished),
+        )
         drafted, problems = _draft(root, planned.plan, planned.books, progress, jobs)
         problems = [*planned.problems, *problems]
         sha: str | None = None
-        if commit and drafted:
-            committed = gitops.commit_run(root, as_of, drafted)
-            if isinstance(committed, Problem):
-                problems.append(committed)
+        if commit:
+            made = gitops.commit_run(root, as_of, drafted, leftovers)
+            if isinstance(made, Problem):
+                problems.append(made)
             else:
-                sha = committed
+                sha = made
         return RunResult(planned.plan, tuple(drafted), tuple(problems), tuple(cleaned), sha)
 
 
