@@ -103,7 +103,8 @@ def append(root: Path, entries: Iterable[JournalEntry]) -> None:
 def repair_tail(root: Path) -> str | None:
     """Cut a partial last line left by a run killed while appending; returns what was cut, if anything.
 
-    Only an unterminated last line is cut: every complete line stays as it was written.
+    Only an unterminated last line is cut: every complete line stays as it was written. A last line that is
+    a whole entry and lacks only its line end (an editor dropped it) is an entry: it gets its line end back.
     """
     file = root / JOURNAL_FILE
     if not file.is_file():
@@ -118,10 +119,23 @@ def repair_tail(root: Path) -> str | None:
         keep = _end_of_last_complete_line(handle, size)
         handle.seek(keep)
         cut = handle.read()
+        if _is_entry(cut):
+            handle.write(b"\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+            return None
         handle.truncate(keep)
         handle.flush()
         os.fsync(handle.fileno())
     return cut.decode("utf-8", "replace")
+
+
+def _is_entry(line: bytes) -> bool:
+    try:
+        from_record(json.loads(line))
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return True
 
 
 def _end_of_last_complete_line(handle: BinaryIO, size: int) -> int:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from loop_support import git
+from loop_support import Mailbox, add_draft, email_bytes, events, git, smtp_server
 from safety_support import (
     assert_journal_points_at_its_files,
     assert_no_duplicate_steps,
@@ -30,6 +30,7 @@ from safety_support import (
 from relance_pipeline import journal
 from relance_pipeline.run import run
 from relance_pipeline.scaffold import init
+from relance_pipeline.send import send
 
 NIGHTS = ("2026-03-09", "2026-05-01", "2026-06-01", "2026-06-15")
 """Emails, then more emails, then call sheets, then letters with their emails (the catch-up is one step a run)."""
@@ -281,3 +282,20 @@ def test_drafts_journaled_by_a_run_killed_before_its_commit_are_committed_by_the
     assert {entry.file for entry in complete_lines(root)} | {journal.JOURNAL_FILE} <= tracked
     status = git(root, "status", "--porcelain", "--untracked-files=all", "outbox").splitlines()
     assert status == ["?? outbox/.gitkeep"]  # (init commits nothing; the run commits only its own files)
+
+
+def test_a_last_journal_line_that_lost_only_its_line_end_is_kept_and_its_email_not_sent_again(
+    example_repo: Path,
+) -> None:
+    draft = add_draft(example_repo, "nordwind", "relance-1", email_bytes("nordwind", "relance-1"))
+    mailbox = Mailbox()
+    with smtp_server(mailbox) as environ:
+        assert send(example_repo, environ).exit_code == 0
+        journal_file = example_repo / journal.JOURNAL_FILE
+        journal_file.write_bytes(journal_file.read_bytes().rstrip(b"\n"))  # as an editor may save it
+        result = run(example_repo, AS_OF)
+        assert result.cleaned == () and not result.failed
+        again = send(example_repo, environ)
+    assert draft not in [entry.file for entry in again.sent]
+    assert [m.message_id for m in mailbox.received].count("<relance-1.nordwind@durand-dev.fr>") == 1
+    assert events(example_repo)[:2] == [("drafted", draft), ("sent", draft)]
