@@ -7,18 +7,19 @@ import sys
 from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from . import clock, rates_command
+from . import clock
 from .books import read_books
-from .cli_loop import record_group, send_command
 from .lock import LockBusy
 from .model import Problem
 from .plan_format import to_json as plan_json
 from .plan_format import to_table as plan_table
 from .planning import plan_repository, report_repository
 from .progress_bar import ProgressBar
+from .rates_source import DEFAULT_TIMEOUT as RATES_TIMEOUT
 from .report_format import to_csv as report_csv
 from .report_format import to_json as report_json
 from .report_format import to_table as report_table
@@ -26,6 +27,9 @@ from .run import run as run_drafts
 from .run_format import run_summary
 from .scaffold import InitError, init
 from .validate import check_books, summary
+
+if TYPE_CHECKING:
+    from . import rates_command
 
 
 class Context:
@@ -56,7 +60,25 @@ def report_problems(problems: Iterable[Problem]) -> int:
     return 1 if failed else 0
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+LOOP_VERBS = {"send": "send_command", "record": "record_group"}
+"""Verb → its command in cli_loop."""
+
+
+class LazyGroup(click.Group):
+    """Verbs defined in other modules are imported when used: `relance run` does not pay for `send`'s imports."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LOOP_VERBS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LOOP_VERBS and cmd_name not in self.commands:
+            from . import cli_loop
+
+            self.add_command(getattr(cli_loop, LOOP_VERBS[cmd_name]), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--repo",
     type=click.Path(file_okay=False, path_type=Path),
@@ -88,6 +110,8 @@ def validate_command(obj: Context) -> None:
 def rates_group(ctx: click.Context, as_of: datetime | None) -> None:
     """The rate table: its coverage, the rates in force on a date, and what is missing."""
     if ctx.invoked_subcommand is None:
+        from . import rates_command  # ruamel.yaml: only the rates verbs need it
+
         obj: Context = ctx.obj
         _finish(rates_command.show(obj.repo, as_of.date() if as_of else obj.today()))
 
@@ -104,13 +128,15 @@ def rates_group(ctx: click.Context, as_of: datetime | None) -> None:
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0, min_open=True),
-    default=rates_command.DEFAULT_TIMEOUT,
+    default=RATES_TIMEOUT,
     show_default=True,
     help="Seconds to wait for the ECB's answer.",
 )
 @click.pass_obj
 def rates_update_command(obj: Context, as_of: datetime | None, source: str | None, timeout: float) -> None:
     """Add the missing semesters' ECB figures to policies/rates.yaml (the legal rates are added by hand)."""
+    from . import rates_command
+
     today = obj.today()
     _finish(rates_command.update(obj.repo, as_of.date() if as_of else today, today, source, timeout))
 
@@ -210,7 +236,3 @@ def init_command(directory: Path, copy_templates: bool) -> None:
         click.echo(f"relance init: {error}", err=True)
         sys.exit(1)
     click.echo(f"created {directory} ({len(written)} files); next: cd {directory} && relance validate")
-
-
-main.add_command(send_command)
-main.add_command(record_group)

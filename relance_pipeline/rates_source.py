@@ -9,10 +9,7 @@ caller prints it and leaves the rate table alone.
 from __future__ import annotations
 
 import csv
-import http.client
 import io
-import urllib.error
-import urllib.request
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -44,6 +41,11 @@ def fetch_csv(url: str, timeout: float = DEFAULT_TIMEOUT) -> str:
     """The body of the answer as text; raises SourceError for anything but a CSV answer."""
     if not url.lower().startswith(("https://", "http://")):
         raise SourceError("the address should start with https://")
+    # The network modules are imported here, by `rates update` alone: every other command starts without them.
+    import http.client
+    import urllib.error
+    import urllib.request
+
     request = urllib.request.Request(url, headers={"Accept": "text/csv", "User-Agent": "relance-pipeline"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:

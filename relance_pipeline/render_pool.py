@@ -12,18 +12,21 @@ worker behind holding the repository's lock.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
 from collections import deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .model import Action, Books
-from .render.renderer import Renderer, Rendering
+
+if TYPE_CHECKING:  # the renderer (Jinja, WeasyPrint) is imported only by nights that render something
+    from concurrent.futures import Future
+
+    from .render.renderer import Renderer, Rendering
 
 MIN_PARALLEL_LETTERS = 8
 """Below this many letters, starting workers (each loads WeasyPrint and the fonts) costs more than it saves."""
@@ -59,8 +62,12 @@ def rendered(
     root: Path, books: Books, actions: Sequence[Action], as_of: date, *, previews: bool, jobs: int | None = None
 ) -> Iterator[Rendered]:
     """Each action rendered, in the order given; `jobs=1` renders in this process."""
-    workers = min(worker_count(actions, jobs), max(1, len(actions)))
-    if workers == 1 or len(actions) < 2:
+    if not actions:
+        return
+    from .render.renderer import Renderer
+
+    workers = min(worker_count(actions, jobs), len(actions))
+    if workers == 1:
         worker = _Worker(Renderer(root, books), previews)
         for action in actions:
             yield worker.render(action, as_of)
@@ -71,6 +78,9 @@ def rendered(
 def _in_pool(
     root: Path, books: Books, actions: Sequence[Action], as_of: date, previews: bool, workers: int
 ) -> Iterator[Rendered]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     context = multiprocessing.get_context("fork") if sys.platform == "linux" else None
     with ProcessPoolExecutor(
         workers, context, initializer=_start_worker, initargs=(root, books, previews, os.getpid())
@@ -116,6 +126,8 @@ _worker: _Worker | None = None
 
 
 def _start_worker(root: Path, books: Books, previews: bool, parent: int) -> None:
+    from .render.renderer import Renderer
+
     global _worker
     _die_with_parent(parent)
     _worker = _Worker(Renderer(root, books), previews)

@@ -12,16 +12,16 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from functools import cache
 from importlib import resources
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
-from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
-from referencing import Registry, Resource
-from referencing.exceptions import Unresolvable
 
 from . import fastschema
 from .load import BooksLoader, Document
 from .model import Problem
+
+if TYPE_CHECKING:  # jsonschema is imported only to explain an invalid file: valid books never pay for it
+    from jsonschema import Draft202012Validator, ValidationError
 
 Kind = Literal["config", "client", "invoice", "policy", "rates"]
 KINDS: tuple[Kind, ...] = ("config", "client", "invoice", "policy", "rates")
@@ -45,10 +45,16 @@ def _max_decimals(
         return
     exponent = Decimal(str(instance)).as_tuple().exponent
     if isinstance(exponent, int) and exponent < -limit:
+        from jsonschema import ValidationError
+
         yield ValidationError(f"has more than {limit} decimals")
 
 
-_Validator = validators.extend(Draft202012Validator, {"x-max-decimals": _max_decimals})
+@cache
+def _validator_class() -> Any:
+    from jsonschema import Draft202012Validator, validators
+
+    return validators.extend(Draft202012Validator, {"x-max-decimals": _max_decimals})
 
 
 def _schema_text(name: str) -> dict[str, Any]:
@@ -58,9 +64,12 @@ def _schema_text(name: str) -> dict[str, Any]:
 
 @cache
 def validator(kind: Kind) -> Draft202012Validator:
+    from jsonschema import FormatChecker
+    from referencing import Registry, Resource
+
     common = _schema_text("common.json")
     registry: Registry[Any] = Registry().with_resource(_BASE + "common.json", Resource.from_contents(common))
-    return _Validator(_schema_text(f"{kind}.json"), registry=registry, format_checker=FormatChecker())
+    return _validator_class()(_schema_text(f"{kind}.json"), registry=registry, format_checker=FormatChecker())
 
 
 @cache
@@ -113,6 +122,8 @@ def _closest_branch(error: ValidationError) -> list[ValidationError]:
         if not any(sub in wrong_type for sub in errors):
             return errors
     types = [name for sub in wrong_type for name in _names(sub.validator_value)]
+    from jsonschema import ValidationError
+
     merged = ValidationError(
         f"{error.instance!r} is not of type {', '.join(types)}",
         validator="type",
@@ -218,8 +229,11 @@ def _fits(error: ValidationError, value: Any) -> bool:
     schema = error.schema
     if not isinstance(schema, dict) or "$ref" in json.dumps(schema):
         return False
+    from jsonschema import FormatChecker
+    from referencing.exceptions import Unresolvable
+
     try:
-        return bool(_Validator(schema, format_checker=FormatChecker()).is_valid(value))
+        return bool(_validator_class()(schema, format_checker=FormatChecker()).is_valid(value))
     except Unresolvable:
         return False
 

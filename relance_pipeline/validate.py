@@ -14,7 +14,6 @@ from .books import CLIENTS_FOLDER, CONFIG_FILE, POLICIES_FOLDER, RATES_FILE, Loa
 from .identities import identity_problem
 from .load import Document
 from .model import LANGUAGES, Books, Client, Invoice, Policy, Problem, RateTable, Semester, Settings
-from .render.samples import lint_templates
 from .template_files import template_name
 
 LEGAL_FLOOR_FACTOR = Decimal(3)
@@ -32,6 +31,8 @@ def check_books(root: Path, today: date) -> tuple[list[Problem], Loaded]:
     problems = loaded.problems + cross_checks(loaded, today, root)
     if loaded.books is not None and not any(problem.severity == "error" for problem in problems):
         # The templates are read once the books hold together: a wrong policy would only echo through them.
+        from .render.samples import lint_templates  # Jinja and the renderer: only for the lint
+
         problems += lint_templates(root, loaded.books, today)
     return sorted(set(problems), key=lambda p: (p.path, p.line or 0, p.message)), loaded
 

@@ -57,3 +57,14 @@ def test_repair_tail_cuts_only_a_partial_last_line(tmp_path: Path) -> None:
     assert file.read_bytes() == complete
     assert journal.repair_tail(tmp_path) is None
     assert file.read_bytes() == complete
+
+
+def test_blank_lines_are_skipped_and_a_line_not_in_utf8_is_reported_with_its_line_number(tmp_path: Path) -> None:
+    journal.append(tmp_path, [entry()])
+    with (tmp_path / journal.JOURNAL_FILE).open("ab") as handle:
+        handle.write(b"\n \t\x0c\r\n" + b'{"note": "caf\xe9"}\n')
+    journal.append(tmp_path, [entry("relance-2")])
+    entries, problems = journal.read_journal(tmp_path)
+    assert [e.step for e in entries] == ["relance-1", "relance-2"]
+    assert len(problems) == 1
+    assert str(problems[0]).startswith("outbox/journal.jsonl:4: this line ")
