@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from . import journal
+from . import books_cache, journal
 from .books import read_books, without_cycle_collection
 from .model import Books, JournalEntry, Plan, Problem
 from .plan import plan
@@ -28,17 +28,19 @@ class Planned:
     journal: tuple[JournalEntry, ...] = field(default=())
 
 
-def plan_repository(root: Path, as_of: date, *, check_templates: bool = False) -> Planned:
+def plan_repository(root: Path, as_of: date, *, check_templates: bool = False, cached: bool = False) -> Planned:
+    """`cached`: take the books and journal from the last run's cache when their files did not change
+    (books_cache; `relance run` does, so that a night with nothing new costs little)."""
     with without_cycle_collection():
-        return _plan_repository(root, as_of, check_templates)
+        return _plan_repository(root, as_of, check_templates, cached)
 
 
-def _plan_repository(root: Path, as_of: date, check_templates: bool) -> Planned:
-    loaded = read_books(root)
+def _plan_repository(root: Path, as_of: date, check_templates: bool, cached: bool) -> Planned:
+    loaded = books_cache.read_books_cached(root) if cached else read_books(root)
     problems = list(loaded.problems)
     checks = cross_checks(loaded, as_of, root) if loaded.books is not None else []
     problems += checks if check_templates else [p for p in checks if not _about_templates(p)]
-    entries, bad_lines = journal.read_journal(root)
+    entries, bad_lines = books_cache.read_journal_cached(root) if cached else journal.read_journal(root)
     problems += bad_lines
     found = sorted(set(problems), key=lambda p: (p.path, p.line or 0, p.message))
     if loaded.books is None or any(p.severity == "error" for p in found):

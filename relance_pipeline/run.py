@@ -46,7 +46,7 @@ def run(
     with repository_lock(root):
         cut = journal.repair_tail(root)
         finished = outbox.finish_cut_action(root)
-        planned = plan_repository(root, as_of, check_templates=True)
+        planned = plan_repository(root, as_of, check_templates=True, cached=True)
         if planned.plan is None or planned.books is None:
             return RunResult(None, problems=planned.problems)
         removed = outbox.remove_orphans(root, planned.journal, keep=gitops.tracked_files(root, outbox.OUTBOX_FOLDER))

@@ -1,0 +1,184 @@
+"""The books and the journal as read by the last run, kept in `.git/relance/` so that a night with nothing new
+does not parse 10,000 YAML files again.
+
+Reading the books is a pure function of their files (and of this package's code): the cache is used only when
+every file below relance.yaml, policies/, ledger/ and templates/ has the same path, size, inode, mtime and ctime
+as when it was made, and the package's own files too. Anything else — an edited invoice, a new file, a newer
+relance — reads the books from scratch, as without a cache. A cache is never written from files changed in the
+last seconds before the read (a later change in the same clock tick could go unseen) nor when a file changed
+during the read. The journal is kept by its content's hash. Everything that depends on the date (the checks,
+the plan) is computed on every run.
+
+The cache lives inside `.git`, like the lock: it is never committed, and nothing a pull request brings can
+plant one. Without a `.git` folder (or with RELANCE_NO_CACHE set) there is no cache.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import marshal
+import os
+import pickle
+import stat
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+from . import atomic, journal
+from .books import CLIENTS_FOLDER, CONFIG_FILE, POLICIES_FOLDER, Loaded, read_books
+from .model import JournalEntry, Problem
+from .template_files import REPOSITORY_FOLDER, package_folder
+
+FOLDER = "relance"
+"""Inside .git."""
+FORMAT = b"relance-cache-1\n"
+SETTLE_SECONDS = 2.0
+"""Files modified this recently are not cached yet: a later change in the same clock tick would keep the mtime
+(a change to an older file gives it a new mtime, so only recent ones are at risk)."""
+_WATCHED = (CONFIG_FILE, POLICIES_FOLDER, "ledger", REPOSITORY_FOLDER)
+_DIGEST_SIZE = 32
+
+assert CLIENTS_FOLDER.startswith("ledger/"), "the ledger folder is watched whole"
+
+
+def cache_folder(root: Path) -> Path | None:
+    git = root / ".git"
+    if os.environ.get("RELANCE_NO_CACHE") or not git.is_dir():
+        return None
+    return git / FOLDER
+
+
+def read_books_cached(root: Path) -> Loaded:
+    """`read_books(root)`, from the cache when no file changed since it was made."""
+    folder = cache_folder(root)
+    if folder is None:
+        return read_books(root)
+    store = folder / "books.pickle"
+    before, newest = _books_signature(root)
+    cached = _load(store, before)
+    if isinstance(cached, Loaded):
+        return cached
+    loaded = read_books(root)
+    settled = newest < time.time() - SETTLE_SECONDS
+    if settled and _books_signature(root)[0] == before:
+        _save(store, before, loaded)
+    return loaded
+
+
+def read_journal_cached(root: Path) -> tuple[list[JournalEntry], list[Problem]]:
+    """`journal.read_journal(root)`, from the cache when the journal's bytes are the same."""
+    folder = cache_folder(root)
+    file = root / journal.JOURNAL_FILE
+    if folder is None or not file.is_file():
+        return journal.read_journal(root)
+    store = folder / "journal.pickle"
+    content = file.read_bytes()
+    key = hashlib.blake2b(content + _code_signature(), digest_size=_DIGEST_SIZE).digest()
+    cached = _load(store, key)
+    if isinstance(cached, tuple):
+        entries, problems = cached
+        return list(entries), list(problems)
+    entries, problems = journal.read_journal(root)
+    if file.read_bytes() == content:
+        _save(store, key, (entries, problems))
+    return entries, problems
+
+
+_Entry = tuple[str, int, int, int, int, int]
+"""Path, mode, size, inode, mtime and ctime (nanoseconds) of a watched file or folder."""
+
+
+def _books_signature(root: Path) -> tuple[bytes, float]:
+    """A digest of the watched files' metadata, and the newest modification time of a file among them.
+
+    Entries are taken in the order the folders list them: that order only changes with the folder, and a
+    different order can only miss the cache, never give a wrong one."""
+    entries: list[_Entry | str] = []
+    for name in _WATCHED:
+        path = root / name
+        try:
+            info = path.stat()
+        except OSError:
+            entries.append(f"{name}: missing")
+            continue
+        entries.append((name, info.st_mode, info.st_size, info.st_ino, info.st_mtime_ns, info.st_ctime_ns))
+        if stat.S_ISDIR(info.st_mode):  # followed at the top, as the readers do
+            _tree(entries, str(path), name)
+    newest = max((e[4] for e in entries if isinstance(e, tuple) and not stat.S_ISDIR(e[1])), default=0)
+    digest = hashlib.blake2b(_code_signature() + marshal.dumps(entries), digest_size=_DIGEST_SIZE).digest()
+    return digest, newest / 1e9
+
+
+def _tree(entries: list[_Entry | str], folder: str, rel: str) -> None:
+    """One entry for each file and folder below `folder`."""
+    try:
+        with os.scandir(folder) as found:
+            listed = list(found)
+    except OSError:
+        entries.append(f"{rel}: unreadable")
+        return
+    for entry in listed:
+        name = f"{rel}/{entry.name}"
+        try:
+            info = entry.stat()  # follows links, as reading the file does
+        except OSError:
+            entries.append(f"{name}: broken")
+            continue
+        entries.append((name, info.st_mode, info.st_size, info.st_ino, info.st_mtime_ns, info.st_ctime_ns))
+        if entry.is_dir(follow_symlinks=False):  # as the readers walk: never into a linked folder
+            _tree(entries, entry.path, name)
+
+
+_code: bytes | None = None
+
+
+def _code_signature() -> bytes:
+    """This package's files (code, schemas, built-in templates) and Python's version: a new relance reads anew."""
+    global _code
+    if _code is None:
+        package = Path(__file__).parent
+        entries: list[_Entry | str] = [sys.version, str(package_folder())]
+        _tree(entries, str(package), "relance_pipeline")
+        kept = sorted(str(e) for e in entries if "__pycache__" not in (e if isinstance(e, str) else e[0]))
+        _code = hashlib.blake2b("\n".join(kept).encode("utf-8", "surrogateescape"), digest_size=_DIGEST_SIZE).digest()
+    return _code
+
+
+def _load(store: Path, key: bytes) -> object | None:
+    try:
+        with store.open("rb") as handle:
+            if handle.read(len(FORMAT)) != FORMAT or handle.read(_DIGEST_SIZE) != key:
+                return None
+            payload = handle.read()
+    except OSError:
+        return None
+    try:
+        with _no_cycle_collection():
+            return _unpickle(payload)
+    except Exception:  # a cache from an older relance, or damaged: read the files instead
+        return None
+
+
+def _unpickle(payload: bytes) -> object:
+    return pickle.loads(payload)
+
+
+def _save(store: Path, key: bytes, value: object) -> None:
+    with suppress(OSError):  # a cache that cannot be written only costs time
+        atomic.write_bytes(store, FORMAT + key + pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Unpickling makes hundreds of thousands of objects and no garbage: the cyclic collector would walk them for
+    nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

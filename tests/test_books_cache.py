@@ -1,0 +1,116 @@
+"""The books and journal cache of `relance run`: used only while no watched file changed, same answers as reading."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from relance_pipeline import books_cache, journal
+from relance_pipeline.books import Loaded, read_books
+from relance_pipeline.planning import plan_repository
+
+INVOICE = "ledger/invoices/2026/F-2026-003.yaml"
+
+
+def age(root: Path, seconds: float = 3600) -> None:
+    """Make every file of the repository look written `seconds` ago (books are rarely edited just before a run)."""
+    then = time.time() - seconds
+    for folder, _, files in os.walk(root):
+        if ".git" in Path(folder).relative_to(root).parts:
+            continue
+        for name in files:
+            os.utime(Path(folder) / name, (then, then))
+
+
+def refuse_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(root: Path) -> Loaded:
+        raise AssertionError("the books were read instead of taken from the cache")
+
+    monkeypatch.setattr(books_cache, "read_books", fail)
+
+
+def test_books_unchanged_since_the_last_read_come_from_the_cache(
+    example_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    age(example_repo)
+    first = books_cache.read_books_cached(example_repo)
+    assert (example_repo / ".git/relance/books.pickle").is_file()
+    refuse_reading(monkeypatch)
+    again = books_cache.read_books_cached(example_repo)
+    assert again.books == first.books == read_books(example_repo).books
+    assert again.problems == first.problems
+    assert again.documents == first.documents
+
+
+def test_an_edited_invoice_is_read_again(example_repo: Path) -> None:
+    age(example_repo)
+    books_cache.read_books_cached(example_repo)
+    file = example_repo / INVOICE
+    file.write_text(file.read_text(encoding="utf-8").replace("F-2026-003", "F-2026-777", 1), encoding="utf-8")
+    numbers = {invoice.number for invoice in books_cache.read_books_cached(example_repo).invoices}
+    assert "F-2026-777" in numbers and "F-2026-003" not in numbers
+
+
+def test_a_new_client_file_is_seen(example_repo: Path) -> None:
+    age(example_repo)
+    books_cache.read_books_cached(example_repo)
+    clients = example_repo / "ledger/clients"
+    (clients / "zoe.yaml").write_bytes((clients / "atelier-ferrand.yaml").read_bytes())
+    assert "zoe" in books_cache.read_books_cached(example_repo).clients
+
+
+def test_a_file_changed_in_the_last_seconds_is_not_cached_yet(example_repo: Path) -> None:
+    age(example_repo)
+    (example_repo / INVOICE).touch()
+    books_cache.read_books_cached(example_repo)
+    assert not (example_repo / ".git/relance/books.pickle").exists()
+
+
+def test_without_git_or_when_disabled_nothing_is_cached(
+    example_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    age(example_repo)
+    monkeypatch.setenv("RELANCE_NO_CACHE", "1")
+    books_cache.read_books_cached(example_repo)
+    assert not (example_repo / ".git/relance").exists()
+    assert books_cache.cache_folder(tmp_path) is None
+
+
+def test_a_damaged_cache_is_ignored(example_repo: Path) -> None:
+    age(example_repo)
+    expected = books_cache.read_books_cached(example_repo)
+    store = example_repo / ".git/relance/books.pickle"
+    store.write_bytes(store.read_bytes()[:200])
+    assert books_cache.read_books_cached(example_repo).books == expected.books
+
+
+def test_the_journal_is_taken_from_the_cache_while_its_bytes_are_the_same(
+    example_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan_repository(example_repo, date(2026, 2, 23))
+    from relance_pipeline.run import run
+
+    run(example_repo, date(2026, 2, 23), jobs=1)
+    entries, problems = books_cache.read_journal_cached(example_repo)
+    assert (entries, problems) == journal.read_journal(example_repo) and entries
+    monkeypatch.setattr(journal, "read_journal", lambda root: ([], []))
+    assert books_cache.read_journal_cached(example_repo) == (entries, problems)
+    with (example_repo / journal.JOURNAL_FILE).open("a") as handle:
+        handle.write("{not json\n")
+    monkeypatch.undo()
+    _, found = books_cache.read_journal_cached(example_repo)
+    assert [p.message for p in found] == ["this line is not valid JSON"]
+
+
+def test_a_plan_from_the_cache_is_the_plan_from_the_files(example_repo: Path) -> None:
+    age(example_repo)
+    night = date(2026, 3, 9)
+    fresh = plan_repository(example_repo, night)
+    plan_repository(example_repo, night, cached=True)
+    cached = plan_repository(example_repo, night, cached=True)
+    assert (example_repo / ".git/relance/books.pickle").is_file()
+    assert cached == fresh
