@@ -195,3 +195,14 @@ def test_the_address_sits_in_the_window_of_a_french_dl_envelope(renderer: Render
     assert 108 <= x / millimetre <= 112  # 110 mm from the left edge
     assert 45 <= height - y / millimetre <= 52  # the first baseline just under 45 mm from the top
     assert height - last_y / millimetre <= 90  # the whole address above the first fold (99 mm)
+
+
+def test_the_printer_forgets_each_letters_qr_code_so_a_night_does_not_grow_its_memory(repo: Path, books: Books) -> None:
+    renderer = Renderer(repo, books)
+    first = letter_of(renderer, books, "business", "fr", "lettre")
+    for language in ("fr", "en"):
+        letter_of(renderer, books, "consumer", language, "mise-en-demeure")
+    cache = renderer.printer().image_cache
+    assert not [key for key in cache if key.startswith("data:")]
+    assert len(cache) == 0, "the example's letters use no shared image file"
+    assert letter_of(renderer, books, "business", "fr", "lettre") == first

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import mimetypes
 from collections.abc import Iterable, Sequence
+from hashlib import md5
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 from urllib.request import url2pathname
@@ -82,7 +83,7 @@ class LetterPrinter:
             stylesheets=self.stylesheets,
             cache=self.image_cache,
         )
-        return bytes(
+        pdf = bytes(
             document.write_pdf(
                 pdf_variant=PDF_VARIANT,
                 full_fonts=True,
@@ -90,6 +91,19 @@ class LetterPrinter:
                 uncompressed_pdf=False,
             )
         )
+        self._forget_inline_images()
+        return pdf
+
+    def _forget_inline_images(self) -> None:
+        """Drop the images of `data:` URLs (each letter's QR code is its own) from the cache, with the image data
+        WeasyPrint keeps under the image's id: the cache keeps only shared files (a logo), so a night of letters
+        does not grow the memory letter by letter."""
+        inline = [url for url in self.image_cache if url.startswith("data:")]
+        for url in inline:
+            image_id = md5(url.encode(), usedforsecurity=False).hexdigest()
+            del self.image_cache[url]
+            for key in [key for key in self.image_cache if key.startswith(image_id)]:
+                del self.image_cache[key]
 
     def take_refused(self) -> list[str]:
         """The URLs refused since the last call (a template asking for the network, or a missing file)."""
