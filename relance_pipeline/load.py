@@ -141,6 +141,10 @@ def read_document(root: Path, file: Path, *, allow_empty: bool = False) -> Docum
     """Read one YAML file of the repository; `path` in errors is relative to `root`."""
     rel = relative(root, file)
     try:
+        if os.path.islink(file) and not file.resolve().is_relative_to(root.resolve()):
+            # A link committed in the books must not make relance read, and quote in its messages, a file of
+            # the machine it runs on (a CI runner's keys, /proc/self/environ).
+            return Problem(rel, 1, "is a link to a file outside the repository; books files live in it")
         raw = _read_bounded(file)
     except OSError as error:
         return Problem(rel, None, f"cannot be read: {error.strerror or error}")
@@ -158,6 +162,9 @@ def parse_document(rel: str, raw: bytes, *, allow_empty: bool = False) -> Docume
         return Problem(
             rel, _line_at(raw, error.start), f"is not UTF-8 text (byte 0x{raw[error.start]:02x}); save it as UTF-8"
         )
+    too_deep = _too_deep(rel, text)
+    if too_deep is not None:
+        return too_deep
     try:
         data = yaml.load(text, Loader=BooksLoader)
     except yaml.MarkedYAMLError as error:
@@ -215,6 +222,40 @@ def _read_bounded(file: Path) -> bytes | None:
         if len(raw) > size:
             raw += handle.read(MAX_FILE_BYTES + 1 - len(raw))
     return None if len(raw) > MAX_FILE_BYTES else raw
+
+
+_SAFE_TO_COMPOSE = 1000
+"""Nesting the C composer can build without running out of C stack (it crashes the process at tens of thousands)."""
+_OPENERS = (
+    yaml.BlockMappingStartToken,
+    yaml.BlockSequenceStartToken,
+    yaml.FlowMappingStartToken,
+    yaml.FlowSequenceStartToken,
+)
+_CLOSERS = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
+
+
+def _too_deep(rel: str, text: str) -> Problem | None:
+    """Measure the nesting on the scanner's tokens (a flat stream) before the composer recurses into it.
+
+    Each level of nesting needs one of `[ { - ? :`, so a text with fewer of them is not measured at all.
+    """
+    if sum(text.count(mark) for mark in "[{-?:") < _SAFE_TO_COMPOSE:
+        return None
+    depth = 0
+    try:
+        for token in yaml.scan(text, Loader=BooksLoader):
+            if isinstance(token, _OPENERS):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return Problem(
+                        rel, token.start_mark.line + 1, f"is nested too deeply (more than {MAX_DEPTH} levels)"
+                    )
+            elif isinstance(token, _CLOSERS):
+                depth -= 1
+    except yaml.YAMLError:
+        return None  # the parser reports it, at a depth the scan has seen to be safe
+    return None
 
 
 def _line_at(raw: bytes, offset: int) -> int:

@@ -53,15 +53,40 @@ class Environments:
 
 
 def display_path(path: Path, root: Path) -> str:
-    resolved = path.resolve()
+    resolved = path.parent.resolve() / path.name  # a link is named as the user wrote it, not by its target
     try:
         return resolved.relative_to(root.resolve()).as_posix()
     except ValueError:
         return resolved.as_posix()
 
 
+class TemplateOutside(jinja2.TemplateError):
+    """A template name that leads, through a symbolic link, out of the template folders."""
+
+
+class _ContainedLoader(jinja2.FileSystemLoader):
+    """A FileSystemLoader that reads no file outside its folders: a link in templates/ to /etc/passwd, to
+    ~/.ssh or to /proc/self/environ is refused before anything is read, so no template can copy such a file
+    into a letter."""
+
+    def __init__(self, folders: Sequence[Path]) -> None:
+        super().__init__([str(folder) for folder in folders], encoding="utf-8")
+        # The folder itself is not followed either: templates/ linked elsewhere is not templates/.
+        self.allowed = [(folder, folder.parent.resolve() / folder.name) for folder in folders]
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        pieces = jinja2.loaders.split_template_path(template)
+        for folder, allowed in self.allowed:
+            candidate = folder.joinpath(*pieces)
+            if candidate.is_file():
+                if not candidate.resolve().is_relative_to(allowed):
+                    raise TemplateOutside(f"template '{template}' is a link to a file outside the templates; refused")
+                break
+        return super().get_source(environment, template)
+
+
 def build(folders: Sequence[Path], root: Path) -> Environments:
-    loader = jinja2.FileSystemLoader([str(folder) for folder in folders], encoding="utf-8")
+    loader = _ContainedLoader(folders)
     common: dict[str, Any] = {
         "loader": loader,
         "undefined": jinja2.StrictUndefined,
@@ -113,12 +138,17 @@ def failure(error: Exception, environments: Environments, name: str) -> Template
     if isinstance(error, jinja2.TemplateSyntaxError):
         path = _shown(error.filename, environments) if error.filename else environments.display(name)
         return TemplateFailure(Problem(path, error.lineno, f"template syntax: {error.message}"))
+    frame_path, line = _template_frame(error, environments)
     if isinstance(error, jinja2.TemplateNotFound):
+        # An include, import or extends of a missing name is reported where it is written.
         missing = error.name if isinstance(error.name, str) else str(error)
         return TemplateFailure(
-            Problem(environments.display(name), None, f"template '{missing}' not found in templates/ or the built-ins")
+            Problem(
+                frame_path or environments.display(name),
+                line,
+                f"template '{missing}' not found in templates/ or the built-ins",
+            )
         )
-    frame_path, line = _template_frame(error, environments)
     message = (error.message if isinstance(error, jinja2.TemplateError) else None) or str(error)
     return TemplateFailure(Problem(frame_path or environments.display(name), line, f"template: {message}"))
 
