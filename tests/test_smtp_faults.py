@@ -1,0 +1,223 @@
+"""SMTP going wrong in every place a real server can: each fault is reported, what went out is recorded, the rest
+is tried again by the next `relance send`, the exit code is 1, and no email ever reaches the server twice.
+
+test_send.py covers a 451 on DATA and a connection closed after DATA; these are the other places.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from click.testing import CliRunner
+from loop_support import Mailbox, Received, add_draft, email_bytes, events, free_port, smtp_server
+
+from relance_pipeline.cli import main
+from relance_pipeline.send import SendReport, send
+
+TODAY = date(2026, 6, 16)
+NOW = datetime(2026, 6, 16, 9, 30, tzinfo=ZoneInfo("Europe/Paris"))
+CLIENTS = ("atelier-ferrand", "lucie-martin", "nordwind")
+
+
+def run_send(root: Path, environ: dict[str, str]) -> SendReport:
+    return send(root, environ, today=TODAY, now=NOW)
+
+
+def three_drafts(root: Path) -> list[str]:
+    return [add_draft(root, client, "relance-1", email_bytes(client, "relance-1")) for client in CLIENTS]
+
+
+@dataclass
+class Faulty(Mailbox):
+    """Answers the n-th message (counted at MAIL FROM) with the reply given for its phase, or drops it there."""
+
+    at_mail: dict[int, str] = field(default_factory=dict)
+    at_rcpt: dict[int, str] = field(default_factory=dict)
+    at_data: dict[int, str] = field(default_factory=dict)
+    silent_after_data: set[int] = field(default_factory=set)
+    messages: int = 0
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        self.messages += 1
+        if self.messages in self.at_mail:
+            return self.at_mail[self.messages]
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        reply = self.at_rcpt.get(self.messages)
+        if reply == "drop":
+            assert server.transport is not None
+            server.transport.close()
+            return "421 closing"
+        if reply is not None:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.messages in self.silent_after_data:
+            await asyncio.sleep(3)  # longer than the client waits: it gives up; nothing is delivered
+            assert server.transport is not None
+            server.transport.close()
+            return "421 too late"
+        if self.messages in self.at_data:
+            return self.at_data[self.messages]
+        self.received.append(Received(str(envelope.mail_from), list(envelope.rcpt_tos), bytes(envelope.content or b"")))
+        return "250 OK"
+
+
+@contextmanager
+def mute_server(*, greeting: bytes = b"") -> Iterator[dict[str, str]]:
+    """A TCP server that accepts connections and then says `greeting` (or nothing) and nothing more."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    accepted: list[socket.socket] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            connection.sendall(greeting)
+            accepted.append(connection)
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        port = listener.getsockname()[1]
+        yield {"RELANCE_SMTP_HOST": "127.0.0.1", "RELANCE_SMTP_PORT": str(port), "RELANCE_SMTP_TIMEOUT": "1"}
+    finally:
+        listener.close()
+        for connection in accepted:
+            connection.close()
+
+
+def assert_each_delivered_once(mailbox: Mailbox, root: Path, files: list[str]) -> None:
+    assert sorted(m.message_id for m in mailbox.received) == sorted(f"<relance-1.{c}@durand-dev.fr>" for c in CLIENTS)
+    sent = [file for event, file in events(root) if event == "sent"]
+    assert sorted(sent) == sorted(files)
+
+
+def later_everything_goes_out_once(root: Path, files: list[str], earlier: list[Received]) -> None:
+    mailbox = Mailbox(received=list(earlier))
+    with smtp_server(mailbox) as environ:
+        again = run_send(root, environ)
+        assert again.exit_code == 0 and again.failed == []
+        assert run_send(root, environ).sent == []
+    assert_each_delivered_once(mailbox, root, files)
+
+
+def test_a_refused_connection_sends_nothing_records_one_failure_and_everything_goes_out_next_time(
+    example_repo: Path,
+) -> None:
+    files = three_drafts(example_repo)
+    port = free_port()
+    report = run_send(example_repo, {"RELANCE_SMTP_HOST": "127.0.0.1", "RELANCE_SMTP_PORT": str(port)})
+    assert report.exit_code == 1
+    assert report.stopped is not None and f"127.0.0.1:{port} (plain): cannot connect (" in report.stopped
+    assert report.sent == [] and [e.file for e in report.failed] == files[:1]
+    assert [d.file for d in report.to_send] == files[1:]
+    later_everything_goes_out_once(example_repo, files, [])
+
+
+@pytest.mark.parametrize("greeting", [b"", b"220 slow.example ESMTP\r\n"], ids=["no-greeting", "no-ehlo-answer"])
+def test_a_server_that_stops_answering_times_out_and_the_batch_waits(example_repo: Path, greeting: bytes) -> None:
+    files = three_drafts(example_repo)
+    started = time.monotonic()
+    with mute_server(greeting=greeting) as environ:
+        report = run_send(example_repo, environ)
+    assert time.monotonic() - started < 15
+    assert report.exit_code == 1 and report.stopped is not None
+    assert "timed out" in report.stopped, report.stopped
+    assert report.sent == [] and [d.file for d in report.to_send] == files[1:]
+    later_everything_goes_out_once(example_repo, files, [])
+
+
+def test_a_server_silent_after_the_message_data_is_a_failure_tried_again(example_repo: Path) -> None:
+    files = three_drafts(example_repo)
+    mailbox = Faulty(silent_after_data={2})
+    with smtp_server(mailbox, timeout=10) as environ:
+        report = run_send(example_repo, {**environ, "RELANCE_SMTP_TIMEOUT": "1"})
+    assert report.exit_code == 1 and report.stopped is not None
+    assert [e.file for e in report.sent] == files[:1] and [e.file for e in report.failed] == files[1:2]
+    assert [d.file for d in report.to_send] == files[2:]
+    later_everything_goes_out_once(example_repo, files, mailbox.received)
+
+
+@pytest.mark.parametrize(
+    ("phase", "reply"),
+    [
+        ("at_rcpt", "450 4.2.1 mailbox busy, try later"),
+        ("at_rcpt", "550 5.1.1 no such user"),
+        ("at_mail", "451 4.3.2 sender temporarily refused"),
+        ("at_mail", "553 5.7.1 sender not allowed"),
+        ("at_data", "452 4.3.1 insufficient storage"),
+        ("at_data", "554 5.7.1 message refused as spam"),
+    ],
+)
+def test_a_4xx_or_5xx_for_one_message_fails_that_one_only_and_it_is_tried_again(
+    example_repo: Path, phase: str, reply: str
+) -> None:
+    files = three_drafts(example_repo)
+    mailbox = Faulty()
+    getattr(mailbox, phase)[2] = reply
+    with smtp_server(mailbox) as environ:
+        report = run_send(example_repo, environ)
+    assert report.exit_code == 1 and report.stopped is None
+    assert [e.file for e in report.sent] == [files[0], files[2]]
+    (failed,) = report.failed
+    assert failed.file == files[1] and failed.note is not None and reply.split()[0] in failed.note
+    assert " ".join(reply.split()[1:]) in failed.note
+    later_everything_goes_out_once(example_repo, files, mailbox.received)
+
+
+def test_a_connection_dropped_at_the_recipient_stops_the_batch_and_loses_nothing(example_repo: Path) -> None:
+    files = three_drafts(example_repo)
+    mailbox = Faulty(at_rcpt={2: "drop"})
+    with smtp_server(mailbox) as environ:
+        report = run_send(example_repo, environ)
+    assert report.exit_code == 1 and report.stopped is not None and "closed the connection" in report.stopped
+    assert [e.file for e in report.sent] == files[:1] and [e.file for e in report.failed] == files[1:2]
+    later_everything_goes_out_once(example_repo, files, mailbox.received)
+
+
+def test_a_421_greeting_is_reported_and_nothing_is_sent(example_repo: Path) -> None:
+    files = three_drafts(example_repo)
+    with mute_server(greeting=b"421 4.3.2 service not available, closing\r\n") as environ:
+        report = run_send(example_repo, environ)
+    assert report.exit_code == 1 and report.stopped is not None and "421" in report.stopped
+    assert report.sent == []
+    later_everything_goes_out_once(example_repo, files, [])
+
+
+def test_the_command_prints_each_fault_exits_1_and_the_dry_run_counts_the_failures(example_repo: Path) -> None:
+    files = three_drafts(example_repo)
+    mailbox = Faulty(at_rcpt={1: "550 5.1.1 no such user"}, at_data={3: "451 4.3.0 try again later"})
+    runner = CliRunner()
+    with smtp_server(mailbox) as environ:
+        failing = runner.invoke(main, ["--repo", str(example_repo), "send"], env=environ)
+        dry = runner.invoke(main, ["--repo", str(example_repo), "send", "--dry-run"], env=environ)
+    assert failing.exit_code == 1
+    assert f"failed {files[0]}: compta@atelier-ferrand.fr: 550 5.1.1 no such user" in failing.output
+    assert f"failed {files[2]}: 451 4.3.0 try again later" in failing.output
+    assert f"sent {files[1]} <relance-1.lucie-martin@durand-dev.fr>" in failing.output
+    assert dry.exit_code == 0
+    assert f"would send {files[0]} (failed 1×)" in dry.output and f"would send {files[2]} (failed 1×)" in dry.output
+    later_everything_goes_out_once(example_repo, files, mailbox.received)
