@@ -78,7 +78,9 @@ class Faulty(Mailbox):
             return "421 too late"
         if self.messages in self.at_data:
             return self.at_data[self.messages]
-        self.received.append(Received(str(envelope.mail_from), list(envelope.rcpt_tos), bytes(envelope.content or b"")))
+        self.received.append(
+            Received(str(envelope.mail_from), list(envelope.rcpt_tos), bytes(envelope.original_content or b""))
+        )
         return "250 OK"
 
 
