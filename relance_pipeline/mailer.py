@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import smtplib
 import socket
@@ -42,9 +43,12 @@ class SmtpConfig:
 def smtp_config(environ: Mapping[str, str]) -> SmtpConfig | list[Problem]:
     """Read RELANCE_SMTP_HOST, _PORT, _USER, _PASSWORD, _STARTTLS, _SSL and _TIMEOUT."""
     problems: list[Problem] = []
+    secret = environ.get(PREFIX + "PASSWORD") or None
 
     def problem(name: str, message: str) -> None:
-        problems.append(Problem("environment", None, f"{PREFIX}{name}: {message}"))
+        # A value quoted back is the user's to see, unless it is the password pasted into the wrong setting.
+        shown = message.replace(secret, "***") if secret else message
+        problems.append(Problem("environment", None, f"{PREFIX}{name}: {shown}"))
 
     host = environ.get(PREFIX + "HOST", "").strip()
     if not host:
@@ -113,8 +117,21 @@ class Mailer:
     def __init__(self, config: SmtpConfig) -> None:
         self.config = config
         self._session: smtplib.SMTP | None = None
+        self._secrets = _forms_of(config.user or "", config.password)
 
     def deliver(self, sender: str, recipients: Sequence[str], message: bytes) -> Accepted | Refused | Broken:
+        """Send one message; what the server said comes back with the password blanked out, should it quote it."""
+        outcome = self._deliver(sender, recipients, message)
+        if isinstance(outcome, Accepted):
+            return Accepted(tuple(self._hidden(text) for text in outcome.refused))
+        return type(outcome)(self._hidden(outcome.reason))
+
+    def _hidden(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def _deliver(self, sender: str, recipients: Sequence[str], message: bytes) -> Accepted | Refused | Broken:
         if self._session is None:
             opened = self._open()
             if isinstance(opened, Broken):
@@ -129,6 +146,8 @@ class Mailer:
             return Refused("; ".join(f"{who}: {_said(code, words)}" for who, (code, words) in error.recipients.items()))
         except smtplib.SMTPResponseException as error:
             return Refused(_said(error.smtp_code, error.smtp_error))
+        except UnicodeEncodeError:
+            return Refused("an address is not ASCII, which SMTP without SMTPUTF8 cannot carry")
         except (OSError, smtplib.SMTPException) as error:
             self._drop()
             return Broken(f"the connection failed ({error})")
@@ -169,6 +188,13 @@ class Mailer:
         except smtplib.SMTPAuthenticationError as error:
             _close_quietly(session)
             return Broken(f"{where}: login refused ({_said(error.smtp_code, error.smtp_error)})")
+        except UnicodeEncodeError:
+            # smtplib sends SASL PLAIN and LOGIN as ASCII only (CPython issue 73936).
+            _close_quietly(session)
+            return Broken(
+                f"{where}: cannot log in: RELANCE_SMTP_USER or RELANCE_SMTP_PASSWORD has a character outside ASCII, "
+                "which Python's SMTP client cannot send; use an ASCII password (an app password)"
+            )
         except smtplib.SMTPResponseException as error:
             _close_quietly(session)
             return Broken(f"{where}: {_said(error.smtp_code, error.smtp_error)}")
@@ -177,6 +203,16 @@ class Mailer:
             reason = "timed out" if isinstance(error, socket.timeout) else str(error) or type(error).__name__
             return Broken(f"{where}: cannot connect ({reason})")
         return session
+
+
+def _forms_of(user: str, password: str | None) -> tuple[str, ...]:
+    """The password as written and as AUTH LOGIN and PLAIN encode it: a server may quote back any of them."""
+    if not password:
+        return ()
+    forms = {password, " ".join(password.split())}
+    for raw in (password, f"\0{user}\0{password}"):
+        forms.add(base64.b64encode(raw.encode("utf-8")).decode("ascii"))
+    return tuple(sorted((form for form in forms if form), key=len, reverse=True))
 
 
 def _close_quietly(session: smtplib.SMTP | None) -> None:

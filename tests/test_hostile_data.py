@@ -191,6 +191,7 @@ def test_hostile_text_in_the_books_is_printed_as_written_escaped_and_fetches_not
         ("email", "Victim <victim@example.org>"),
         ("email", "compta@atelier-ferrand.fr\x00"),
         ("email", "compta"),
+        ("email", "cómpta@atelier-ferrand.fr"),
     ],
 )
 def test_a_line_break_or_a_control_character_in_a_header_field_is_refused_at_validation(
