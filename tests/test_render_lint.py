@@ -81,6 +81,7 @@ def test_collection_fees_and_penalties_are_errors_for_a_consumer_only(wording: s
 
 def test_a_consumer_amount_ending_in_forty_is_not_mistaken_for_the_indemnity() -> None:
     assert findings(f"Reste dû : 1 240,00 € et 340,00 €. {ALREADY_PAID}", business=False) == []
+    assert findings(f"Reste dû : 12,40 € et 1 012,40 € (€12.40). {ALREADY_PAID}", business=False) == []
 
 
 def test_every_reminder_but_the_mise_en_demeure_needs_the_already_paid_line() -> None:

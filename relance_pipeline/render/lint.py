@@ -90,7 +90,7 @@ FORBIDDEN: tuple[Forbidden, ...] = (
         consumer_only=True,
     ),
     _rule(
-        r"(?<!\d)(?<!\d[ \u00a0\u202f])40(?:,00)? ?€|€ ?40(?:\.00)?(?![\d,])|(?<!\d)40 euros",
+        r"(?<![\d,.])(?<!\d[ \u00a0\u202f])40(?:,00)? ?€|€ ?40(?:\.00)?(?![\d,])|(?<![\d,.])40 euros",
         "the 40 € indemnity is for business clients only (C. com. D441-5)",
         consumer_only=True,
     ),
