@@ -43,6 +43,9 @@ def prepare(path: str, raw: bytes, client: Client | None, sender: str, now: date
     if len(raw) > MAX_EMAIL_BYTES:
         return Problem(path, None, f"is larger than {MAX_EMAIL_BYTES // (1024 * 1024)} MiB; not sent")
     headers = BytesHeaderParser(policy=policy.default).parsebytes(raw)
+    for name in ("From", "To"):
+        if len(headers.get_all(name) or []) > 1:
+            return Problem(path, None, f"has more than one {name} header; a draft has one of each")
     found = _addresses(headers, "From")
     if isinstance(found, Problem | None) or len(found) != 1 or not _same(found[0], sender):
         shown = ", ".join(found) if isinstance(found, list) else "nothing readable"
@@ -68,7 +71,8 @@ def prepare(path: str, raw: bytes, client: Client | None, sender: str, now: date
         extra += f"Message-ID: {message_id}\r\n".encode("ascii")
     if headers.get("Date") is None:
         extra += f"Date: {format_datetime(now)}\r\n".encode("ascii")
-    return Outgoing(sender, tuple(dict.fromkeys(recipients)), message_id, extra + data)
+    # The envelope, which decides who receives the message, names the books' address and nothing read from the file.
+    return Outgoing(sender, (client.email.strip(),), message_id, extra + data)
 
 
 def _addresses(headers: Message, name: str) -> list[str] | Problem | None:
