@@ -34,6 +34,7 @@ def record_done(root: Path, event: Done, client: str, step: str, day: date, note
     """Close the open letter (posted) or call sheet (called) of `client` at `step` with a journal line."""
     try:
         with repository_lock(root, wait_seconds=5.0):
+            journal.repair_tail(root)  # an interrupted run's unfinished line, before a line goes after it
             entries, broken = journal.read_journal(root)
             if broken:
                 return broken[0]

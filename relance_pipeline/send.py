@@ -92,6 +92,9 @@ def _send(
     report: SendReport,
 ) -> None:
     loaded = read_books(root)
+    if journal.repair_tail(root) is not None:
+        cut = "its unfinished last line, left by an interrupted run, was cut"
+        report.problems.append(Problem(journal.JOURNAL_FILE, None, cut, severity="warning"))
     entries, broken_lines = journal.read_journal(root)
     if loaded.books is None or broken_lines:
         report.problems += loaded.errors + broken_lines

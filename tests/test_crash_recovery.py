@@ -28,6 +28,7 @@ from safety_support import (
 )
 
 from relance_pipeline import journal
+from relance_pipeline.record import record_done
 from relance_pipeline.run import run
 from relance_pipeline.scaffold import init
 from relance_pipeline.send import send
@@ -299,3 +300,19 @@ def test_a_last_journal_line_that_lost_only_its_line_end_is_kept_and_its_email_n
     assert draft not in [entry.file for entry in again.sent]
     assert [m.message_id for m in mailbox.received].count("<relance-1.nordwind@durand-dev.fr>") == 1
     assert events(example_repo)[:2] == [("drafted", draft), ("sent", draft)]
+
+
+def test_send_and_record_after_a_killed_run_cut_its_partial_line_first_and_lose_nothing(example_repo: Path) -> None:
+    draft = add_draft(example_repo, "nordwind", "relance-1", email_bytes("nordwind", "relance-1"))
+    call = add_draft(example_repo, "lucie-martin", "appel", b"# Fiche\n", channel="phone")
+    journal_file = example_repo / journal.JOURNAL_FILE
+    with journal_file.open("ab") as handle:
+        handle.write(b'{"channel": "email", "client": "atelier-ferr')  # what a kill in the middle of an append leaves
+    mailbox = Mailbox()
+    with smtp_server(mailbox) as environ:
+        report = send(example_repo, environ)
+    assert report.exit_code == 0, report.problems
+    assert [entry.file for entry in report.sent] == [draft]
+    assert record_done(example_repo, "called", "lucie-martin", "appel", date(2026, 6, 16), "ok") is not None
+    assert [event for event, _ in events(example_repo)] == ["drafted", "drafted", "sent", "called"]
+    assert events(example_repo)[3] == ("called", call)
