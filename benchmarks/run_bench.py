@@ -95,7 +95,8 @@ def run_relance(root: Path, *args: str) -> Timed:
         output.seek(0)
         text = output.read().decode("utf-8", "replace")
     if process.returncode != 0:
-        raise SystemExit(f"relance run failed ({process.returncode}) in {root}:\n{text}")
+        tail = "\n".join(text.splitlines()[-30:])
+        raise SystemExit(f"relance run failed ({process.returncode}) in {root}; its last lines:\n{tail}")
     # ru_maxrss is in KiB on Linux; with a child it is the largest of the child and the children it waited for.
     return Timed(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, text)
 
