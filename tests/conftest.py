@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from relance_pipeline.model import Books
+from relance_pipeline.render.renderer import Renderer
 from relance_pipeline.scaffold import init
 
 
@@ -29,3 +31,23 @@ def write(tmp_path: Path) -> Callable[[Path, str, str], Path]:
         return file
 
     return _write
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example repository shared by a module's rendering tests (they only read it)."""
+    root = tmp_path_factory.mktemp("render") / "books"
+    init(root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def books(repo: Path) -> Books:
+    from render_support import books_of
+
+    return books_of(repo)
+
+
+@pytest.fixture(scope="module")
+def renderer(repo: Path, books: Books) -> Renderer:
+    return Renderer(repo, books)

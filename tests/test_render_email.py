@@ -9,31 +9,12 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import pytest
-from render_support import AS_OF, action_for, books_of, client_for, plain
+from render_support import AS_OF, action_for, client_for, plain
 
 from relance_pipeline.model import Books
 from relance_pipeline.render.renderer import Renderer, Rendering
 
 TEMPLATES = ("relance-1", "relance-2", "appel", "lettre", "mise-en-demeure")
-
-
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from relance_pipeline.scaffold import init
-
-    root = tmp_path_factory.mktemp("emails") / "books"
-    init(root)
-    return root
-
-
-@pytest.fixture(scope="module")
-def books(repo: Path) -> Books:
-    return books_of(repo)
-
-
-@pytest.fixture(scope="module")
-def renderer(repo: Path, books: Books) -> Renderer:
-    return Renderer(repo, books)
 
 
 def parse(content: bytes) -> EmailMessage:

@@ -17,25 +17,6 @@ from relance_pipeline.render.renderer import Renderer
 TEMPLATES = ("relance-1", "relance-2", "appel", "lettre", "mise-en-demeure")
 
 
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from relance_pipeline.scaffold import init
-
-    root = tmp_path_factory.mktemp("letters") / "books"
-    init(root)
-    return root
-
-
-@pytest.fixture(scope="module")
-def books(repo: Path) -> Books:
-    return books_of(repo)
-
-
-@pytest.fixture(scope="module")
-def renderer(repo: Path, books: Books) -> Renderer:
-    return Renderer(repo, books)
-
-
 def letter_of(renderer: Renderer, books: Books, kind: str, language: str, step: str, **changes: object) -> bytes:
     client = client_for(books, kind, language, **changes)  # type: ignore[arg-type]
     rendering = renderer.render(action_for(books, client, step, channels=("letter",)), AS_OF)
