@@ -2,12 +2,14 @@
 does not parse 10,000 YAML files again.
 
 Reading the books is a pure function of their files (and of this package's code): the cache is used only when
-every file below relance.yaml, policies/, ledger/ and templates/ has the same path, size, inode, mtime and ctime
-as when it was made, and the package's own files too. Anything else — an edited invoice, a new file, a newer
-relance — reads the books from scratch, as without a cache. A cache is never written from files changed in the
-last seconds before the read (a later change in the same clock tick could go unseen) nor when a file changed
-during the read. The journal is kept by its content's hash. Everything that depends on the date (the checks,
-the plan) is computed on every run.
+the files below relance.yaml, policies/, ledger/ and templates/ are the same as when it was made, and the
+package's own files too. "The same" is what git says when those files are exactly as in its index (the index's
+blob hashes then name their content: a fresh clone of the same commit matches, so CI can restore the cache);
+otherwise every such file must have the same path, size, inode, mtime and ctime. Anything else — an edited
+invoice, a new file, a newer relance — reads the books from scratch, as without a cache. From file metadata, a
+cache is never written from files changed in the last seconds before the read (a later change in the same clock
+tick could go unseen); in no case when a file changed during the read. The journal is kept by its content's
+hash. Everything that depends on the date (the checks, the plan) is computed on every run.
 
 The cache lives inside `.git`, like the lock: it is never committed, and nothing a pull request brings can
 plant one. Without a `.git` folder (or with RELANCE_NO_CACHE set) there is no cache.
@@ -21,6 +23,7 @@ import marshal
 import os
 import pickle
 import stat
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -57,13 +60,14 @@ def read_books_cached(root: Path) -> Loaded:
     if folder is None:
         return read_books(root)
     store = folder / "books.pickle"
-    before, newest = _books_signature(root)
+    committed = _git_signature(root)
+    before, newest = (committed, 0.0) if committed is not None else _books_signature(root)
     cached = _load(store, before)
     if isinstance(cached, Loaded):
         return cached
     loaded = read_books(root)
-    settled = newest < time.time() - SETTLE_SECONDS
-    if settled and _books_signature(root)[0] == before:
+    after = _git_signature(root) if committed is not None else _books_signature(root)[0]
+    if after == before and newest < time.time() - SETTLE_SECONDS:
         _save(store, before, loaded)
     return loaded
 
@@ -85,6 +89,32 @@ def read_journal_cached(root: Path) -> tuple[list[JournalEntry], list[Problem]]:
     if file.read_bytes() == content:
         _save(store, key, (entries, problems))
     return entries, problems
+
+
+def _git_signature(root: Path) -> bytes | None:
+    """When git says the watched files are exactly as in its index: a digest of the index's entries for them (mode,
+    blob hash, path). A fresh clone of the same commit has the same, so a cache restored by a CI job is used
+    there too. None when a watched file is modified, untracked or ignored, is a link or a submodule (whose
+    content the index does not hold), or when git cannot tell."""
+    paths = (*_WATCHED, ".gitattributes")
+    status = _git(root, "status", "--porcelain", "-z", "--untracked-files=all", "--ignored=matching", "--", *paths)
+    if status != b"":
+        return None
+    listed = _git(root, "ls-files", "--stage", "-z", "--", *paths)
+    links = (b"120000 ", b"160000 ")  # symbolic links and submodules
+    if listed is None or listed.startswith(links) or any(b"\0" + mode in listed for mode in links):
+        return None
+    return hashlib.blake2b(_code_signature() + b"git\0" + listed, digest_size=_DIGEST_SIZE).digest()
+
+
+def _git(root: Path, *args: str) -> bytes | None:
+    try:
+        done = subprocess.run(
+            ["git", "--no-optional-locks", *args], cwd=root, capture_output=True, timeout=60, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout if done.returncode == 0 else None
 
 
 _Entry = tuple[str, int, int, int, int, int]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 from datetime import date
 from pathlib import Path
@@ -114,3 +115,33 @@ def test_a_plan_from_the_cache_is_the_plan_from_the_files(example_repo: Path) ->
     cached = plan_repository(example_repo, night, cached=True)
     assert (example_repo / ".git/relance/books.pickle").is_file()
     assert cached == fresh
+
+
+def git(root: Path, *args: str) -> None:
+    identity = ["-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run(["git", *identity, *args], cwd=root, check=True, capture_output=True)
+
+
+def test_a_fresh_clone_of_the_same_commit_uses_a_cache_restored_from_another_checkout(
+    example_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    git(example_repo, "add", "-A")
+    git(example_repo, "commit", "-qm", "books")
+    first = books_cache.read_books_cached(example_repo)  # committed files need no settling time
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(example_repo), str(clone))
+    (clone / ".git/relance").mkdir()
+    store = ".git/relance/books.pickle"
+    (clone / store).write_bytes((example_repo / store).read_bytes())
+    refuse_reading(monkeypatch)
+    assert books_cache.read_books_cached(clone).books == first.books
+
+
+def test_a_committed_file_edited_since_is_read_again(example_repo: Path) -> None:
+    git(example_repo, "add", "-A")
+    git(example_repo, "commit", "-qm", "books")
+    books_cache.read_books_cached(example_repo)
+    file = example_repo / INVOICE
+    file.write_text(file.read_text(encoding="utf-8").replace("F-2026-003", "F-2026-777", 1), encoding="utf-8")
+    numbers = {invoice.number for invoice in books_cache.read_books_cached(example_repo).invoices}
+    assert "F-2026-777" in numbers and "F-2026-003" not in numbers
