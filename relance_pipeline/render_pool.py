@@ -140,11 +140,14 @@ def _render_in_worker(action: Action, as_of: date) -> Rendered:
 
 def _die_with_parent(parent: int) -> None:
     """Ask Linux to kill this worker when the run that forked it dies (a killed run must not leave workers that
-    hold the repository's lock, inherited with the fork); elsewhere the pool's own shutdown has to do."""
+    hold the repository's lock, inherited with the fork); elsewhere the pool's own shutdown has to do. Ctrl-C is
+    the run's to handle: it stops taking results and the pool ends its current letters."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if sys.platform != "linux":
         return
     import ctypes
-    import signal
 
     pr_set_pdeathsig = 1
     libc = ctypes.CDLL(None, use_errno=True)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import re
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -10,9 +14,11 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from safety_support import relance_command
 
 from relance_pipeline import journal, render_pool
 from relance_pipeline.cli import main
+from relance_pipeline.lock import repository_lock
 from relance_pipeline.model import Action
 from relance_pipeline.planning import plan_repository
 from relance_pipeline.render_pool import MAX_AUTO_JOBS, MIN_PARALLEL_LETTERS, available_cores, worker_count
@@ -83,3 +89,45 @@ def test_workers_start_by_default_only_for_enough_letters(example_repo: Path) ->
     assert worker_count(many, None) == min(available_cores(), MAX_AUTO_JOBS, len(many))
     assert worker_count(few, 2) == 2
     assert worker_count(many, 1) == 1
+
+
+def children_of(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="workers are tied to the run's life on Linux")
+def test_a_killed_run_leaves_no_worker_holding_the_repository_lock(example_repo: Path) -> None:
+    policy = example_repo / "policies/standard.yaml"
+    policy.write_text(re.sub(r"channels: \[[^\]]*\]", "channels: [letter]", policy.read_text(encoding="utf-8")))
+    command = [relance_command(), "--repo", str(example_repo), "run", "--as-of", "2026-03-09", "--jobs", "2"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    workers: set[int] = set()
+    while len(workers) < 2 and process.poll() is None and time.monotonic() < deadline:
+        workers = children_of(process.pid)
+        time.sleep(0.01)
+    assert len(workers) == 2, "the run started two workers"
+    process.kill()
+    process.wait()
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(alive(pid) for pid in workers)
+    with repository_lock(example_repo):
+        pass
