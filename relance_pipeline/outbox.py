@@ -19,7 +19,7 @@ from email.parser import BytesHeaderParser
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 
-from . import atomic, journal
+from . import atomic, books_cache, journal
 from .model import Action, Channel, JournalEntry, Plan
 
 OUTBOX_FOLDER = "outbox"
@@ -141,7 +141,7 @@ def finish_cut_action(root: Path) -> list[JournalEntry]:
     journal is never rewritten), so the action counts as drafted and is not planned again; its other files,
     complete, get the lines the run would have written. Returns the entries appended.
     """
-    entries, broken = journal.read_journal(root)
+    entries, broken = books_cache.read_journal_cached(root)  # the plan reads the same bytes next: read them once
     if broken or not entries or entries[-1].event != "drafted":
         return []
     last = entries[-1]

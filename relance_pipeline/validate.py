@@ -142,8 +142,9 @@ def _invoice_checks(loaded: Loaded, today: date, root: Path | None) -> Iterator[
         yield from _document_check(invoice, at, root)
         if client is not None and client.is_business and invoice.penalty_rate is not None and loaded.rates:
             semesters = _overdue_semesters(invoice, today)
-            line = at(["penalty_rate"])
-            yield from _floor_check(loaded.rates, invoice.source, line, invoice.penalty_rate, semesters)
+            # The line only when there is a problem: finding it parses the file's text again.
+            for problem in _floor_check(loaded.rates, invoice.source, None, invoice.penalty_rate, semesters):
+                yield problem._replace(line=at(["penalty_rate"]))
 
 
 def _no_client(name: str, clients: Mapping[str, Client]) -> str:
