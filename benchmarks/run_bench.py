@@ -11,10 +11,10 @@
 (4) The steady night: 10,000 invoices whose due documents were drafted by a first run; `relance run` again, the
     whole command in a subprocess (Python start-up and imports included), finds nothing to do. Target < 1 s.
 
-Sizes (defaults: about 100 and 400 letters, 30 plain letters, 10,000 invoices) keep the whole report to a few
+Sizes (defaults: about 200 and 400 letters, 30 plain letters, 10,000 invoices) keep the whole report to a few
 minutes on 2 cores. Wall-clock figures suffer from other work on a shared machine: run it on a quiet one.
 
-    python -m benchmarks [run] [--letters 400] [--small 100] [--plain 30] [--invoices 10000] [--rounds 5]
+    python -m benchmarks [run] [--letters 400] [--small 200] [--plain 30] [--invoices 10000] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -243,7 +243,7 @@ def _weasyprint_version() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks run", description=__doc__.splitlines()[0])
     parser.add_argument("--letters", type=int, default=400, help="letters of the large night")
-    parser.add_argument("--small", type=int, default=100, help="letters of the small night")
+    parser.add_argument("--small", type=int, default=200, help="letters of the small night")
     parser.add_argument("--plain", type=int, default=30, help="letters of the plain WeasyPrint loop")
     parser.add_argument("--invoices", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=5)

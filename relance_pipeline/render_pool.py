@@ -12,6 +12,7 @@ worker behind holding the repository's lock.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections import deque
@@ -82,25 +83,31 @@ def _in_pool(
     from concurrent.futures import ProcessPoolExecutor
 
     context = multiprocessing.get_context("fork") if sys.platform == "linux" else None
-    with ProcessPoolExecutor(
-        workers, context, initializer=_start_worker, initargs=(root, books, previews, os.getpid())
-    ) as pool:
-        pending: deque[Future[Rendered]] = deque()
-        upcoming = iter(actions)
-        try:
-            for action in upcoming:
-                pending.append(pool.submit(_render_in_worker, action, as_of))
-                if len(pending) >= workers * IN_FLIGHT_PER_JOB:
-                    break
-            while pending:
-                result = pending.popleft().result()
-                following = next(upcoming, None)
-                if following is not None:
-                    pending.append(pool.submit(_render_in_worker, following, as_of))
-                yield result
-        finally:
-            for future in pending:
-                future.cancel()
+    # The books are shared with the forked workers page by page; the cyclic collector of a worker would walk
+    # (and so copy) every inherited object: frozen, they are left alone.
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(
+            workers, context, initializer=_start_worker, initargs=(root, books, previews, os.getpid())
+        ) as pool:
+            pending: deque[Future[Rendered]] = deque()
+            upcoming = iter(actions)
+            try:
+                for action in upcoming:
+                    pending.append(pool.submit(_render_in_worker, action, as_of))
+                    if len(pending) >= workers * IN_FLIGHT_PER_JOB:
+                        break
+                while pending:
+                    result = pending.popleft().result()
+                    following = next(upcoming, None)
+                    if following is not None:
+                        pending.append(pool.submit(_render_in_worker, following, as_of))
+                    yield result
+            finally:
+                for future in pending:
+                    future.cancel()
+    finally:
+        gc.unfreeze()
 
 
 class _Worker:
