@@ -17,7 +17,6 @@ plant one. Without a `.git` folder (or with RELANCE_NO_CACHE set) there is no ca
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import marshal
 import os
@@ -26,12 +25,11 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from pathlib import Path
 
 from . import atomic, journal
-from .books import CLIENTS_FOLDER, CONFIG_FILE, POLICIES_FOLDER, Loaded, read_books
+from .books import CLIENTS_FOLDER, CONFIG_FILE, POLICIES_FOLDER, Loaded, read_books, without_cycle_collection
 from .model import JournalEntry, Problem
 from .template_files import REPOSITORY_FOLDER, package_folder
 
@@ -186,7 +184,7 @@ def _load(store: Path, key: bytes) -> object | None:
     except OSError:
         return None
     try:
-        with _no_cycle_collection():
+        with without_cycle_collection():
             return _unpickle(payload)
     except Exception:  # a cache from an older relance, or damaged: read the files instead
         return None
@@ -199,16 +197,3 @@ def _unpickle(payload: bytes) -> object:
 def _save(store: Path, key: bytes, value: object) -> None:
     with suppress(OSError):  # a cache that cannot be written only costs time
         atomic.write_bytes(store, FORMAT + key + pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-
-
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """Unpickling makes hundreds of thousands of objects and no garbage: the cyclic collector would walk them for
-    nothing."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
