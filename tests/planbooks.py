@@ -96,22 +96,26 @@ class Ledger:
     def night(self, as_of: date) -> Plan:
         """Plan, then journal what `relance run` would have drafted."""
         tonight = self.plan(as_of)
-        entries = [
-            JournalEntry(
-                date=as_of,
-                client=action.client.id,
-                step=action.step.id,
-                channel=channel,
-                invoices=tuple(a.invoice.number for a in action.invoices),
-                file=f"outbox/{as_of.isoformat()}/{action.client.id}/{action.step.id}.{channel}",
-                sha256="0" * 64,
-                event="drafted",
-            )
-            for action in tonight.actions
-            for channel in action.step.channels
-        ]
-        self.record(entries)
+        self.record(drafted_entries(tonight))
         return tonight
+
+
+def drafted_entries(result: Plan) -> list[JournalEntry]:
+    """The journal lines `relance run` writes for a plan: one per channel of each action."""
+    return [
+        JournalEntry(
+            date=result.as_of,
+            client=action.client.id,
+            step=action.step.id,
+            channel=channel,
+            invoices=tuple(a.invoice.number for a in action.invoices),
+            file=f"outbox/{result.as_of.isoformat()}/{action.client.id}/{action.step.id}.{channel}",
+            sha256="0" * 64,
+            event="drafted",
+        )
+        for action in result.actions
+        for channel in action.step.channels
+    ]
 
 
 def entry(

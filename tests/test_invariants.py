@@ -21,6 +21,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from loop_support import CREDITOR, EMAILS, Mailbox, add_draft, email_bytes, events, smtp_server
+from planbooks import drafted_entries
 
 from relance_pipeline import money
 from relance_pipeline.books import read_books
@@ -173,24 +174,6 @@ def ledgers(draw: st.DrawFn) -> Books:
     return dataclasses.replace(BOOKS, clients=clients, invoices=tuple(bills))
 
 
-def drafted(result: Plan) -> list[JournalEntry]:
-    """The journal lines `relance run` writes for a plan: one per channel of each action."""
-    return [
-        JournalEntry(
-            date=result.as_of,
-            client=action.client.id,
-            step=action.step.id,
-            channel=channel,
-            invoices=tuple(a.invoice.number for a in action.invoices),
-            file=f"outbox/{result.as_of}/{action.client.id}/{action.step.id}.{channel}",
-            sha256="0" * 64,
-            event="drafted",
-        )
-        for action in result.actions
-        for channel in action.step.channels
-    ]
-
-
 @EXAMPLES
 @given(
     books=ledgers(),
@@ -235,7 +218,7 @@ def test_night_after_night_the_plan_keeps_every_promise(books: Books, gaps: list
                     parts = (Decimal(row[key]) for key in ("outstanding", "penalties", "indemnity"))
                     assert sum(parts) == Decimal(row["total_due"])
             contacts.setdefault(action.client.id, []).append(as_of)
-        journal += drafted(result)
+        journal += drafted_entries(result)
         again = plan(books, journal, as_of)
         assert isinstance(again, Plan) and again.actions == (), "a second run of the same night drafts nothing"
     for days in contacts.values():
