@@ -88,3 +88,21 @@ def assert_nothing_unjournaled(root: Path, entries: list[JournalEntry]) -> None:
         if rel in (journal.JOURNAL_FILE, "outbox/.gitkeep"):
             continue
         assert rel in known, f"{rel} is in the outbox but not in the journal"
+
+
+def hold_lock_elsewhere(root: Path, seconds: float) -> subprocess.Popen[str]:
+    """Another process that takes the repository's lock, says 'held' once it has it, and keeps it `seconds`."""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from relance_pipeline.lock import repository_lock\n"
+            "with repository_lock(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(float(sys.argv[2]))",
+            str(root),
+            str(seconds),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    return holder

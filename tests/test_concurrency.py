@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from safety_support import (
     assert_journal_points_at_its_files,
     assert_no_duplicate_steps,
     complete_lines,
+    hold_lock_elsewhere,
     relance_args,
     run_relance,
 )
@@ -111,18 +111,7 @@ def test_a_run_while_another_process_holds_the_repository_writes_nothing(example
 
 
 def test_the_lock_of_a_killed_process_is_free_at_once(example_repo: Path) -> None:
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys, time; from pathlib import Path; from relance_pipeline.lock import repository_lock\n"
-            "with repository_lock(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(60)",
-            str(example_repo),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    holder = hold_lock_elsewhere(example_repo, 60)
     with pytest.raises(LockBusy), repository_lock(example_repo):
         pass
     holder.send_signal(signal.SIGKILL)

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from safety_support import hold_lock_elsewhere
 
 from relance_pipeline.lock import LockBusy, lock_path, repository_lock
 
@@ -29,18 +28,7 @@ def test_the_lock_lives_in_dot_git_so_it_is_never_committed(tmp_path: Path) -> N
 
 
 def test_another_process_holding_the_lock_makes_a_waiter_wait_until_it_ends(tmp_path: Path) -> None:
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys, time; from pathlib import Path; from relance_pipeline.lock import repository_lock\n"
-            "with repository_lock(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(0.5)",
-            str(tmp_path),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    holder = hold_lock_elsewhere(tmp_path, 0.5)
     with pytest.raises(LockBusy), repository_lock(tmp_path):
         pass
     started = time.monotonic()
