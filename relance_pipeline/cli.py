@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 import click
 
 from . import clock
-from .books import read_books
+from .books import CONFIG_FILE
+from .load import Document, read_document
 from .lock import LockBusy
 from .model import Problem
 from .plan_format import to_json as plan_json
@@ -37,9 +38,15 @@ class Context:
         self.repo = repo
 
     def today(self) -> date:
-        loaded = read_books(self.repo)
-        timezone = loaded.books.settings.timezone if loaded.books else "Europe/Paris"
-        return clock.today_in(timezone)
+        """Today where the creditor lives: only relance.yaml is read (the books are the command's to read)."""
+        document = read_document(self.repo, self.repo / CONFIG_FILE)
+        data = document.data if isinstance(document, Document) else None
+        timezone = data.get("timezone") if isinstance(data, dict) else None
+        return clock.today_in(timezone if isinstance(timezone, str) else "Europe/Paris")
+
+    def as_of(self, option: datetime | None) -> date:
+        """The --as-of option's date, else today."""
+        return option.date() if option else self.today()
 
 
 def as_of_option(function: click.decorators.FC) -> click.decorators.FC:
@@ -113,7 +120,7 @@ def rates_group(ctx: click.Context, as_of: datetime | None) -> None:
         from . import rates_command  # ruamel.yaml: only the rates verbs need it
 
         obj: Context = ctx.obj
-        _finish(rates_command.show(obj.repo, as_of.date() if as_of else obj.today()))
+        _finish(rates_command.show(obj.repo, obj.as_of(as_of)))
 
 
 @rates_group.command(name="update")
@@ -168,7 +175,7 @@ def _finish(outcome: rates_command.Outcome) -> None:
 @click.pass_obj
 def plan_command(obj: Context, as_of: datetime | None, output: str) -> None:
     """Which reminder is due for whom, with the amounts French law allows; writes nothing."""
-    planned = plan_repository(obj.repo, as_of.date() if as_of else obj.today())
+    planned = plan_repository(obj.repo, obj.as_of(as_of))
     code = report_problems(planned.problems)
     if planned.plan is None:
         sys.exit(code or 1)
@@ -188,7 +195,7 @@ def plan_command(obj: Context, as_of: datetime | None, output: str) -> None:
 @click.pass_obj
 def report_command(obj: Context, as_of: datetime | None, output: str) -> None:
     """Aged balance per client (not due, 0-30, 31-60, 61-90, >90 days), penalties, next step, totals and DSO."""
-    reported = report_repository(obj.repo, as_of.date() if as_of else obj.today())
+    reported = report_repository(obj.repo, obj.as_of(as_of))
     code = report_problems(reported.problems)
     if reported.report is None:
         sys.exit(code or 1)
@@ -211,9 +218,7 @@ def run_command(obj: Context, as_of: datetime | None, commit: bool, jobs: int | 
     try:
         progress = ProgressBar.on_terminal()
         try:
-            result = run_drafts(
-                obj.repo, as_of.date() if as_of else obj.today(), commit=commit, jobs=jobs, progress=progress
-            )
+            result = run_drafts(obj.repo, obj.as_of(as_of), commit=commit, jobs=jobs, progress=progress)
         finally:
             if progress is not None:
                 progress.close()

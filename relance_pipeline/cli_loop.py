@@ -27,6 +27,8 @@ class Repository(Protocol):
 
     def today(self) -> date: ...
 
+    def as_of(self, option: datetime | None) -> date: ...
+
 
 def _print_problems(problems: Iterable[Problem]) -> None:
     for problem in problems:
@@ -114,7 +116,7 @@ def called_command(obj: Repository, client: str, step: str, day: datetime | None
 
 
 def _done(obj: Repository, event: Done, client: str, step: str, day: datetime | None, note: str | None) -> None:
-    outcome = record_done(obj.repo, event, client, step, day.date() if day else obj.today(), note)
+    outcome = record_done(obj.repo, event, client, step, obj.as_of(day), note)
     if isinstance(outcome, Problem):
         _print_problems([outcome])
         sys.exit(1)
