@@ -242,19 +242,28 @@ def _too_deep(rel: str, text: str) -> Problem | None:
     """
     if sum(text.count(mark) for mark in "[{-?:") < _SAFE_TO_COMPOSE:
         return None
-    depth = 0
     try:
-        for token in yaml.scan(text, Loader=BooksLoader):
-            if isinstance(token, _OPENERS):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    return Problem(
-                        rel, token.start_mark.line + 1, f"is nested too deeply (more than {MAX_DEPTH} levels)"
-                    )
-            elif isinstance(token, _CLOSERS):
-                depth -= 1
+        return _deepest_token(rel, yaml.scan(text, Loader=BooksLoader))
+    except yaml.YAMLError:
+        pass
+    # libyaml (PyYAML >= 6.0.4) stops at a nesting limit of its own, in words that change between releases, and
+    # it reads every opening bracket of a line before handing out the first: the pure-Python scanner has no limit
+    # and hands tokens out as it goes, so the project's own limit is the one the user hears about.
+    try:
+        return _deepest_token(rel, yaml.scan(text, Loader=yaml.SafeLoader))
     except yaml.YAMLError:
         return None  # the parser reports it, at a depth the scan has seen to be safe
+
+
+def _deepest_token(rel: str, tokens: Iterable[yaml.Token]) -> Problem | None:
+    depth = 0
+    for token in tokens:
+        if isinstance(token, _OPENERS):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return Problem(rel, token.start_mark.line + 1, f"is nested too deeply (more than {MAX_DEPTH} levels)")
+        elif isinstance(token, _CLOSERS):
+            depth -= 1
     return None
 
 
