@@ -19,8 +19,9 @@ from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
-from relance_pipeline import journal
+from relance_pipeline.books import journal
 from relance_pipeline.model import JournalEntry
+from relance_pipeline.outbox import journal as journal_writer
 
 AS_OF = date(2026, 6, 15)
 """Inside the shipped rate table (which ends at 2026-S1)."""
@@ -59,7 +60,7 @@ def generate(root: Path, clients: int, invoices: int, seed: int = 1) -> Generate
     (root / "outbox").mkdir(exist_ok=True)
     (root / journal.JOURNAL_FILE).unlink(missing_ok=True)
     entries.sort(key=lambda e: (e.date, e.client, e.step, e.invoices))
-    journal.append(root, entries)
+    journal_writer.append(root, entries)
     return Generated(root, clients, invoices, len(entries))
 
 

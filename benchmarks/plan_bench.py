@@ -23,11 +23,11 @@ from typing import Any
 import yaml
 
 from benchmarks.books import AS_OF, Generated, generate
-from relance_pipeline import journal
-from relance_pipeline.books import read_books
-from relance_pipeline.plan import plan
-from relance_pipeline.planning import plan_repository
-from relance_pipeline.validate import cross_checks
+from relance_pipeline.books import journal
+from relance_pipeline.books.checks import cross_checks
+from relance_pipeline.books.read import read_books
+from relance_pipeline.commands.plan import plan_repository
+from relance_pipeline.core.plan import plan
 
 TARGET_RATIO = 2.0
 

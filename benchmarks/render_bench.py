@@ -16,11 +16,11 @@ import time
 from datetime import date
 from pathlib import Path
 
-from relance_pipeline.books import read_books
+from relance_pipeline.books.read import read_books
+from relance_pipeline.commands.init import init
 from relance_pipeline.model import Action, Channel, Policy, Step
 from relance_pipeline.render.renderer import Renderer
 from relance_pipeline.render.samples import lint_templates, sample_action
-from relance_pipeline.scaffold import init
 
 AS_OF = date(2026, 6, 15)
 

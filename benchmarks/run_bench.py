@@ -33,11 +33,11 @@ from pathlib import Path
 
 from benchmarks import plan_bench
 from benchmarks.books import AS_OF, Generated, generate
-from relance_pipeline import template_files
-from relance_pipeline.planning import plan_repository
+from relance_pipeline.commands.plan import plan_repository
+from relance_pipeline.render import template_files
 from relance_pipeline.render.letter import STYLESHEET
+from relance_pipeline.render.pool import available_cores
 from relance_pipeline.render.renderer import Renderer
-from relance_pipeline.render_pool import available_cores
 
 LETTER_RATIO_TARGET = 0.25
 STEADY_TARGET_SECONDS = 1.0
@@ -71,7 +71,7 @@ def relance_command() -> list[str]:
     script = Path(sys.executable).with_name("relance")
     if script.is_file():
         return [str(script)]
-    return [sys.executable, "-c", "from relance_pipeline.cli import main; main()"]
+    return [sys.executable, "-c", "from relance_pipeline.cli.main import main; main()"]
 
 
 def installed_environment(pycache: Path) -> dict[str, str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Literal, NamedTuple
@@ -254,7 +254,6 @@ class Books:
     invoices: tuple[Invoice, ...]
     policies: Mapping[str, Policy]
     rates: RateTable
-    templates: frozenset[str] = field(default_factory=frozenset)
 
     def policy_for(self, client: Client) -> Policy:
         return self.policies[client.policy or self.settings.default_policy]

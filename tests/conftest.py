@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from relance_pipeline.commands.init import init
 from relance_pipeline.model import Books
 from relance_pipeline.render.renderer import Renderer
-from relance_pipeline.scaffold import init
 
 
 @pytest.fixture

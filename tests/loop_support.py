@@ -18,8 +18,9 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from relance_pipeline import journal
+from relance_pipeline.books import journal
 from relance_pipeline.model import Channel, JournalEntry
+from relance_pipeline.outbox import journal as journal_writer
 
 CREDITOR = "camille@durand-dev.fr"
 EMAILS = {
@@ -125,7 +126,7 @@ def add_draft(
         sha256=hashlib.sha256(content).hexdigest(),
         event="drafted",
     )
-    journal.append(root, [entry])
+    journal_writer.append(root, [entry])
     return rel
 
 

@@ -11,11 +11,12 @@ import shutil
 from datetime import date
 from pathlib import Path
 
-from relance_pipeline import journal
-from relance_pipeline.books import read_books
+from relance_pipeline.books import journal
+from relance_pipeline.books.read import read_books
+from relance_pipeline.commands.init import init
+from relance_pipeline.core.plan import plan
 from relance_pipeline.model import Books, JournalEntry, Plan, Problem
-from relance_pipeline.plan import plan
-from relance_pipeline.scaffold import init
+from relance_pipeline.outbox import journal as journal_writer
 
 
 class Ledger:
@@ -91,7 +92,7 @@ class Ledger:
         return result
 
     def record(self, entries: list[JournalEntry]) -> None:
-        journal.append(self.root, entries)
+        journal_writer.append(self.root, entries)
 
     def night(self, as_of: date) -> Plan:
         """Plan, then journal what `relance run` would have drafted."""

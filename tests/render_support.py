@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from relance_pipeline.books import read_books
+from relance_pipeline.books.read import read_books
 from relance_pipeline.model import Action, Amounts, Books, Channel, Client, Language
 
 AS_OF = date(2026, 6, 15)

@@ -10,7 +10,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from relance_pipeline import journal
+from relance_pipeline.books import journal
 from relance_pipeline.model import JournalEntry
 
 
@@ -96,7 +96,7 @@ def hold_lock_elsewhere(root: Path, seconds: float) -> subprocess.Popen[str]:
         [
             sys.executable,
             "-c",
-            "import sys, time; from pathlib import Path; from relance_pipeline.lock import repository_lock\n"
+            "import sys, time; from pathlib import Path; from relance_pipeline.outbox.lock import repository_lock\n"
             "with repository_lock(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(float(sys.argv[2]))",
             str(root),
             str(seconds),

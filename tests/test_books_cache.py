@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from relance_pipeline import books_cache, journal
-from relance_pipeline.books import Loaded, read_books
-from relance_pipeline.planning import plan_repository
+from relance_pipeline.books import cache as books_cache
+from relance_pipeline.books import journal
+from relance_pipeline.books.read import Loaded, read_books
+from relance_pipeline.commands.plan import plan_repository
 
 INVOICE = "ledger/invoices/2026/F-2026-003.yaml"
 
@@ -93,7 +94,7 @@ def test_the_journal_is_taken_from_the_cache_while_its_bytes_are_the_same(
     example_repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     plan_repository(example_repo, date(2026, 2, 23))
-    from relance_pipeline.run import run
+    from relance_pipeline.commands.run import run
 
     run(example_repo, date(2026, 2, 23), jobs=1)
     entries, problems = books_cache.read_journal_cached(example_repo)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from relance_pipeline.cli import main
+from relance_pipeline.cli.main import main
 
 BAD = "ledger/invoices/2026/bad.yaml"
 LOCATED = re.compile(r"^[^\s:][^:]*(:\d+)?: \S.*$")

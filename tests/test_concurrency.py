@@ -23,7 +23,7 @@ from safety_support import (
     run_relance,
 )
 
-from relance_pipeline.lock import LockBusy, lock_path, repository_lock
+from relance_pipeline.outbox.lock import LockBusy, lock_path, repository_lock
 
 BUSY = "another relance process (pid "
 

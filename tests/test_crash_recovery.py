@@ -27,11 +27,11 @@ from safety_support import (
     run_relance,
 )
 
-from relance_pipeline import journal
-from relance_pipeline.record import record_done
-from relance_pipeline.run import run
-from relance_pipeline.scaffold import init
-from relance_pipeline.send import send
+from relance_pipeline.books import journal
+from relance_pipeline.commands.init import init
+from relance_pipeline.commands.record import record_done
+from relance_pipeline.commands.run import run
+from relance_pipeline.commands.send import send
 
 NIGHTS = ("2026-03-09", "2026-05-01", "2026-06-01", "2026-06-15")
 """Emails, then more emails, then call sheets, then letters with their emails (the catch-up is one step a run)."""

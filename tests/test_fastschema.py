@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from relance_pipeline import fastschema
-from relance_pipeline.load import Document, read_document
-from relance_pipeline.schema import KINDS, Kind, fast_check, validator
+from relance_pipeline.books import fastschema
+from relance_pipeline.books.load import Document, read_document
+from relance_pipeline.books.schema import KINDS, Kind, fast_check, validator
 
 SCAFFOLD = Path(__file__).resolve().parents[1] / "relance_pipeline" / "scaffold"
 EXAMPLES: dict[Kind, list[str]] = {

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from loop_support import git
 
-from relance_pipeline.gitops import FALLBACK_EMAIL, commit_outbox, commit_run, summary
 from relance_pipeline.model import Action, Amounts, Client, Invoice, JournalEntry, Plan, Policy, Problem, Step
-from relance_pipeline.outbox import write_action
+from relance_pipeline.outbox.write import write_action
 from relance_pipeline.render.renderer import RenderedDocument
+from relance_pipeline.ship.git import FALLBACK_EMAIL, commit_outbox, commit_run, summary
 
 AS_OF = date(2026, 6, 15)
 
@@ -87,7 +87,7 @@ def test_a_repository_without_identity_commits_as_relance(repo: Path, tmp_path: 
     clean = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     clean.update(HOME=str(tmp_path), GIT_CONFIG_GLOBAL=os.devnull, GIT_CONFIG_NOSYSTEM="1")
     script = (
-        "import sys; from pathlib import Path; from relance_pipeline.gitops import commit_outbox;"
+        "import sys; from pathlib import Path; from relance_pipeline.ship.git import commit_outbox;"
         "print(commit_outbox(Path(sys.argv[1]), [sys.argv[2]], 'x'))"
     )
     done = subprocess.run(

@@ -23,7 +23,7 @@ from click.testing import CliRunner, Result
 from pypdf import PdfReader
 from safety_support import outbox_files, run_relance
 
-from relance_pipeline.cli import main
+from relance_pipeline.cli.main import main
 
 CLIENT = "ledger/clients/atelier-ferrand.yaml"
 FIRST_STEP_IS_EVERYTHING = """\

@@ -23,9 +23,13 @@ from hypothesis import strategies as st
 from loop_support import CREDITOR, EMAILS, Mailbox, add_draft, email_bytes, events, smtp_server
 from planbooks import drafted_entries
 
-from relance_pipeline import money
-from relance_pipeline.books import read_books
-from relance_pipeline.email_draft import Outgoing, prepare
+from relance_pipeline.books.read import read_books
+from relance_pipeline.cli.plan_format import to_json
+from relance_pipeline.commands.init import init, scaffold_folder
+from relance_pipeline.commands.send import send
+from relance_pipeline.commands.validate import check_books
+from relance_pipeline.core import money
+from relance_pipeline.core.plan import plan
 from relance_pipeline.model import (
     CENT,
     ZERO,
@@ -40,11 +44,7 @@ from relance_pipeline.model import (
     Plan,
     Policy,
 )
-from relance_pipeline.plan import plan
-from relance_pipeline.plan_format import to_json
-from relance_pipeline.scaffold import init, scaffold_folder
-from relance_pipeline.send import send
-from relance_pipeline.validate import check_books
+from relance_pipeline.ship.outgoing import Outgoing, prepare
 
 _loaded = read_books(scaffold_folder())
 assert _loaded.books is not None

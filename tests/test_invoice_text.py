@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import yaml
 
-from relance_pipeline.invoice_text import add_payment
+from relance_pipeline.outbox.invoice_text import add_payment
 
 DAY = date(2026, 6, 20)
 ITEM = '{date: 2026-06-20, amount: "1200.00", reference: "VIR 42"}'

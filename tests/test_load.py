@@ -11,7 +11,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from relance_pipeline.load import (
+from relance_pipeline.books.load import (
     MAX_DEPTH,
     MAX_FILE_BYTES,
     Document,

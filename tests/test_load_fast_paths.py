@@ -10,7 +10,7 @@ import yaml
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from relance_pipeline.load import MAX_DEPTH, _check_depth, _check_shape, _is_small_tree, relative, yaml_files
+from relance_pipeline.books.load import MAX_DEPTH, _check_depth, _check_shape, _is_small_tree, relative, yaml_files
 
 
 def test_yaml_files_finds_what_rglob_finds_in_the_same_order(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from safety_support import hold_lock_elsewhere
 
-from relance_pipeline.lock import LockBusy, lock_path, repository_lock
+from relance_pipeline.outbox.lock import LockBusy, lock_path, repository_lock
 
 
 def test_a_second_holder_is_refused_with_the_pid_of_the_first(tmp_path: Path) -> None:

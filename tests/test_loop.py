@@ -8,9 +8,9 @@ from pathlib import Path
 from click.testing import CliRunner
 from loop_support import Mailbox, add_draft, email_bytes, events, git, smtp_server
 
-from relance_pipeline.cli import main
-from relance_pipeline.gitops import commit_outbox
-from relance_pipeline.journal import JOURNAL_FILE
+from relance_pipeline.books.journal import JOURNAL_FILE
+from relance_pipeline.cli.main import main
+from relance_pipeline.ship.git import commit_outbox
 
 BRANCH = "relance/nightly"
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from relance_pipeline.mailer import SmtpConfig, smtp_config
+from relance_pipeline.ship.smtp import SmtpConfig, smtp_config
 
 
 def test_the_port_defaults_to_the_one_of_the_chosen_security() -> None:

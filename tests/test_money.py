@@ -14,8 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from relance_pipeline import money, records
-from relance_pipeline.load import Document, read_document
+from relance_pipeline.books import records
+from relance_pipeline.books.load import Document, read_document
+from relance_pipeline.core import money
 from relance_pipeline.model import (
     Amounts,
     Client,

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from relance_pipeline.core.pending import find, pending
 from relance_pipeline.model import Channel, JournalEntry, JournalEvent
-from relance_pipeline.pending import find, pending
 
 
 def line(file: str, event: JournalEvent, channel: Channel = "email", step: str = "relance-1") -> JournalEntry:

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from planbooks import Ledger, entry
 
+from relance_pipeline.core.plan import plan
 from relance_pipeline.model import Plan
-from relance_pipeline.plan import plan
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner, Result
 
-from relance_pipeline.cli import main
+from relance_pipeline.cli.main import main
 
 
 def relance(root: Path, *args: str) -> Result:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from relance_pipeline.scaffold import scaffold_folder
+from relance_pipeline.commands.init import scaffold_folder
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 PRE_COMMIT = Path(sys.executable).parent / "pre-commit"

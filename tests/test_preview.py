@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from relance_pipeline.preview import PreviewError, encode_png, first_page_png
+from relance_pipeline.render.preview import PreviewError, encode_png, first_page_png
 
 INVOICE = Path(__file__).parent.parent / "documents/F-2026-007.pdf"
 

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 from loop_support import add_draft, events
 from pypdf import PdfReader
 
-from relance_pipeline.print_batch import batch_path, merge
-from relance_pipeline.send import send
+from relance_pipeline.commands.send import send
+from relance_pipeline.ship.print_batch import batch_path, merge
 
 TODAY = date(2026, 6, 16)
 NOW = datetime(2026, 6, 16, 9, 30, tzinfo=ZoneInfo("Europe/Paris"))

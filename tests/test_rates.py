@@ -10,9 +10,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from relance_pipeline.cli import main
-from relance_pipeline.model import EcbRate, RateTable, Semester, SemesterRates
-from relance_pipeline.rates import (
+from relance_pipeline.cli.main import main
+from relance_pipeline.core.rates import (
     coverage,
     format_rate,
     in_force,
@@ -20,6 +19,7 @@ from relance_pipeline.rates import (
     plan_update,
     rate_in_force,
 )
+from relance_pipeline.model import EcbRate, RateTable, Semester, SemesterRates
 
 SERIES = (
     EcbRate(date(2016, 3, 16), Decimal("0.0")),

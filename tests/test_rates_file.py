@@ -7,12 +7,12 @@ from decimal import Decimal
 
 import pytest
 
-from relance_pipeline.load import Document, parse_document
+from relance_pipeline.books.load import Document, parse_document
+from relance_pipeline.books.records import rate_table
+from relance_pipeline.commands.init import scaffold_folder
+from relance_pipeline.core.rates import AddedRow
 from relance_pipeline.model import EcbRate, Semester, SemesterRates
-from relance_pipeline.rates import AddedRow
-from relance_pipeline.rates_file import EditError, insert
-from relance_pipeline.records import rate_table
-from relance_pipeline.scaffold import scaffold_folder
+from relance_pipeline.outbox.rates_file import EditError, insert
 
 SHIPPED = (scaffold_folder() / "policies/rates.yaml").read_text(encoding="utf-8")
 BASIS = EcbRate(date(2025, 6, 11), Decimal("2.15"))

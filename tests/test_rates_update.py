@@ -15,11 +15,12 @@ from urllib.parse import urlsplit
 import pytest
 from click.testing import CliRunner
 
-from relance_pipeline import money, rates_command
-from relance_pipeline.books import read_books
-from relance_pipeline.cli import main
+from relance_pipeline.books.read import read_books
+from relance_pipeline.cli.main import main
+from relance_pipeline.commands import rates as rates_command
+from relance_pipeline.core import money
+from relance_pipeline.imports.ecb import SourceError, fetch_series, parse_series, series_url
 from relance_pipeline.model import EcbRate, Invoice, Semester
-from relance_pipeline.rates_source import SourceError, fetch_series, parse_series, series_url
 
 RESPONSES = Path(__file__).parent / "ecb_responses"
 SERIES_PATH = "/service/data/FM/B.U2.EUR.4F.KR.MRR_FR.LEV"

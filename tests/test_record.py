@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 from click.testing import CliRunner
 from loop_support import add_draft, events
 
-from relance_pipeline import journal
-from relance_pipeline.books import read_books
-from relance_pipeline.cli import main
+from relance_pipeline.books import journal
+from relance_pipeline.books.read import read_books
+from relance_pipeline.cli.main import main
+from relance_pipeline.commands.send import send
 from relance_pipeline.model import Payment
-from relance_pipeline.send import send
 
 INVOICE = "ledger/invoices/2026/F-2026-007.yaml"
 

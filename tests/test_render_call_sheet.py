@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from render_support import AS_OF, action_for, books_of, client_for
 
+from relance_pipeline.commands.init import init
 from relance_pipeline.render.renderer import Renderer
-from relance_pipeline.scaffold import init
 
 
 @pytest.mark.parametrize("step", ["relance-1", "relance-2", "appel", "lettre", "mise-en-demeure"])

@@ -111,7 +111,7 @@ def test_client_text_that_looks_like_a_template_or_html_prints_literally(rendere
 
 
 def test_a_user_template_replaces_the_built_in_one_of_the_same_name(tmp_path: Path) -> None:
-    from relance_pipeline.scaffold import init
+    from relance_pipeline.commands.init import init
 
     root = tmp_path / "books"
     init(root)
@@ -135,7 +135,7 @@ def test_a_user_template_replaces_the_built_in_one_of_the_same_name(tmp_path: Pa
 def test_a_letter_never_fetches_from_the_network_and_names_the_template_asking(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from relance_pipeline.scaffold import init
+    from relance_pipeline.commands.init import init
 
     def no_network(*args: object, **kwargs: object) -> None:
         raise AssertionError("a letter tried to reach the network")

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from render_support import AS_OF, action_for, books_of, client_for
 
+from relance_pipeline.commands.init import init
 from relance_pipeline.render.drafts import Draft
 from relance_pipeline.render.lint import Facts, lint
 from relance_pipeline.render.renderer import Renderer
 from relance_pipeline.render.samples import lint_templates
-from relance_pipeline.scaffold import init
 
 
 @pytest.fixture
@@ -175,7 +175,7 @@ def test_a_template_syntax_error_names_the_file_and_line(repo: Path) -> None:
 def test_relance_validate_reports_a_template_lint_error_and_fails(repo: Path) -> None:
     from click.testing import CliRunner
 
-    from relance_pipeline.cli import main
+    from relance_pipeline.cli.main import main
 
     assert CliRunner().invoke(main, ["--repo", str(repo), "validate"]).exit_code == 0
     override(

@@ -16,14 +16,15 @@ import pytest
 from click.testing import CliRunner
 from safety_support import relance_command
 
-from relance_pipeline import journal, render_pool
-from relance_pipeline.cli import main
-from relance_pipeline.lock import repository_lock
+from relance_pipeline.books import journal
+from relance_pipeline.cli.main import main
+from relance_pipeline.commands.init import init
+from relance_pipeline.commands.plan import plan_repository
+from relance_pipeline.commands.run import run
 from relance_pipeline.model import Action
-from relance_pipeline.planning import plan_repository
-from relance_pipeline.render_pool import MAX_AUTO_JOBS, MIN_PARALLEL_LETTERS, available_cores, worker_count
-from relance_pipeline.run import run
-from relance_pipeline.scaffold import init
+from relance_pipeline.outbox.lock import repository_lock
+from relance_pipeline.render import pool as render_pool
+from relance_pipeline.render.pool import MAX_AUTO_JOBS, MIN_PARALLEL_LETTERS, available_cores, worker_count
 
 NIGHTS = (date(2026, 2, 23), date(2026, 3, 9), date(2026, 3, 16), date(2026, 3, 23), date(2026, 4, 6))
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from render_support import AS_OF, action_for, books_of, client_for
 
+from relance_pipeline.commands.init import init
 from relance_pipeline.render import sms
 from relance_pipeline.render.renderer import Renderer
-from relance_pipeline.scaffold import init
 
 
 def test_typography_becomes_plain_gsm_characters() -> None:

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from planbooks import Ledger, entry
 
-from relance_pipeline import report_format
-from relance_pipeline.report import AgedBalance, aged_balance, bucket_of
+from relance_pipeline.cli import report_format
+from relance_pipeline.core.report import AgedBalance, aged_balance, bucket_of
 
 
 def balance_of(ledger: Ledger, as_of: date) -> AgedBalance:

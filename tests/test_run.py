@@ -9,10 +9,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from relance_pipeline import journal
-from relance_pipeline.cli import main
-from relance_pipeline.lock import repository_lock
-from relance_pipeline.run import run
+from relance_pipeline.books import journal
+from relance_pipeline.cli.main import main
+from relance_pipeline.commands.run import run
+from relance_pipeline.outbox.lock import repository_lock
 
 FIRST_NIGHT = date(2026, 2, 23)
 SECOND_NIGHT = date(2026, 3, 9)
@@ -78,7 +78,7 @@ def test_a_later_date_only_adds_what_became_due(example_repo: Path) -> None:
 
 
 def test_the_same_books_give_byte_identical_outboxes(tmp_path: Path, example_repo: Path) -> None:
-    from relance_pipeline.scaffold import init
+    from relance_pipeline.commands.init import init
 
     other = tmp_path / "other"
     init(other)

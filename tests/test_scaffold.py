@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from relance_pipeline import template_files
-from relance_pipeline.cli import main
-from relance_pipeline.scaffold import InitError, example_files, init, scaffold_folder
-from relance_pipeline.validate import validate
+from relance_pipeline.cli.main import main
+from relance_pipeline.commands.init import InitError, example_files, init, scaffold_folder
+from relance_pipeline.commands.validate import validate
+from relance_pipeline.render import template_files
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 

@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from relance_pipeline.load import Document, parse_document
-from relance_pipeline.schema import KINDS, Kind, _leaf_errors, schema_problems
-from relance_pipeline.validate import validate
+from relance_pipeline.books.load import Document, parse_document
+from relance_pipeline.books.schema import KINDS, Kind, _leaf_errors, schema_problems
+from relance_pipeline.commands.validate import validate
 
 TODAY = date(2026, 6, 15)
 INVOICE = "ledger/invoices/2026/F-2026-007.yaml"

@@ -12,7 +12,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
 from loop_support import Mailbox, add_draft, email_bytes, smtp_server
 from safety_support import run_relance
 
-from relance_pipeline.mailer import SmtpConfig, smtp_config
+from relance_pipeline.ship.smtp import SmtpConfig, smtp_config
 
 USER = "camille"
 PASSWORD = "pw-MARKER-5e1f9c"

@@ -10,9 +10,9 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
 from click.testing import CliRunner
 from loop_support import CREDITOR, EMAILS, Mailbox, add_draft, email_bytes, events, git, smtp_server
 
-from relance_pipeline import journal
-from relance_pipeline.cli import main
-from relance_pipeline.send import SendReport, send
+from relance_pipeline.books import journal
+from relance_pipeline.cli.main import main
+from relance_pipeline.commands.send import SendReport, send
 
 TODAY = date(2026, 6, 16)
 NOW = datetime(2026, 6, 16, 9, 30, tzinfo=ZoneInfo("Europe/Paris"))

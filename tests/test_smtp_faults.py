@@ -22,8 +22,8 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from click.testing import CliRunner
 from loop_support import Mailbox, Received, add_draft, email_bytes, events, free_port, smtp_server
 
-from relance_pipeline.cli import main
-from relance_pipeline.send import SendReport, send
+from relance_pipeline.cli.main import main
+from relance_pipeline.commands.send import SendReport, send
 
 TODAY = date(2026, 6, 16)
 NOW = datetime(2026, 6, 16, 9, 30, tzinfo=ZoneInfo("Europe/Paris"))

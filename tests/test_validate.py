@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from relance_pipeline.commands.validate import validate
 from relance_pipeline.model import Problem
-from relance_pipeline.validate import validate
 
 TODAY = date(2026, 6, 15)
 CONFIG = "relance.yaml"

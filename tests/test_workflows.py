@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from relance_pipeline.scaffold import scaffold_folder
+from relance_pipeline.commands.init import scaffold_folder
 
 ROOT = Path(__file__).parent.parent
 WORKFLOWS = sorted((ROOT / ".github/workflows").glob("*.yml"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from relance_pipeline.load import parse_document
+from relance_pipeline.books.load import parse_document
 
 PATH = "ledger/clients/acme.yaml"
 

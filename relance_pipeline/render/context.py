@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from ..model import ZERO, Action, Amounts, Books, ChargeKind, Client, RatePeriod, Semester
+from relance_pipeline.model import ZERO, Action, Amounts, Books, ChargeKind, Client, RatePeriod, Semester
 
 REFERENCE_LIMIT = 35
 """Many banks keep only 35 characters of a transfer's reference: past that, a short form is used."""

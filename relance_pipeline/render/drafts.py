@@ -17,11 +17,10 @@ from typing import Any
 
 from markupsafe import Markup
 
-from .. import template_files
-from ..model import Action, Books, Channel
-from . import environment, sms
-from .context import template_variables
-from .qr import epc_qr_data_uri
+from relance_pipeline.model import Action, Books, Channel
+from relance_pipeline.render import environment, sms, template_files
+from relance_pipeline.render.context import template_variables
+from relance_pipeline.render.qr import epc_qr_data_uri
 
 
 @dataclass(frozen=True)

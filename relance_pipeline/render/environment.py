@@ -19,8 +19,8 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from ..model import Language, Problem
-from . import formatting
+from relance_pipeline.model import Language, Problem
+from relance_pipeline.render import formatting
 
 
 class TemplateFailure(Exception):

@@ -13,7 +13,7 @@ from decimal import Decimal
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
 
-from ..model import Language
+from relance_pipeline.model import Language
 
 LOCALES: dict[Language, str] = {"fr": "fr_FR", "en": "en_GB"}
 DATE_FORMATS = ("short", "medium", "long", "full")

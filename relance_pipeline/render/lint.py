@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from ..model import Action, Channel, Language, Problem
-from . import formatting, sms
-from .drafts import Draft
-from .environment import display_path
+from relance_pipeline.model import Action, Channel, Language, Problem
+from relance_pipeline.render import formatting, sms
+from relance_pipeline.render.drafts import Draft
+from relance_pipeline.render.environment import display_path
 
 WRITTEN: frozenset[Channel] = frozenset({"email", "letter"})
 """The channels that carry the mandatory mentions; an SMS points to them, a call sheet is for the creditor."""

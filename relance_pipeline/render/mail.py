@@ -18,8 +18,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..model import Client, Settings
-from .drafts import Draft
+from relance_pipeline.model import Client, Settings
+from relance_pipeline.render.drafts import Draft
 
 SEND_TIME = time(9, 0)
 POLICY = policy.default.clone(max_line_length=78)

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import segno.helpers
 
-from ..model import Creditor
+from relance_pipeline.model import Creditor
 
 MAX_AMOUNT = Decimal("999999999.99")
 NAME_LIMIT = 70

@@ -16,13 +16,13 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..model import Action, Books, Channel, Problem
-from . import lint, mail
-from .drafts import Draft, Drafter
-from .environment import TemplateFailure
+from relance_pipeline.model import Action, Books, Channel, Problem
+from relance_pipeline.render import lint, mail
+from relance_pipeline.render.drafts import Draft, Drafter
+from relance_pipeline.render.environment import TemplateFailure
 
 if TYPE_CHECKING:
-    from .letter import LetterPrinter
+    from relance_pipeline.render.letter import LetterPrinter
 
 SUFFIXES: dict[Channel, str] = {"letter": ".pdf", "email": ".eml", "sms": ".sms.txt", "phone": ".call.md"}
 ORDER: tuple[Channel, ...] = ("letter", "email", "sms", "phone")
@@ -117,7 +117,7 @@ class Renderer:
     def printer(self) -> LetterPrinter:
         """WeasyPrint is loaded on the first letter only: `validate` and emails-only runs never pay for it."""
         if self._printer is None:
-            from .letter import LetterPrinter
+            from relance_pipeline.render.letter import LetterPrinter
 
             self._printer = LetterPrinter(self.drafter.environments.folders, self._documents())
         return self._printer

@@ -11,8 +11,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-from .. import template_files
-from ..model import (
+from relance_pipeline.books.checks import languages_by_policy, locator
+from relance_pipeline.books.read import Loaded
+from relance_pipeline.model import (
     LANGUAGES,
     ZERO,
     Action,
@@ -26,9 +27,10 @@ from ..model import (
     Problem,
     Step,
 )
-from .drafts import Drafter
-from .environment import TemplateFailure
-from .lint import Facts, lint, locator_for
+from relance_pipeline.render import template_files
+from relance_pipeline.render.drafts import Drafter
+from relance_pipeline.render.environment import TemplateFailure
+from relance_pipeline.render.lint import Facts, lint, locator_for
 
 SAMPLE_SOURCE = "(sample)"
 CASES: tuple[tuple[ClientKind, Literal["new", "regular"], int], ...] = (
@@ -39,8 +41,31 @@ CASES: tuple[tuple[ClientKind, Literal["new", "regular"], int], ...] = (
 )
 
 
+def missing_templates(root: Path, loaded: Loaded) -> list[Problem]:
+    """A step's template missing in a language its policy is written in (its clients', the creditor's)."""
+    available = template_files.available(root)
+    languages = languages_by_policy(loaded)
+    problems: list[Problem] = []
+    for policy in loaded.policies.values():
+        at = locator(loaded, policy.source)
+        for index, step in enumerate(policy.steps):
+            for channel in step.channels:
+                for language in sorted(languages.get(policy.id, set()) & set(LANGUAGES)):
+                    name = template_files.template_name(step.template, channel, language)  # type: ignore[arg-type]
+                    if name not in available:
+                        problems.append(
+                            Problem(
+                                policy.source,
+                                at(["steps", index, "template"]),
+                                f"steps[{index + 1}].template: no template '{name}' in templates/ or the built-in ones",
+                            )
+                        )
+    return problems
+
+
 def lint_templates(root: Path, books: Books, today: date) -> list[Problem]:
     """Problems of the templates the policies use, each reported once, naming the template file."""
+    available = template_files.available(root)
     drafter = Drafter(root, books, lint_only=True)
     folders = drafter.environments.folders
     problems: set[Problem] = set()
@@ -49,8 +74,8 @@ def lint_templates(root: Path, books: Books, today: date) -> list[Problem]:
             for channel in step.channels:
                 for language in LANGUAGES:
                     name = template_files.template_name(step.template, channel, language)
-                    if name not in books.templates:
-                        continue  # validate's cross-checks already say a template is missing
+                    if name not in available:
+                        continue  # missing_templates already says so
                     path = drafter.environments.display(name)
                     locate = locator_for(folders, root, name)
                     for kind, relationship, count in CASES:

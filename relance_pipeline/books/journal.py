@@ -1,0 +1,79 @@
+"""outbox/journal.jsonl read back: one JSON object per line, each a `JournalEntry`.
+
+The journal is the memory of the pipeline: what was drafted, sent, withdrawn or failed, and when. It is
+written by `outbox.journal` only; it is read here, with the books, since the plan needs both.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from relance_pipeline.model import CHANNELS, JournalEntry, Problem
+
+JOURNAL_FILE = "outbox/journal.jsonl"
+_DECODER = json.JSONDecoder()
+_EVENTS = ("drafted", "sent", "withdrawn", "failed", "posted", "called")
+
+
+def from_record(record: Any) -> JournalEntry:
+    """One parsed line → an entry; raises ValueError (with the reason) for a line that is not one."""
+    if not isinstance(record, dict):
+        raise ValueError("is not a JSON object")
+    try:
+        entry = JournalEntry(
+            date=date.fromisoformat(record["date"]),
+            client=str(record["client"]),
+            step=str(record["step"]),
+            channel=record["channel"],
+            invoices=tuple(str(n) for n in record["invoices"]),
+            file=str(record["file"]),
+            sha256=str(record["sha256"]),
+            event=record["event"],
+            message_id=record.get("message_id"),
+            note=record.get("note"),
+        )
+    except KeyError as missing:
+        raise ValueError(f"has no {missing}") from None
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"has a value of the wrong form ({error})") from None
+    if entry.event not in _EVENTS:
+        raise ValueError(f"has an unknown event '{entry.event}'")
+    if entry.channel not in CHANNELS:
+        raise ValueError(f"has an unknown channel '{entry.channel}'")
+    return entry
+
+
+def read_journal(root: Path) -> tuple[list[JournalEntry], list[Problem]]:
+    """Every entry of the journal, and a problem for each line that is not a journal entry."""
+    file = root / JOURNAL_FILE
+    if not file.is_file():
+        return [], []
+    content = file.read_bytes()
+    try:
+        # One decode for the whole file, and the decoder called directly: a nightly run reads thousands of lines.
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        return _read_lines(content.split(b"\n"), json.loads)  # each line tells its own encoding error
+    return _read_lines(text.split("\n"), _DECODER.decode)
+
+
+_BLANK = " \t\n\r\x0b\x0c"
+"""What bytes.strip() strips: a line of these alone is skipped."""
+
+
+def _read_lines(lines: Sequence[str | bytes], parse: Callable[[Any], Any]) -> tuple[list[JournalEntry], list[Problem]]:
+    entries: list[JournalEntry] = []
+    problems: list[Problem] = []
+    for number, raw in enumerate(lines, start=1):
+        if not (raw.strip(_BLANK) if isinstance(raw, str) else raw.strip()):
+            continue
+        try:
+            entries.append(from_record(parse(raw)))
+        except (ValueError, UnicodeDecodeError) as error:
+            reason = str(error) if not isinstance(error, json.JSONDecodeError) else "is not valid JSON"
+            problems.append(Problem(JOURNAL_FILE, number, f"this line {reason}"))
+    return entries, problems

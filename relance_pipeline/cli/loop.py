@@ -1,0 +1,144 @@
+"""The verbs of the GitOps loop after the review: `relance send` and `relance record posted|called|paid`.
+
+Registered on the main group by cli.py; kept apart so that the loop's verbs and their output read together.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Protocol
+
+import click
+
+from relance_pipeline.commands.record import Done, parse_amount, record_done, record_payment
+from relance_pipeline.commands.send import SendReport, send
+from relance_pipeline.core.pending import Draft
+from relance_pipeline.model import Problem
+
+
+class Repository(Protocol):
+    """What the main group hands to its verbs (cli.Context)."""
+
+    repo: Path
+
+    def today(self) -> date: ...
+
+    def as_of(self, option: datetime | None) -> date: ...
+
+
+def _print_problems(problems: Iterable[Problem]) -> None:
+    for problem in problems:
+        click.echo(str(problem), err=problem.severity == "warning")
+
+
+@click.command(name="send")
+@click.option("--dry-run", is_flag=True, help="List what would be sent and withdrawn; write and send nothing.")
+@click.pass_obj
+def send_command(obj: Repository, dry_run: bool) -> None:
+    """Send the approved email drafts once each (SMTP from RELANCE_SMTP_*); list letters and calls."""
+    report = send(obj.repo, os.environ, dry_run=dry_run)
+    for line in send_lines(report):
+        click.echo(line)
+    _print_problems(report.problems)
+    sys.exit(report.exit_code)
+
+
+def send_lines(report: SendReport) -> list[str]:
+    """What `relance send` prints: one line per email, then what waits for the user."""
+    would = "would be " if report.dry_run else ""
+    lines = [f"{would}withdrawn {e.file}: {e.note}" for e in report.withdrawn]
+    for entry in report.sent:
+        lines.append(f"sent {entry.file} {entry.message_id}" + (f" ({entry.note})" if entry.note else ""))
+    for entry in report.failed:
+        lines.append(f"failed {entry.file}: {entry.note} (tried again by the next relance send)")
+    if report.dry_run:
+        lines += [f"would send {d.file}" + (f" (failed {d.failures}×)" if d.failures else "") for d in report.to_send]
+    elif report.stopped:
+        waiting = (
+            f"; {_count(len(report.to_send), 'more email')} wait for the next relance send" if report.to_send else ""
+        )
+        lines.append(f"stopped: {report.stopped}{waiting}")
+    elif report.to_send:
+        lines.append(f"not sent: {_count(len(report.to_send), 'email')} (SMTP is not configured)")
+    if report.to_post:
+        where = f"print {report.print_batch}, " if report.print_batch else ""
+        lines.append(f"letters to post ({where}post them, then record each):")
+        lines += [_todo(d, "posted") for d in report.to_post]
+    if report.to_call:
+        lines.append("calls to make (then record each, with what was said):")
+        lines += [_todo(d, "called") + ' --note "..."' for d in report.to_call]
+    if report.to_text:
+        lines.append("texts to send from your phone:")
+        lines += [f"  {d.file}" for d in report.to_text]
+    if not lines:
+        lines.append("nothing to send")
+    return lines
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _todo(draft: Draft, event: Done) -> str:
+    entry = draft.entry
+    return f"  {entry.file}  →  relance record {event} --client {entry.client} --step {entry.step}"
+
+
+@click.group(name="record")
+def record_group() -> None:
+    """Record what you did by hand: a letter posted, a call made, a payment received."""
+
+
+@record_group.command(name="posted")
+@click.option("--client", required=True, help="The client's id (its file name in ledger/clients/).")
+@click.option("--step", required=True, help="The step of the letter, e.g. mise-en-demeure.")
+@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Default: today.")
+@click.option("--note", default=None, help="E.g. the registered-mail number.")
+@click.pass_obj
+def posted_command(obj: Repository, client: str, step: str, day: datetime | None, note: str | None) -> None:
+    """Record that the letter of CLIENT at STEP was posted."""
+    _done(obj, "posted", client, step, day, note)
+
+
+@record_group.command(name="called")
+@click.option("--client", required=True, help="The client's id (its file name in ledger/clients/).")
+@click.option("--step", required=True, help="The step of the call sheet, e.g. appel.")
+@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Default: today.")
+@click.option("--note", default=None, help='What was said, e.g. "promised payment by 30/06".')
+@click.pass_obj
+def called_command(obj: Repository, client: str, step: str, day: datetime | None, note: str | None) -> None:
+    """Record that the client was called at STEP."""
+    _done(obj, "called", client, step, day, note)
+
+
+def _done(obj: Repository, event: Done, client: str, step: str, day: datetime | None, note: str | None) -> None:
+    outcome = record_done(obj.repo, event, client, step, obj.as_of(day), note)
+    if isinstance(outcome, Problem):
+        _print_problems([outcome])
+        sys.exit(1)
+    click.echo(f"recorded: {outcome.file} {event} on {outcome.date.isoformat()}")
+
+
+@record_group.command(name="paid")
+@click.argument("number")
+@click.option("--amount", required=True, help="The amount received, e.g. 1200.00.")
+@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Default: today.")
+@click.option("--reference", default=None, help="The bank transfer's reference.")
+@click.pass_obj
+def paid_command(obj: Repository, number: str, amount: str, day: datetime | None, reference: str | None) -> None:
+    """Record a payment of invoice NUMBER (added to its file in ledger/invoices/)."""
+    value = parse_amount(amount)
+    if value is None:
+        raise click.BadParameter(
+            f"'{amount}' is not a positive amount with at most two decimals", param_hint="--amount"
+        )
+    today = obj.today()
+    outcome = record_payment(obj.repo, number, value, day.date() if day else today, reference, today)
+    if isinstance(outcome, list):
+        _print_problems(outcome)
+        sys.exit(1)
+    click.echo(f"recorded: {value:.2f} paid on {(day.date() if day else today).isoformat()} in {outcome}")

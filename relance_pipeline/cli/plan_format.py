@@ -1,0 +1,150 @@
+"""A plan shown to people (an aligned table) and to machines (the JSON of DESIGN.md). Formatting only."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from relance_pipeline.model import CENT, Action, Amounts, Plan, RatePeriod, Waiting
+
+_PERIOD_PLACES = Decimal("0.0001")
+
+
+def amount(value: Decimal) -> str:
+    """Two decimals, as a string: JSON numbers would turn money into floats."""
+    return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+def to_json(plan: Plan) -> str:
+    document = {
+        "as_of": plan.as_of.isoformat(),
+        "actions": [_action(action) for action in plan.actions],
+        "waiting": [_waiting(waiting) for waiting in plan.waiting],
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def _action(action: Action) -> dict[str, Any]:
+    return {
+        "client": action.client.id,
+        "name": action.client.name,
+        "kind": action.client.kind,
+        "language": action.client.language,
+        "tone": action.tone,
+        "policy": action.policy.id,
+        "step": action.step.id,
+        "step_number": action.step_number,
+        "formal_notice": action.step.formal_notice,
+        "channels": list(action.step.channels),
+        "deadline": action.deadline.isoformat() if action.deadline else None,
+        "invoices": [_invoice(amounts) for amounts in action.invoices],
+        "outstanding": amount(action.outstanding),
+        "penalties": amount(action.charges),
+        "indemnity": amount(action.indemnity),
+        "total_due": amount(action.total_due),
+    }
+
+
+def _invoice(amounts: Amounts) -> dict[str, Any]:
+    invoice = amounts.invoice
+    return {
+        "number": invoice.number,
+        "issued": invoice.issued.isoformat(),
+        "due": invoice.due.isoformat(),
+        "days_overdue": amounts.days_overdue,
+        "total": amount(invoice.total),
+        "outstanding": amount(amounts.outstanding),
+        "penalties": amount(amounts.charges),
+        "charge_kind": amounts.charge_kind,
+        "indemnity": amount(amounts.indemnity),
+        "total_due": amount(amounts.total_due),
+        "periods": [_period(period) for period in amounts.periods],
+    }
+
+
+def _period(period: RatePeriod) -> dict[str, Any]:
+    return {
+        "start": period.start.isoformat(),
+        "end": period.end.isoformat(),
+        "days": period.days,
+        "rate": str(period.rate),
+        "base": amount(period.base),
+        "amount": str(period.amount.quantize(_PERIOD_PLACES, rounding=ROUND_HALF_UP)),
+    }
+
+
+def _waiting(waiting: Waiting) -> dict[str, Any]:
+    return {
+        "client": waiting.invoice.client,
+        "invoice": waiting.invoice.number,
+        "reason": waiting.reason,
+        "detail": waiting.detail,
+        "outstanding": amount(waiting.outstanding),
+        "next_step": waiting.next_step,
+        "next_date": waiting.next_date.isoformat() if waiting.next_date else None,
+    }
+
+
+_ACTION_HEADER = ("client", "step", "channels", "invoice", "days", "outstanding", "penalties", "indemnity", "total due")
+_WAITING_HEADER = ("client", "invoice", "reason", "outstanding", "next step", "from", "detail")
+_RIGHT = frozenset({"days", "outstanding", "penalties", "indemnity", "total due"})
+
+
+def to_table(plan: Plan) -> str:
+    invoices = sum(len(action.invoices) for action in plan.actions)
+    total = sum((action.total_due for action in plan.actions), Decimal(0))
+    lines = [
+        f"Plan as of {plan.as_of.isoformat()}: {len(plan.actions)} document(s), {invoices} invoice(s), "
+        f"{amount(total)} EUR due; {len(plan.waiting)} invoice(s) waiting",
+    ]
+    if plan.actions:
+        lines += [
+            "",
+            *columns(_ACTION_HEADER, [row for action in plan.actions for row in _action_rows(action)], _RIGHT),
+        ]
+    if plan.waiting:
+        rows = [_waiting_row(waiting) for waiting in plan.waiting]
+        lines += ["", "Waiting:", *columns(_WAITING_HEADER, rows, _RIGHT)]
+    return "\n".join(lines) + "\n"
+
+
+def _action_rows(action: Action) -> list[tuple[str, ...]]:
+    rows: list[tuple[str, ...]] = []
+    for index, amounts in enumerate(action.invoices):
+        head = (action.client.id, action.step.id, ", ".join(action.step.channels)) if index == 0 else ("", "", "")
+        money = (amounts.outstanding, amounts.charges, amounts.indemnity, amounts.total_due)
+        rows.append((*head, amounts.invoice.number, str(amounts.days_overdue), *(amount(m) for m in money)))
+    if len(action.invoices) > 1:
+        money = (action.outstanding, action.charges, action.indemnity, action.total_due)
+        rows.append(("", "", "", "total", "", *(amount(m) for m in money)))
+    return rows
+
+
+def _waiting_row(waiting: Waiting) -> tuple[str, ...]:
+    return (
+        waiting.invoice.client,
+        waiting.invoice.number,
+        waiting.reason.replace("_", " "),
+        amount(waiting.outstanding),
+        waiting.next_step or "-",
+        waiting.next_date.isoformat() if waiting.next_date else "-",
+        waiting.detail,
+    )
+
+
+def columns(header: Sequence[str], rows: Sequence[Sequence[str]], right: frozenset[str]) -> list[str]:
+    """Rows aligned under their header: numbers to the right, text to the left; the last column is free."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
+    lines = []
+    for row in (header, *rows):
+        cells = []
+        for index, (name, cell) in enumerate(zip(header, row, strict=True)):
+            last = index == len(header) - 1
+            if name in right:
+                cells.append(cell.rjust(widths[index]))
+            else:
+                cells.append(cell if last else cell.ljust(widths[index]))
+        lines.append("  ".join(cells).rstrip())
+    return lines

@@ -1,0 +1,121 @@
+"""The aged balance as a table for people, JSON for machines and CSV for spreadsheets. Formatting only."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+from typing import Any
+
+from relance_pipeline.cli.plan_format import amount, columns
+from relance_pipeline.core.report import BUCKETS, AgedBalance, Balance, ClientBalance
+
+_HEADER = ("client", *BUCKETS, "outstanding", "penalties", "indemnities", "last contact", "next step")
+_RIGHT = frozenset({*BUCKETS, "outstanding", "penalties", "indemnities"})
+_CSV_HEADER = (
+    "client",
+    "name",
+    *BUCKETS,
+    "outstanding",
+    "penalties",
+    "indemnities",
+    "last_contact",
+    "next_step",
+    "next_date",
+    "dso_days",
+)
+
+
+def to_table(report: AgedBalance) -> str:
+    rows = [_row(row) for row in report.clients]
+    rows.append(("total", *_money(report.totals), "", ""))
+    dso = f"{report.dso} days" if report.dso is not None else "n/a (nothing invoiced in the last 365 days)"
+    lines = [
+        f"Aged balance as of {report.as_of.isoformat()}: {len(report.clients)} client(s), "
+        f"{amount(report.totals.outstanding)} EUR outstanding",
+        "",
+        *columns(_HEADER, rows, _RIGHT),
+        "",
+        f"DSO: {dso} (receivables {amount(report.totals.outstanding)} / sales of the last 365 days "
+        f"{amount(report.sales)} × 365)",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _row(row: ClientBalance) -> tuple[str, ...]:
+    return (row.client.id, *_money(row.balance), _day(row.last_contact) or "-", _next(row))
+
+
+def _money(balance: Balance) -> tuple[str, ...]:
+    return (
+        *(amount(b) for b in balance.buckets),
+        amount(balance.outstanding),
+        amount(balance.penalties),
+        amount(balance.indemnities),
+    )
+
+
+def _next(row: ClientBalance) -> str:
+    text = f"{row.next_step} on {_day(row.next_date)}" if row.next_step else ""
+    if row.awaiting_decision:
+        text = f"{text}; decision due" if text else "decision due"
+    return text or "-"
+
+
+def _day(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def to_json(report: AgedBalance) -> str:
+    document = {
+        "as_of": report.as_of.isoformat(),
+        "buckets": list(BUCKETS),
+        "clients": [_client(row) for row in report.clients],
+        "totals": _balance(report.totals),
+        "sales_365_days": amount(report.sales),
+        "dso_days": report.dso,
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def _client(row: ClientBalance) -> dict[str, Any]:
+    return {
+        "client": row.client.id,
+        "name": row.client.name,
+        **_balance(row.balance),
+        "last_contact": _day(row.last_contact),
+        "next_step": row.next_step,
+        "next_date": _day(row.next_date),
+        "awaiting_decision": row.awaiting_decision,
+    }
+
+
+def _balance(balance: Balance) -> dict[str, Any]:
+    return {
+        "buckets": {name: amount(value) for name, value in zip(BUCKETS, balance.buckets, strict=True)},
+        "outstanding": amount(balance.outstanding),
+        "penalties": amount(balance.penalties),
+        "indemnities": amount(balance.indemnities),
+    }
+
+
+def to_csv(report: AgedBalance) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(_CSV_HEADER)
+    for row in report.clients:
+        writer.writerow(
+            (
+                row.client.id,
+                row.client.name,
+                *_money(row.balance),
+                _day(row.last_contact) or "",
+                row.next_step or "",
+                _day(row.next_date) or "",
+                "",
+            )
+        )
+    dso = "" if report.dso is None else str(report.dso)
+    writer.writerow(("total", "", *_money(report.totals), "", "", "", dso))
+    return out.getvalue()

@@ -1,0 +1,90 @@
+"""`relance run`: the night's plan → documents in outbox/ → journal lines (→ one commit).
+
+Idempotent: a step in the journal is never planned again, so a second run of the same date finds nothing
+to do; a later date only adds what became due. Safe to kill: see outbox.py for the order of writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from relance_pipeline.books import journal
+from relance_pipeline.commands.plan import plan_repository
+from relance_pipeline.model import Action, Books, Plan, Problem
+from relance_pipeline.outbox import journal as journal_writer
+from relance_pipeline.outbox import write as outbox
+from relance_pipeline.outbox.lock import repository_lock
+from relance_pipeline.render import pool as render_pool
+from relance_pipeline.ship import git as gitops
+
+Progress = Callable[[Action, int], None]
+"""Told each action once rendered (and written), with the number of actions of the night."""
+
+
+@dataclass(frozen=True)
+class RunResult:
+    plan: Plan | None
+    drafted: tuple[outbox.Drafted, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    cleaned: tuple[str, ...] = ()
+    """Leftovers of a killed run that were removed before starting (orphan files, a partial journal line)."""
+    commit: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return any(problem.severity == "error" for problem in self.problems)
+
+
+def run(
+    root: Path,
+    as_of: date,
+    *,
+    commit: bool = False,
+    progress: Progress | None = None,
+    jobs: int | None = None,
+) -> RunResult:
+    """`jobs`: processes that render (None: one per core when there are enough letters; 1: this one)."""
+    with repository_lock(root):
+        cut = journal_writer.repair_tail(root)
+        finished = outbox.finish_cut_action(root)
+        planned = plan_repository(root, as_of, check_templates=True, cached=True)
+        if planned.plan is None or planned.books is None:
+            return RunResult(None, problems=planned.problems)
+        removed = outbox.remove_orphans(root, planned.journal, keep=gitops.tracked_files(root, outbox.OUTBOX_FOLDER))
+        committed = gitops.committed_files(root, outbox.OUTBOX_FOLDER) if commit else None
+        leftovers = outbox.uncommitted(root, planned.journal, committed) if committed is not None else []
+        cleaned = (
+            *removed,
+            *([f"{journal.JOURNAL_FILE}: partial last line"] if cut else []),
+            *(f"{entry.file}: journaled, its line had been cut off" for entry in finished),
+        )
+        drafted, problems = _draft(root, planned.plan, planned.books, progress, jobs)
+        problems = [*planned.problems, *problems]
+        sha: str | None = None
+        if commit:
+            made = gitops.commit_run(root, as_of, drafted, leftovers)
+            if isinstance(made, Problem):
+                problems.append(made)
+            else:
+                sha = made
+        return RunResult(planned.plan, tuple(drafted), tuple(problems), tuple(cleaned), sha)
+
+
+def _draft(
+    root: Path, plan: Plan, books: Books, progress: Progress | None, jobs: int | None
+) -> tuple[list[outbox.Drafted], list[Problem]]:
+    drafted: list[outbox.Drafted] = []
+    problems: list[Problem] = []
+    previews = books.settings.previews
+    # Rendered in plan order whatever the number of workers: files and journal lines come out the same.
+    for result in render_pool.rendered(root, books, plan.actions, plan.as_of, previews=previews, jobs=jobs):
+        rendering = result.rendering
+        problems += rendering.problems
+        if rendering.ok:
+            drafted.append(outbox.write_action(root, plan, rendering.action, rendering.documents, result.extras))
+        if progress is not None:
+            progress(rendering.action, len(plan.actions))
+    return drafted, problems

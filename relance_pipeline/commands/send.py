@@ -1,0 +1,203 @@
+"""`relance send`: every approved email draft goes out once; letters and call sheets are listed for the user.
+
+Approved means present on the current branch (merged). The journal says what is still to do (`pending`):
+- a draft whose file is gone was removed in review: it is recorded `withdrawn` and never sent, and so is a
+  draft whose invoices were all paid (or put on hold) since it was drafted;
+- a draft whose file changed since it was drafted is sent as the reviewer left it, with the new sha256;
+- each message accepted by the server gets its `sent` line (with its Message-ID) appended and flushed to
+  disk before the next message is tried, so a crash mid-batch loses no record; a message the server refuses
+  gets a `failed` line and is tried again by the next `send`; when the connection breaks, the batch stops
+  and the rest waits for the next `send`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from pathlib import Path
+
+from relance_pipeline import atomic, clock
+from relance_pipeline.books import journal
+from relance_pipeline.books.read import read_books
+from relance_pipeline.core.pending import Draft, pending
+from relance_pipeline.model import Books, JournalEntry, Problem
+from relance_pipeline.outbox import journal as journal_writer
+from relance_pipeline.outbox.lock import LockBusy, repository_lock
+from relance_pipeline.ship import print_batch
+from relance_pipeline.ship.git import current_branch
+from relance_pipeline.ship.outgoing import Outgoing, prepare
+from relance_pipeline.ship.smtp import Accepted, Broken, Mailer, SmtpConfig, smtp_config
+
+MailerFactory = Callable[[SmtpConfig], Mailer]
+DRAFTING_BRANCHES = "relance/"
+"""The nightly workflow drafts on relance/nightly: nothing there is approved until merged."""
+
+
+@dataclass
+class SendReport:
+    """What `send` did (or, in a dry run, would do)."""
+
+    dry_run: bool = False
+    sent: list[JournalEntry] = field(default_factory=list)
+    failed: list[JournalEntry] = field(default_factory=list)
+    withdrawn: list[JournalEntry] = field(default_factory=list)
+    to_send: list[Draft] = field(default_factory=list)
+    """Dry run: the emails that would be sent. Otherwise: those left for the next run (batch stopped)."""
+    to_post: list[Draft] = field(default_factory=list)
+    to_call: list[Draft] = field(default_factory=list)
+    to_text: list[Draft] = field(default_factory=list)
+    print_batch: str | None = None
+    problems: list[Problem] = field(default_factory=list)
+    stopped: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        errors = [p for p in self.problems if p.severity == "error"]
+        return 1 if self.failed or errors or self.stopped else 0
+
+
+def send(
+    root: Path,
+    environ: Mapping[str, str],
+    *,
+    dry_run: bool = False,
+    today: date | None = None,
+    now: datetime | None = None,
+    mailer: MailerFactory = Mailer,
+) -> SendReport:
+    """Send the approved email drafts of the repository at `root`; see the module's docstring.
+
+    `environ` holds the RELANCE_SMTP_* settings; `today` (the date of the journal lines and of the print
+    batch) and `now` (the Date of a message that has none) default to the clock in relance.yaml's timezone.
+    """
+    report = SendReport(dry_run=dry_run)
+    branch = current_branch(root)
+    if not dry_run and branch is not None and branch.startswith(DRAFTING_BRANCHES):
+        message = f"is on {branch}, where drafts wait for review: send from the branch they are merged into"
+        report.problems.append(Problem(str(root), None, message))
+        return report
+    try:
+        with repository_lock(root, wait_seconds=5.0):
+            _send(root, today, now, environ, mailer, report)
+    except LockBusy as busy:
+        report.problems.append(Problem(str(root), None, str(busy)))
+    return report
+
+
+def _send(
+    root: Path,
+    today: date | None,
+    now: datetime | None,
+    environ: Mapping[str, str],
+    mailer: MailerFactory,
+    report: SendReport,
+) -> None:
+    loaded = read_books(root)
+    if journal_writer.repair_tail(root) is not None:
+        cut = "its unfinished last line, left by an interrupted run, was cut"
+        report.problems.append(Problem(journal.JOURNAL_FILE, None, cut, severity="warning"))
+    entries, broken_lines = journal.read_journal(root)
+    if loaded.books is None or broken_lines:
+        report.problems += loaded.errors + broken_lines
+        return
+    books = loaded.books
+    now = now or clock.now_in(books.settings.timezone)
+    today = today or clock.today_in(books.settings.timezone)
+    open_drafts, withdrawn = _sort_out(root, books, entries, today)
+    emails = [d for d in open_drafts if d.entry.channel == "email"]
+    report.to_post = [d for d in open_drafts if d.entry.channel == "letter"]
+    report.to_call = [d for d in open_drafts if d.entry.channel == "phone"]
+    report.to_text = [d for d in open_drafts if d.entry.channel == "sms"]
+    ready: list[tuple[Draft, Outgoing]] = []
+    for draft in emails:
+        client = books.clients.get(draft.entry.client)
+        raw = (root / draft.file).read_bytes()
+        outgoing = prepare(draft.file, raw, client, books.settings.creditor.email, now)
+        if isinstance(outgoing, Problem):
+            report.problems.append(outgoing)
+        else:
+            ready.append((draft, outgoing))
+    if report.dry_run:
+        report.withdrawn = withdrawn
+        report.to_send = [draft for draft, _ in ready]
+        return
+    journal_writer.append(root, withdrawn)
+    report.withdrawn = withdrawn
+    if ready:
+        config = smtp_config(environ)
+        if isinstance(config, list):
+            report.problems += config
+            report.to_send = [draft for draft, _ in ready]
+        else:
+            _deliver_all(root, today, mailer(config), ready, report)
+    report.print_batch = _write_print_batch(root, today, report)
+
+
+def _sort_out(
+    root: Path, books: Books, entries: list[JournalEntry], today: date
+) -> tuple[list[Draft], list[JournalEntry]]:
+    """The drafts still to act on, and a `withdrawn` line for each of the others."""
+    invoices = {invoice.number: invoice for invoice in books.invoices}
+    keep: list[Draft] = []
+    withdrawn: list[JournalEntry] = []
+    for draft in pending(entries):
+        listed = [invoices[n] for n in draft.entry.invoices if n in invoices]
+        if not (root / draft.file).is_file():
+            reason = "removed in review"
+        elif listed and all(i.outstanding(today) <= 0 for i in listed):
+            reason = "paid since it was drafted"
+        elif listed and all(i.hold is not None and i.hold.active_on(today) for i in listed):
+            reason = "put on hold since it was drafted"
+        else:
+            keep.append(draft)
+            continue
+        withdrawn.append(replace(draft.entry, date=today, event="withdrawn", note=reason))
+    return keep, withdrawn
+
+
+def _deliver_all(
+    root: Path, today: date, mailer: Mailer, ready: list[tuple[Draft, Outgoing]], report: SendReport
+) -> None:
+    try:
+        for position, (draft, outgoing) in enumerate(ready):
+            outcome = mailer.deliver(outgoing.sender, outgoing.recipients, outgoing.data)
+            sha = hashlib.sha256((root / draft.file).read_bytes()).hexdigest()
+            notes = ["edited in review"] if sha != draft.entry.sha256 else []
+            if isinstance(outcome, Accepted):
+                notes += [f"refused by the server: {who}" for who in outcome.refused]
+                line = _line(draft, today, sha, "sent", notes, outgoing.message_id)
+                report.sent.append(line)
+            else:
+                line = _line(draft, today, sha, "failed", [*notes, outcome.reason], None)
+                report.failed.append(line)
+            # Recorded before the next message is tried: a crash from here on cannot send this one again.
+            journal_writer.append(root, [line])
+            if isinstance(outcome, Broken):
+                report.stopped = outcome.reason
+                report.to_send = [d for d, _ in ready[position + 1 :]]
+                break
+    finally:
+        mailer.close()
+
+
+def _line(draft: Draft, today: date, sha: str, event: str, notes: list[str], message_id: str | None) -> JournalEntry:
+    entry = replace(draft.entry, date=today, sha256=sha, message_id=message_id, note="; ".join(notes) or None)
+    return replace(entry, event="sent" if event == "sent" else "failed")
+
+
+def _write_print_batch(root: Path, today: date, report: SendReport) -> str | None:
+    """One PDF of every letter not yet posted, rewritten only when its content changes."""
+    letters = [(d.file, (root / d.file).read_bytes()) for d in report.to_post if d.file.endswith(".pdf")]
+    if not letters:
+        return None
+    content, problems = print_batch.merge(letters)
+    report.problems += [p._replace(severity="warning") for p in problems]
+    if content is None:
+        return None
+    rel = print_batch.batch_path(today)
+    target = root / rel
+    if not target.is_file() or target.read_bytes() != content:
+        atomic.write_bytes(target, content)
+    return rel

@@ -1,0 +1,41 @@
+"""`relance validate`: the books, their cross-file checks and the templates, every problem in one pass."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from relance_pipeline.books.checks import cross_checks
+from relance_pipeline.books.read import Loaded, read_books
+from relance_pipeline.model import Books, Problem
+from relance_pipeline.render.samples import missing_templates
+
+
+def validate(root: Path, today: date) -> list[Problem]:
+    """Every problem of the repository, errors and warnings, in file order."""
+    return check_books(root, today)[0]
+
+
+def check_books(root: Path, today: date) -> tuple[list[Problem], Loaded]:
+    """Every problem of the repository in file order, and what was read (for the summary of valid books)."""
+    loaded = read_books(root)
+    problems = loaded.problems + cross_checks(loaded, today, root) + missing_templates(root, loaded)
+    if loaded.books is not None and not any(problem.severity == "error" for problem in problems):
+        # The templates are rendered once the books hold together: a wrong policy would only echo through them.
+        from relance_pipeline.render.samples import lint_templates
+
+        problems += lint_templates(root, loaded.books, today)
+    return sorted(set(problems), key=lambda p: (p.path, p.line or 0, p.message)), loaded
+
+
+def summary(books: Books) -> str:
+    """The one line `relance validate` prints when the books hold no error."""
+
+    def count(number: int, one: str, many: str) -> str:
+        return f"{number} {one if number == 1 else many}"
+
+    return (
+        f"valid: {count(len(books.invoices), 'invoice', 'invoices')}, "
+        f"{count(len(books.clients), 'client', 'clients')}, "
+        f"{count(len(books.policies), 'policy', 'policies')}; rates to {books.rates.last}"
+    )

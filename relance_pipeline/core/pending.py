@@ -1,0 +1,51 @@
+"""Which drafts still wait for something, read from the journal alone (pure).
+
+A draft is known by its file. Its state is the last event about that file that settles it: `drafted` opens it;
+`sent` (email, text), `posted` (letter), `called` (call sheet) or `withdrawn` closes it. A `failed` line
+closes nothing, so a failed email is tried again by the next `relance send`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from relance_pipeline.model import Channel, JournalEntry, JournalEvent
+
+DONE: dict[Channel, JournalEvent] = {"email": "sent", "sms": "sent", "letter": "posted", "phone": "called"}
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A drafted document that is neither done nor withdrawn."""
+
+    entry: JournalEntry
+    """The `drafted` line: client, step, channel, invoices, file and the sha256 the reviewer was shown."""
+    failures: int = 0
+    """How many `failed` lines followed it (sending attempts that did not go through)."""
+
+    @property
+    def file(self) -> str:
+        return self.entry.file
+
+
+def pending(entries: Iterable[JournalEntry], channel: Channel | None = None) -> list[Draft]:
+    """The open drafts (of one channel, or all), sorted by file: date, client, step."""
+    opened: dict[str, Draft] = {}
+    for entry in entries:
+        if channel is not None and entry.channel != channel:
+            continue
+        if entry.event == "drafted":
+            opened[entry.file] = Draft(entry)
+        elif entry.event == "failed" and entry.file in opened:
+            draft = opened[entry.file]
+            opened[entry.file] = Draft(draft.entry, draft.failures + 1)
+        elif entry.event in ("withdrawn", DONE[entry.channel]):
+            opened.pop(entry.file, None)
+    return sorted(opened.values(), key=lambda d: d.file)
+
+
+def find(entries: Iterable[JournalEntry], channel: Channel, client: str, step: str) -> list[Draft]:
+    """The open drafts of one channel for a client at a step (newest first): what `relance record` closes."""
+    found = [d for d in pending(entries, channel) if d.entry.client == client and d.entry.step == step]
+    return sorted(found, key=lambda d: d.entry.date, reverse=True)

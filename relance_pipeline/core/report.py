@@ -1,0 +1,140 @@
+"""The aged balance: what each client owes, by how late it is, with what the law adds and what comes next.
+
+Pure: built from the books, the journal and the plan of the same date. Days sales outstanding (DSO) uses the
+simple method over the 365 days up to the date: receivables ÷ sales invoiced in those days × 365.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from relance_pipeline.core import money
+from relance_pipeline.core.history import history
+from relance_pipeline.model import ZERO, Action, Books, Client, Invoice, JournalEntry, Plan, Policy, Problem, Waiting
+
+BUCKETS = ("not due", "0-30", "31-60", "61-90", ">90")
+"""Days past the due date: not due (on or before it), then 1-30 (shown as 0-30), 31-60, 61-90, 91 and more."""
+_BUCKET_ENDS = (0, 30, 60, 90)
+DSO_WINDOW_DAYS = 365
+_NoticeDate = Callable[[str, Policy], date | None]
+
+
+@dataclass(frozen=True)
+class Balance:
+    """What one client (or, for the totals, everyone) owes as of the date."""
+
+    buckets: tuple[Decimal, ...]
+    penalties: Decimal
+    indemnities: Decimal
+
+    @property
+    def outstanding(self) -> Decimal:
+        return sum(self.buckets, ZERO)
+
+
+@dataclass(frozen=True)
+class ClientBalance:
+    client: Client
+    balance: Balance
+    last_contact: date | None
+    next_step: str | None
+    next_date: date | None
+    awaiting_decision: bool = False
+    """Every step was issued for one of its invoices: court, payment plan or write-off."""
+
+
+@dataclass(frozen=True)
+class AgedBalance:
+    as_of: date
+    clients: tuple[ClientBalance, ...]
+    totals: Balance
+    sales: Decimal
+    """Invoiced (net of credit notes) in the 365 days up to the date."""
+    dso: int | None
+    """Days sales outstanding; None when nothing was invoiced in the window."""
+
+
+def bucket_of(days_overdue: int) -> int:
+    for index, end in enumerate(_BUCKET_ENDS):
+        if days_overdue <= end:
+            return index
+    return len(_BUCKET_ENDS)
+
+
+def aged_balance(books: Books, journal: Iterable[JournalEntry], plan: Plan, as_of: date) -> AgedBalance | list[Problem]:
+    past = history(journal)
+    open_invoices: dict[str, list[Invoice]] = {}
+    for invoice in books.invoices:
+        if invoice.client in books.clients and invoice.issued <= as_of and invoice.outstanding(as_of) > 0:
+            open_invoices.setdefault(invoice.client, []).append(invoice)
+    actions = {action.client.id: action for action in plan.actions}
+    waiting: dict[str, list[Waiting]] = {}
+    for item in plan.waiting:
+        waiting.setdefault(item.invoice.client, []).append(item)
+    rows: list[ClientBalance] = []
+    missing: list[Problem] = []
+    for client_id, invoices in sorted(open_invoices.items()):
+        client = books.clients[client_id]
+        balance = _balance(books, client, invoices, past.notice_date, as_of)
+        if isinstance(balance, list):
+            missing += [gap.problem() for gap in balance]
+            continue
+        contact = past.last_contact.get(client_id)
+        step, when, deciding = _next(actions.get(client_id), waiting.get(client_id, []), as_of)
+        rows.append(
+            ClientBalance(client, balance, contact if contact and contact <= as_of else None, step, when, deciding)
+        )
+    if missing:
+        return sorted(set(missing))
+    totals = _sum([row.balance for row in rows])
+    sales = _sales(books.invoices, as_of)
+    dso = None if sales <= 0 else int((totals.outstanding / sales * DSO_WINDOW_DAYS).quantize(1, ROUND_HALF_UP))
+    return AgedBalance(as_of, tuple(rows), totals, sales, dso)
+
+
+def _balance(
+    books: Books, client: Client, invoices: Sequence[Invoice], notice_date: _NoticeDate, as_of: date
+) -> Balance | list[money.MissingRate]:
+    buckets = [ZERO] * len(BUCKETS)
+    gaps: list[money.MissingRate] = []
+    penalties = indemnities = ZERO
+    policy = books.policy_for(client) if (client.policy or books.settings.default_policy) in books.policies else None
+    for invoice in invoices:
+        days = invoice.days_overdue(as_of)
+        buckets[bucket_of(days)] += invoice.outstanding(as_of)
+        if days <= 0 or policy is None:
+            continue
+        amounts = money.amounts(invoice, client, policy, books.rates, as_of, notice_date(invoice.number, policy))
+        if isinstance(amounts, money.MissingRate):
+            gaps.append(amounts)
+            continue
+        penalties += amounts.charges
+        indemnities += amounts.indemnity
+    return gaps or Balance(tuple(buckets), penalties, indemnities)
+
+
+def _next(action: Action | None, waiting: Sequence[Waiting], as_of: date) -> tuple[str | None, date | None, bool]:
+    """The step tonight's plan drafts for the client, else the soonest one its waiting invoices expect."""
+    deciding = any(w.reason == "awaiting_decision" for w in waiting)
+    if action is not None:
+        return action.step.id, as_of, deciding
+    upcoming = sorted((w.next_date, w.next_step) for w in waiting if w.next_date is not None and w.next_step)
+    if upcoming:
+        return upcoming[0][1], upcoming[0][0], deciding
+    return None, None, deciding
+
+
+def _sum(balances: Sequence[Balance]) -> Balance:
+    return Balance(
+        tuple(sum((b.buckets[i] for b in balances), ZERO) for i in range(len(BUCKETS))),
+        sum((b.penalties for b in balances), ZERO),
+        sum((b.indemnities for b in balances), ZERO),
+    )
+
+
+def _sales(invoices: Iterable[Invoice], as_of: date) -> Decimal:
+    start = as_of - timedelta(days=DSO_WINDOW_DAYS)
+    return sum((i.total - i.credited_on(as_of) for i in invoices if start < i.issued <= as_of), ZERO)

@@ -1,0 +1,173 @@
+"""Write a plan's documents into outbox/ and record them in the journal: the one writer of outputs.
+
+Order matters for crashes: an action's files are written first (each atomically), then its journal lines
+in one append. A run killed between the two leaves files the journal does not know; the next run removes
+such orphans before it starts, plans the same action again and writes the same bytes. A run killed in
+the middle of the append leaves a partial last line, which the next run cuts off (`journal.repair_tail`);
+if the kill fell after whole lines of the append, the next run journals the rest of that action from its
+files (`finish_cut_action`), so that an action is never left half journaled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from email import policy
+from email.parser import BytesHeaderParser
+from pathlib import Path, PurePosixPath
+from typing import Protocol
+
+from relance_pipeline import atomic
+from relance_pipeline.books import cache as books_cache
+from relance_pipeline.model import Action, Channel, JournalEntry, Plan
+from relance_pipeline.outbox import journal as journal_writer
+
+OUTBOX_FOLDER = "outbox"
+# outbox/<date>/<client>/<step>.<ext>: the only files `run` writes, and so the only ones it may remove.
+_DOCUMENT_PATH = re.compile(
+    r"^outbox/\d{4}-\d{2}-\d{2}/[a-z0-9][a-z0-9_-]*/[a-z0-9][a-z0-9_-]*\.(pdf|eml|sms\.txt|call\.md|png)$"
+)
+# The renderer's order of an action's documents (the letter first, the email attaches it), hence of its lines.
+_FILES_IN_ORDER: tuple[tuple[Channel, str], ...] = (
+    ("letter", ".pdf"),
+    ("email", ".eml"),
+    ("sms", ".sms.txt"),
+    ("phone", ".call.md"),
+)
+
+
+class Document(Protocol):
+    """One file of an action (`relance-1.eml`, `mise-en-demeure.pdf`), as the renderer gives it."""
+
+    @property
+    def channel(self) -> Channel: ...
+    @property
+    def filename(self) -> str: ...
+    @property
+    def content(self) -> bytes: ...
+    @property
+    def message_id(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class Drafted:
+    """What one action became on disk."""
+
+    action: Action
+    entries: tuple[JournalEntry, ...]
+    extra_files: tuple[str, ...] = ()
+    """Files written beside the documents but not journaled (PNG previews)."""
+
+
+def document_path(plan: Plan, action: Action, filename: str) -> str:
+    return f"{OUTBOX_FOLDER}/{plan.as_of.isoformat()}/{action.client.id}/{filename}"
+
+
+def sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def write_action(
+    root: Path,
+    plan: Plan,
+    action: Action,
+    documents: Sequence[Document],
+    extras: Sequence[tuple[str, bytes]] = (),
+) -> Drafted:
+    """Write the documents of one action, then their journal lines; returns what was recorded."""
+    entries: list[JournalEntry] = []
+    numbers = tuple(amounts.invoice.number for amounts in action.invoices)
+    for document in documents:
+        rel = document_path(plan, action, document.filename)
+        atomic.write_bytes(root / rel, document.content)
+        entries.append(
+            JournalEntry(
+                date=plan.as_of,
+                client=action.client.id,
+                step=action.step.id,
+                channel=document.channel,
+                invoices=numbers,
+                file=rel,
+                sha256=sha256(document.content),
+                event="drafted",
+                message_id=document.message_id,
+            )
+        )
+    extra_files = []
+    for filename, content in extras:
+        rel = document_path(plan, action, filename)
+        atomic.write_bytes(root / rel, content)
+        extra_files.append(rel)
+    journal_writer.append(root, entries)
+    return Drafted(action, tuple(entries), tuple(extra_files))
+
+
+def remove_orphans(root: Path, entries: Iterable[JournalEntry], keep: Iterable[str] = ()) -> list[str]:
+    """Delete the documents a killed run wrote but never journaled; returns their paths.
+
+    `keep` names files that must stay whatever the journal says (those git already tracks: what was
+    committed is never lost).
+    """
+    known = {entry.file for entry in entries} | set(keep)
+    known |= {file.rsplit(".", 1)[0] + ".png" for file in known if file.endswith(".pdf")}
+    removed = []
+    folder = root / OUTBOX_FOLDER
+    if not folder.is_dir():
+        return []
+    for file in sorted(folder.rglob("*")):
+        rel = file.relative_to(root).as_posix()
+        if file.is_file() and _DOCUMENT_PATH.match(rel) and rel not in known:
+            file.unlink()
+            removed.append(rel)
+    for stale in sorted(folder.rglob(".*.tmp")):
+        stale.unlink()
+        removed.append(stale.relative_to(root).as_posix())
+    return removed
+
+
+def uncommitted(root: Path, entries: Iterable[JournalEntry], committed: set[str]) -> list[str]:
+    """The journaled drafts (and their previews) on disk but not in `committed`: a run was stopped between its
+    journal append and its commit, and the next `run --commit` commits them."""
+    files = {entry.file for entry in entries if entry.event == "drafted"}
+    files |= {file.rsplit(".", 1)[0] + ".png" for file in files if file.endswith(".pdf")}
+    return sorted(file for file in files if file not in committed and (root / file).is_file())
+
+
+def finish_cut_action(root: Path) -> list[JournalEntry]:
+    """Journal the documents of the journal's last action that a killed append left without their line.
+
+    All the files of an action are on disk before its lines are appended in one write, but a killed process
+    may have written only the first lines of it (the kernel copies page by page). Those lines stay (the
+    journal is never rewritten), so the action counts as drafted and is not planned again; its other files,
+    complete, get the lines the run would have written. Returns the entries appended.
+    """
+    entries, broken = books_cache.read_journal_cached(root)  # the plan reads the same bytes next: read them once
+    if broken or not entries or entries[-1].event != "drafted":
+        return []
+    last = entries[-1]
+    known = {entry.file for entry in entries}
+    folder = PurePosixPath(last.file).parent
+    order = [channel for channel, _ in _FILES_IN_ORDER]
+    if last.channel not in order or last.file != f"{folder}/{last.step}{dict(_FILES_IN_ORDER)[last.channel]}":
+        return []
+    if not _DOCUMENT_PATH.match(last.file):
+        return []
+    later = _FILES_IN_ORDER[order.index(last.channel) + 1 :]
+    finished: list[JournalEntry] = []
+    for channel, suffix in later:
+        rel = f"{folder}/{last.step}{suffix}"
+        file = root / rel
+        if rel in known or not file.is_file():
+            continue
+        content = file.read_bytes()
+        message_id = _message_id(content) if channel == "email" else None
+        finished.append(replace(last, channel=channel, file=rel, sha256=sha256(content), message_id=message_id))
+    journal_writer.append(root, finished)
+    return finished
+
+
+def _message_id(content: bytes) -> str | None:
+    found = BytesHeaderParser(policy=policy.default).parsebytes(content).get("Message-ID")
+    return (str(found).strip() or None) if found is not None else None

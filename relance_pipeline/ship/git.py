@@ -1,0 +1,250 @@
+"""Commit what a run drafted, and say what it drafted: the commit message, pull request body and job summary.
+
+Git is driven through its command line (as a user would), so that `relance run --commit` works in any plain
+local repository, with the user's own configuration (hooks, signing), and in CI.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path, PurePosixPath
+
+from relance_pipeline.books.journal import JOURNAL_FILE
+from relance_pipeline.model import CENT, ZERO, Action, JournalEntry, Problem
+from relance_pipeline.outbox.write import Drafted
+
+# Used only when the repository has no identity of its own, as in a fresh CI checkout.
+FALLBACK_NAME = "relance"
+FALLBACK_EMAIL = "relance@localhost"
+_PLACE = "git"
+
+
+def commit_outbox(root: Path, paths: Iterable[str | Path], message: str) -> str | Problem | None:
+    """Commit exactly `paths` (relative to `root`, or absolute inside it) in one commit with `message`.
+
+    Files staged by the user for other paths stay staged and out of the commit. Returns the new commit's
+    sha; None when those paths hold no change (nothing is committed); a `Problem` when `root` is not in a
+    git repository or git fails (its message carries git's own words).
+    """
+    if shutil.which("git") is None:
+        return Problem(_PLACE, None, "git is not installed; relance run --commit needs the git command line")
+    inside = _git(root, "rev-parse", "--is-inside-work-tree")
+    if isinstance(inside, Problem) or inside.strip() != "true":
+        return Problem(str(root), None, "is not a git repository; run `git init` there first")
+    specs = sorted({_relative(root, p) for p in paths})
+    if not specs:
+        return None
+    added = _git(root, "add", "--all", "--", *specs)
+    if isinstance(added, Problem):
+        return added
+    changed = _git(root, "diff", "--cached", "--name-only", "--", *specs)
+    if isinstance(changed, Problem):
+        return changed
+    if not changed.strip():
+        return None
+    # --cleanup=whitespace keeps the Markdown headings ('#' lines) that the default cleanup would drop.
+    committed = _git(
+        root, *_identity(root), "commit", "--quiet", "--only", "--cleanup=whitespace", "--file=-", "--", *specs,
+        stdin=message,
+    )  # fmt: skip
+    if isinstance(committed, Problem):
+        return committed
+    head = _git(root, "rev-parse", "HEAD")
+    return head if isinstance(head, Problem) else head.strip()
+
+
+def commit_run(
+    root: Path, as_of: date, drafted: Sequence[Drafted], leftovers: Sequence[str] = ()
+) -> str | Problem | None:
+    """`relance run --commit` in one call: the run's documents, previews and journal in one commit whose
+    message is the run's summary. `leftovers` are files an earlier run journaled but never committed (it was
+    stopped before its commit): they go in too. None when there is nothing to commit, else as `commit_outbox`."""
+    if not drafted and not leftovers:
+        return None
+    entries = [entry for each in drafted for entry in each.entries]
+    previews = [file for each in drafted for file in each.extra_files]
+    result = summary(as_of, [each.action for each in drafted], entries, previews=previews)
+    if leftovers:
+        listed = "\n".join(f"- {file}" for file in sorted(leftovers))
+        note = f"Drafted by an earlier run that stopped before its commit:\n{listed}"
+        result = replace(result, body=f"{result.body}\n\n{note}")
+    paths = [*(entry.file for entry in entries), *previews, *leftovers, JOURNAL_FILE]
+    return commit_outbox(root, paths, result.commit_message)
+
+
+def current_branch(root: Path) -> str | None:
+    """The branch checked out at `root`; None outside git, on a detached HEAD, or without git."""
+    if shutil.which("git") is None:
+        return None
+    name = _git(root, "symbolic-ref", "--quiet", "--short", "HEAD")
+    if isinstance(name, Problem):
+        return None
+    return name.strip() or None
+
+
+def tracked_files(root: Path, folder: str) -> set[str]:
+    """The files under `folder` that git tracks at `root` (empty outside git)."""
+    if shutil.which("git") is None or not (root / ".git").exists():
+        return set()
+    listed = _git(root, "ls-files", "-z", "--", folder)
+    return set() if isinstance(listed, Problem) else {name for name in listed.split("\0") if name}
+
+
+def committed_files(root: Path, folder: str) -> set[str] | None:
+    """The files under `folder` in the commit at HEAD (empty before the first commit); None outside git."""
+    if shutil.which("git") is None or not (root / ".git").exists():
+        return None
+    if isinstance(_git(root, "rev-parse", "--verify", "--quiet", "HEAD"), Problem):
+        return set()
+    listed = _git(root, "ls-tree", "-r", "-z", "--name-only", "HEAD", "--", folder)
+    return None if isinstance(listed, Problem) else {name for name in listed.split("\0") if name}
+
+
+def _identity(root: Path) -> list[str]:
+    configured = _git(root, "config", "user.email")
+    if isinstance(configured, str) and configured.strip():
+        return []
+    return ["-c", f"user.name={FALLBACK_NAME}", "-c", f"user.email={FALLBACK_EMAIL}"]
+
+
+def _relative(root: Path, path: str | Path) -> str:
+    candidate = Path(path)
+    if candidate.is_absolute():
+        candidate = candidate.resolve().relative_to(root.resolve())
+    return candidate.as_posix()
+
+
+def _git(root: Path, *args: str, stdin: str | None = None) -> str | Problem:
+    """git's standard output, or a Problem with its error output."""
+    environment = {**os.environ, "GIT_LITERAL_PATHSPECS": "1", "LC_ALL": "C"}
+    try:
+        done = subprocess.run(
+            ["git", *args],
+            cwd=root,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=False,
+            env=environment,
+        )
+    except OSError as error:
+        return Problem(_PLACE, None, f"cannot run git in {root}: {error.strerror or error}")
+    if done.returncode != 0:
+        words = (done.stderr or done.stdout).strip().splitlines()
+        return Problem(_PLACE, None, f"`git {args[0] if args else ''}` failed: {' '.join(words) or done.returncode}")
+    return done.stdout
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What one run drafted, in three forms that share one text."""
+
+    title: str
+    body: str
+    """Markdown: one section per client with a table of its invoices and links to its files."""
+    trailers: tuple[tuple[str, str], ...]
+
+    @property
+    def commit_message(self) -> str:
+        """Title, body, and the trailers as the last paragraph (read back with `git interpret-trailers`)."""
+        trailers = "\n".join(f"{key}: {value}" for key, value in self.trailers)
+        return f"{self.title}\n\n{self.body}\n\n{trailers}\n"
+
+    @property
+    def markdown(self) -> str:
+        """For a pull request body or $GITHUB_STEP_SUMMARY."""
+        return f"## {self.title}\n\n{self.body}\n"
+
+
+def summary(
+    as_of: date,
+    actions: Sequence[Action],
+    drafted: Sequence[JournalEntry],
+    *,
+    previews: Iterable[str] = (),
+) -> Summary:
+    """The summary of one run: `actions` give the amounts, `drafted` (its journal lines) the files.
+
+    `previews` are the repository-relative paths of the PNG previews the run wrote; each is shown as an
+    image under its client. Links are relative to the repository root (the nightly workflow turns them
+    into links to the pushed commit). Amounts have two decimals; clients, steps and invoices are sorted.
+    """
+    files = sorted({e.file for e in drafted if e.event == "drafted"})
+    images = sorted(set(previews))
+    sections = [
+        _client_section(client_actions, files, images)
+        for client_actions in _by_client(sorted(actions, key=lambda a: (a.client.id, a.step_number)))
+    ]
+    total = sum((a.total_due for a in actions), ZERO)
+    clients = len({a.client.id for a in actions})
+    title = f"relance {as_of.isoformat()}: {_count(len(files), 'document')} for {_count(clients, 'client')}"
+    body = "\n\n".join(sections) if sections else "Nothing was due."
+    body += f"\n\nTotal due: {_money(total)} €"
+    trailers = (
+        ("Relance-As-Of", as_of.isoformat()),
+        ("Relance-Drafted", str(len(files))),
+        ("Relance-Clients", str(clients)),
+        ("Relance-Total-Due", _money(total)),
+    )
+    return Summary(title=title, body=body, trailers=trailers)
+
+
+def _by_client(actions: Sequence[Action]) -> list[list[Action]]:
+    groups: dict[str, list[Action]] = {}
+    for action in actions:
+        groups.setdefault(action.client.id, []).append(action)
+    return list(groups.values())
+
+
+def _client_section(actions: Sequence[Action], files: Sequence[str], images: Sequence[str]) -> str:
+    client = actions[0].client
+    rows = [
+        "| Step | Channels | Invoice | Due | Days late | Outstanding | Charges | Indemnity | Total due |",
+        "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for action in actions:
+        step = f"{action.step.id} ({action.step_number}/{len(action.policy.steps)})"
+        channels = ", ".join(action.step.channels)
+        for amounts in sorted(action.invoices, key=lambda a: a.invoice.number):
+            rows.append(
+                f"| {step} | {channels} | {amounts.invoice.number} | {amounts.invoice.due.isoformat()} "
+                f"| {amounts.days_overdue} | {_money(amounts.outstanding)} | {_money(amounts.charges)} "
+                f"| {_money(amounts.indemnity)} | {_money(amounts.total_due)} |"
+            )
+        if len(action.invoices) > 1:
+            rows.append(
+                f"| {step} | | **total** | | | {_money(action.outstanding)} | {_money(action.charges)} "
+                f"| {_money(action.indemnity)} | **{_money(action.total_due)}** |"
+            )
+    lines = [f"### {_escape(client.name)} (`{client.id}`)", "", *rows]
+    own = [f for f in files if _client_of(f) == client.id]
+    if own:
+        lines += ["", "Files: " + " · ".join(f"[{PurePosixPath(f).name}]({f})" for f in own)]
+    lines += [f"\n![first page of {PurePosixPath(i).stem}]({i})" for i in images if _client_of(i) == client.id]
+    return "\n".join(lines)
+
+
+def _client_of(path: str) -> str | None:
+    """`outbox/<as-of>/<client>/<step>.<ext>` → client."""
+    parts = PurePosixPath(path).parts
+    return parts[2] if len(parts) == 4 and parts[0] == "outbox" else None
+
+
+def _money(amount: Decimal) -> str:
+    """As `relance plan --format json` writes amounts: two decimals, half up."""
+    return f"{amount.quantize(CENT, rounding=ROUND_HALF_UP):.2f}"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _escape(text: str) -> str:
+    """A name from the books must not break the Markdown it is placed in."""
+    return "".join(f"\\{c}" if c in "\\`*_[]<>|#" else c for c in text)

@@ -1,0 +1,90 @@
+"""An email draft of the outbox, checked before it goes out: who it is from, who it is to, its Message-ID.
+
+The bytes sent are the bytes the reviewer approved (line ends made CRLF for SMTP); only a missing
+Message-ID or Date header is added on top, because a message needs both and the outbox files carry
+no time of the run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import Message
+from email.parser import BytesHeaderParser
+from email.utils import format_datetime
+
+from relance_pipeline.model import Client, Problem
+
+MAX_EMAIL_BYTES = 25 * 1024 * 1024
+_FORBIDDEN = ("Cc", "Bcc", "Resent-To", "Resent-Cc", "Resent-Bcc")
+_LINE_END = re.compile(rb"\r?\n")
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message ready for SMTP."""
+
+    sender: str
+    recipients: tuple[str, ...]
+    message_id: str
+    data: bytes
+
+
+def prepare(path: str, raw: bytes, client: Client | None, sender: str, now: datetime) -> Outgoing | Problem:
+    """Check the draft at `path` and make it ready; a Problem says why it may not be sent as it is.
+
+    It must come from `sender` (relance.yaml's creditor email), and go only to the address of its
+    client in the books (`To` only: Cc and Bcc would reach people the books do not know).
+    """
+    if len(raw) > MAX_EMAIL_BYTES:
+        return Problem(path, None, f"is larger than {MAX_EMAIL_BYTES // (1024 * 1024)} MiB; not sent")
+    headers = BytesHeaderParser(policy=policy.default).parsebytes(raw)
+    for name in ("From", "To"):
+        if len(headers.get_all(name) or []) > 1:
+            return Problem(path, None, f"has more than one {name} header; a draft has one of each")
+    found = _addresses(headers, "From")
+    if isinstance(found, Problem | None) or len(found) != 1 or not _same(found[0], sender):
+        shown = ", ".join(found) if isinstance(found, list) else "nothing readable"
+        return Problem(path, None, f"From should be {sender} (relance.yaml creditor email), not {shown}")
+    for name in _FORBIDDEN:
+        if headers.get(name) is not None:
+            return Problem(path, None, f"has a {name} header; relance sends only to the client's address in To")
+    if client is None:
+        return Problem(path, None, "is for a client that is not in the books (ledger/clients/)")
+    recipients = _addresses(headers, "To")
+    if not isinstance(recipients, list) or not recipients:
+        return Problem(path, None, f"To should name {client.email}, the email of {client.source}")
+    strangers = [a for a in recipients if not _same(a, client.email)]
+    if strangers:
+        return Problem(
+            path, None, f"To names {', '.join(strangers)}, which is not the email of {client.source} ({client.email})"
+        )
+    data = _LINE_END.sub(b"\r\n", raw)
+    message_id = str(headers.get("Message-ID") or "").strip()
+    extra = b""
+    if not message_id:
+        message_id = f"<{hashlib.sha256(raw).hexdigest()[:32]}@{sender.rpartition('@')[2]}>"
+        extra += f"Message-ID: {message_id}\r\n".encode("ascii")
+    if headers.get("Date") is None:
+        extra += f"Date: {format_datetime(now)}\r\n".encode("ascii")
+    # The envelope, which decides who receives the message, names the books' address and nothing read from the file.
+    return Outgoing(sender, (client.email.strip(),), message_id, extra + data)
+
+
+def _addresses(headers: Message, name: str) -> list[str] | Problem | None:
+    """The addr-specs of a header; None when absent, a Problem when unreadable."""
+    value = headers.get(name)
+    if value is None:
+        return None
+    found: tuple[Address, ...] = getattr(value, "addresses", ())
+    if getattr(value, "defects", ()) or any(not a.domain for a in found):
+        return Problem("", None, f"{name} cannot be read")
+    return [a.addr_spec for a in found]
+
+
+def _same(address: str, expected: str) -> bool:
+    return address.strip().casefold() == expected.strip().casefold()

@@ -1,0 +1,226 @@
+"""SMTP: the settings come from the environment only (CI secrets), and the password is never shown.
+
+`Mailer.deliver` sorts what can go wrong into two kinds, because the sender acts differently on each:
+- `Refused`: the server answered this message with an error; the connection is still good, go on;
+- `Broken`: the connection is lost (or never made); the batch stops, the rest waits for the next run.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import smtplib
+import socket
+import ssl
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from relance_pipeline.model import Problem
+
+PREFIX = "RELANCE_SMTP_"
+Security = Literal["plain", "starttls", "ssl"]
+_DEFAULT_PORTS: dict[Security, int] = {"plain": 25, "starttls": 587, "ssl": 465}
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("", "0", "false", "no", "off")
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int
+    security: Security
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    timeout: float = 30.0
+
+    def describe(self) -> str:
+        """Where mail goes, for messages: never the password."""
+        login = f" as {self.user}" if self.user else ""
+        return f"{self.host}:{self.port} ({self.security}){login}"
+
+
+def smtp_config(environ: Mapping[str, str]) -> SmtpConfig | list[Problem]:
+    """Read RELANCE_SMTP_HOST, _PORT, _USER, _PASSWORD, _STARTTLS, _SSL and _TIMEOUT."""
+    problems: list[Problem] = []
+    secret = environ.get(PREFIX + "PASSWORD") or None
+
+    def problem(name: str, message: str) -> None:
+        # A value quoted back is the user's to see, unless it is the password pasted into the wrong setting.
+        shown = message.replace(secret, "***") if secret else message
+        problems.append(Problem("environment", None, f"{PREFIX}{name}: {shown}"))
+
+    host = environ.get(PREFIX + "HOST", "").strip()
+    if not host:
+        problem("HOST", "is not set; relance send needs the SMTP server's name")
+    flags = {name: _flag(environ.get(PREFIX + name, "")) for name in ("STARTTLS", "SSL")}
+    for name, value in flags.items():
+        if value is None:
+            problem(name, f"should be 1 or 0, not '{environ[PREFIX + name]}'")
+    if flags["STARTTLS"] and flags["SSL"]:
+        problem("SSL", "and RELANCE_SMTP_STARTTLS are both set; choose one (465: SSL, 587: STARTTLS)")
+    security: Security = "ssl" if flags["SSL"] else "starttls" if flags["STARTTLS"] else "plain"
+    port = _number(environ.get(PREFIX + "PORT", ""), _DEFAULT_PORTS[security], 1, 65535)
+    if port is None:
+        problem("PORT", f"should be a port number, not '{environ[PREFIX + 'PORT']}'")
+    timeout = _number(environ.get(PREFIX + "TIMEOUT", ""), 30, 1, 600)
+    if timeout is None:
+        problem("TIMEOUT", f"should be a number of seconds (1 to 600), not '{environ[PREFIX + 'TIMEOUT']}'")
+    user = environ.get(PREFIX + "USER", "").strip() or None
+    password = environ.get(PREFIX + "PASSWORD") or None
+    if password is not None and user is None:
+        problem("USER", "is not set while RELANCE_SMTP_PASSWORD is; set both to log in, or neither")
+    if problems or port is None or timeout is None:
+        return problems
+    return SmtpConfig(host, port, security, user, password, float(timeout))
+
+
+def _flag(text: str) -> bool | None:
+    value = text.strip().lower()
+    return True if value in _TRUE else False if value in _FALSE else None
+
+
+def _number(text: str, default: int, low: int, high: int) -> int | None:
+    if not text.strip():
+        return default
+    try:
+        value = int(text.strip())
+    except ValueError:
+        return None
+    return value if low <= value <= high else None
+
+
+@dataclass(frozen=True)
+class Refused:
+    """The server refused this message (its code and words); the connection can carry the next one."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Broken:
+    """The connection failed; nothing more can be sent in this run."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The server took the message; `refused` lists recipients it turned down while accepting others."""
+
+    refused: tuple[str, ...] = ()
+
+
+class Mailer:
+    """One SMTP session, opened on the first message and closed by `close`."""
+
+    def __init__(self, config: SmtpConfig) -> None:
+        self.config = config
+        self._session: smtplib.SMTP | None = None
+        self._secrets = _forms_of(config.user or "", config.password)
+
+    def deliver(self, sender: str, recipients: Sequence[str], message: bytes) -> Accepted | Refused | Broken:
+        """Send one message; what the server said comes back with the password blanked out, should it quote it."""
+        outcome = self._deliver(sender, recipients, message)
+        if isinstance(outcome, Accepted):
+            return Accepted(tuple(self._hidden(text) for text in outcome.refused))
+        return type(outcome)(self._hidden(outcome.reason))
+
+    def _hidden(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def _deliver(self, sender: str, recipients: Sequence[str], message: bytes) -> Accepted | Refused | Broken:
+        if self._session is None:
+            opened = self._open()
+            if isinstance(opened, Broken):
+                return opened
+            self._session = opened
+        try:
+            refused = self._session.sendmail(sender, list(recipients), message)
+        except smtplib.SMTPServerDisconnected as error:
+            self._session = None
+            return Broken(f"the server closed the connection ({error or 'no reason given'})")
+        except smtplib.SMTPRecipientsRefused as error:
+            return Refused("; ".join(f"{who}: {_said(code, words)}" for who, (code, words) in error.recipients.items()))
+        except smtplib.SMTPResponseException as error:
+            return Refused(_said(error.smtp_code, error.smtp_error))
+        except UnicodeEncodeError:
+            return Refused("an address is not ASCII, which SMTP without SMTPUTF8 cannot carry")
+        except (OSError, smtplib.SMTPException) as error:
+            self._drop()
+            return Broken(f"the connection failed ({error})")
+        return Accepted(tuple(f"{who}: {_said(code, words)}" for who, (code, words) in sorted(refused.items())))
+
+    def close(self) -> None:
+        if self._session is not None:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                self._session.quit()
+            self._drop()
+
+    def _drop(self) -> None:
+        if self._session is not None:
+            with contextlib.suppress(OSError):
+                self._session.close()
+        self._session = None
+
+    def _open(self) -> smtplib.SMTP | Broken:
+        config = self.config
+        where = config.describe()
+        session: smtplib.SMTP | None = None
+        try:
+            if config.security == "ssl":
+                session = smtplib.SMTP_SSL(
+                    config.host, config.port, timeout=config.timeout, context=ssl.create_default_context()
+                )
+            else:
+                session = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
+            session.ehlo()
+            if config.security == "starttls":
+                session.starttls(context=ssl.create_default_context())
+                session.ehlo()
+            if config.user is not None:
+                session.login(config.user, config.password or "")
+        except smtplib.SMTPNotSupportedError:
+            _close_quietly(session)
+            return Broken(f"{where}: the server does not offer STARTTLS; nothing is sent in clear")
+        except smtplib.SMTPAuthenticationError as error:
+            _close_quietly(session)
+            return Broken(f"{where}: login refused ({_said(error.smtp_code, error.smtp_error)})")
+        except UnicodeEncodeError:
+            # smtplib sends SASL PLAIN and LOGIN as ASCII only (CPython issue 73936).
+            _close_quietly(session)
+            return Broken(
+                f"{where}: cannot log in: RELANCE_SMTP_USER or RELANCE_SMTP_PASSWORD has a character outside ASCII, "
+                "which Python's SMTP client cannot send; use an ASCII password (an app password)"
+            )
+        except smtplib.SMTPResponseException as error:
+            _close_quietly(session)
+            return Broken(f"{where}: {_said(error.smtp_code, error.smtp_error)}")
+        except (OSError, smtplib.SMTPException) as error:
+            _close_quietly(session)
+            reason = "timed out" if isinstance(error, socket.timeout) else str(error) or type(error).__name__
+            return Broken(f"{where}: cannot connect ({reason})")
+        return session
+
+
+def _forms_of(user: str, password: str | None) -> tuple[str, ...]:
+    """The password as written and as AUTH LOGIN and PLAIN encode it: a server may quote back any of them."""
+    if not password:
+        return ()
+    forms = {password, " ".join(password.split())}
+    for raw in (password, f"\0{user}\0{password}"):
+        forms.add(base64.b64encode(raw.encode("utf-8")).decode("ascii"))
+    return tuple(sorted((form for form in forms if form), key=len, reverse=True))
+
+
+def _close_quietly(session: smtplib.SMTP | None) -> None:
+    if session is not None:
+        with contextlib.suppress(OSError):
+            session.close()
+
+
+def _said(code: int, words: bytes | str) -> str:
+    text = words.decode("utf-8", "replace") if isinstance(words, bytes) else str(words)
+    return f"{code} {' '.join(text.split())}"
