@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from relance_pipeline.books import fastschema
-from relance_pipeline.books.load import Document, read_document
+from relance_pipeline.books.load import YamlFile, read_document
 from relance_pipeline.books.schema import KINDS, Kind, fast_check, validator
 
 SCAFFOLD = Path(__file__).resolve().parents[1] / "relance_pipeline" / "scaffold"
@@ -79,7 +79,7 @@ EDGE_VALUES: list[Any] = [
 
 def example(kind: Kind, rel: str) -> Any:
     document = read_document(SCAFFOLD, SCAFFOLD / rel)
-    assert isinstance(document, Document), document
+    assert isinstance(document, YamlFile), document
     return document.data
 
 

@@ -1,4 +1,4 @@
-"""The YAML loader: every file comes back as a Document or as one Problem, never as an exception."""
+"""The YAML loader: every file comes back as a YamlFile or as one Problem, never as an exception."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from relance_pipeline.books.load import (
     MAX_DEPTH,
     MAX_FILE_BYTES,
-    Document,
+    YamlFile,
     line_of,
     parse_document,
     read_document,
@@ -25,9 +25,9 @@ from relance_pipeline.model import Problem
 PATH = "ledger/invoices/F-1.yaml"
 
 
-def parsed(text: str | bytes) -> Document:
+def parsed(text: str | bytes) -> YamlFile:
     result = parse_document(PATH, text.encode("utf-8") if isinstance(text, str) else text)
-    assert isinstance(result, Document), result
+    assert isinstance(result, YamlFile), result
     return result
 
 
@@ -103,7 +103,7 @@ def test_an_empty_file_is_reported_as_empty(text: str) -> None:
 
 def test_an_empty_file_is_accepted_where_the_caller_allows_it() -> None:
     result = parse_document(PATH, b"# nothing yet\n", allow_empty=True)
-    assert isinstance(result, Document)
+    assert isinstance(result, YamlFile)
     assert result.data is None
 
 
@@ -143,7 +143,7 @@ def test_a_file_of_exactly_the_limit_is_read(tmp_path: Path) -> None:
     file = tmp_path / "big.yaml"
     head = b"number: F-1\n# "
     file.write_bytes(head + b"a" * (MAX_FILE_BYTES - len(head) - 1) + b"\n")
-    assert isinstance(read_document(tmp_path, file), Document)
+    assert isinstance(read_document(tmp_path, file), YamlFile)
 
 
 def test_a_folder_in_place_of_a_file_is_a_problem_not_a_crash(tmp_path: Path) -> None:
@@ -184,7 +184,7 @@ def test_yaml_files_are_found_below_a_folder_in_sorted_order(tmp_path: Path) -> 
     assert yaml_files(tmp_path / "absent") == []
 
 
-# Property tests: whatever the input, the loader answers with a Document or a Problem.
+# Property tests: whatever the input, the loader answers with a YamlFile or a Problem.
 
 _TOKENS = [
     *"abc:- \n\t[]{},&*!|>'\"#%@`?~.0123456789\\",
@@ -236,9 +236,9 @@ STRUCTURES = st.recursive(
 )
 
 
-def _answer(raw: bytes) -> Document | Problem:
+def _answer(raw: bytes) -> YamlFile | Problem:
     result = parse_document(PATH, raw)
-    assert isinstance(result, (Document, Problem))
+    assert isinstance(result, (YamlFile, Problem))
     if isinstance(result, Problem):
         assert result.path == PATH
         assert result.line is None or result.line >= 1
@@ -276,7 +276,7 @@ def _plain(data: Any) -> Any:
 @given(STRUCTURES)
 def test_any_yaml_structure_loads_with_every_line_findable(data: Any) -> None:
     result = _answer(_dumped(data).encode("utf-8"))
-    if isinstance(result, Document) and isinstance(result.data, dict):
+    if isinstance(result, YamlFile) and isinstance(result.data, dict):
         for key in result.data:
             assert result.line_of([key]) >= 1
             result.written([key])

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from relance_pipeline.books import records
-from relance_pipeline.books.load import Document, read_document
+from relance_pipeline.books import builders
+from relance_pipeline.books.load import YamlFile, read_document
 from relance_pipeline.core import money
 from relance_pipeline.model import (
     Amounts,
@@ -36,8 +36,8 @@ SCAFFOLD = Path(__file__).resolve().parents[1] / "relance_pipeline" / "scaffold"
 @pytest.fixture(scope="module")
 def rates() -> RateTable:
     document = read_document(SCAFFOLD, SCAFFOLD / "policies" / "rates.yaml")
-    assert isinstance(document, Document), document
-    return records.rate_table(document)
+    assert isinstance(document, YamlFile), document
+    return builders.rate_table(document)
 
 
 def invoice(

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from relance_pipeline.books.load import Document, parse_document
-from relance_pipeline.books.records import rate_table
+from relance_pipeline.books.builders import rate_table
+from relance_pipeline.books.load import YamlFile, parse_document
 from relance_pipeline.commands.init import scaffold_folder
 from relance_pipeline.core.rates import AddedRow
 from relance_pipeline.model import EcbRate, Semester, SemesterRates
@@ -49,7 +49,7 @@ def test_the_edited_table_reads_back_with_the_new_row_and_only_the_ecb_figures()
     edited = insert(SHIPPED, [added("2026-S2"), added("2027-S1", "1.9")], [])
 
     document = parse_document("policies/rates.yaml", edited.encode())
-    assert isinstance(document, Document)
+    assert isinstance(document, YamlFile)
     table = rate_table(document)
     assert table.get(Semester(2027, 1)) == SemesterRates(Decimal("1.90"), Decimal("11.90"), None, None)
     assert table.last == Semester(2027, 1)

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from relance_pipeline.books.load import Document, parse_document
+from relance_pipeline.books.load import YamlFile, parse_document
 from relance_pipeline.books.schema import KINDS, Kind, _leaf_errors, schema_problems
 from relance_pipeline.commands.validate import validate
 
@@ -574,7 +574,7 @@ def _as_yaml(data: Any) -> bytes:
 @given(st.dictionaries(_KEYS, STRUCTURES, max_size=8), st.sampled_from(KINDS))
 def test_any_yaml_mapping_gets_problems_from_every_schema_never_an_exception(data: Any, kind: Kind) -> None:
     document = parse_document("x.yaml", _as_yaml(data))
-    if isinstance(document, Document):
+    if isinstance(document, YamlFile):
         for problem in schema_problems(document, kind):
             assert problem.path == "x.yaml"
             assert problem.line is not None and problem.line >= 1
@@ -611,7 +611,7 @@ def test_an_example_file_with_one_value_replaced_gets_located_problems(which: in
     kind, data = _example_documents()[which]
     changed = _replace_somewhere(data, path, value)
     document = parse_document("x.yaml", _as_yaml(changed))
-    if isinstance(document, Document):
+    if isinstance(document, YamlFile):
         for problem in schema_problems(document, kind):
             assert problem.line is not None and problem.line >= 1
 

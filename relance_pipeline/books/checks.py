@@ -11,7 +11,7 @@ from zoneinfo import available_timezones
 
 from relance_pipeline import clock
 from relance_pipeline.books.identities import identity_problem
-from relance_pipeline.books.load import Document
+from relance_pipeline.books.load import YamlFile
 from relance_pipeline.books.read import CLIENTS_FOLDER, CONFIG_FILE, POLICIES_FOLDER, RATES_FILE, Loaded
 from relance_pipeline.model import Client, Invoice, Policy, Problem, RateTable, Semester, Settings
 
@@ -37,7 +37,7 @@ def locator(loaded: Loaded, path: str) -> _Locate:
     return (lambda where: document.line_of(where)) if document else (lambda where: None)
 
 
-def _written(document: Document | None, where: Sequence[str | int], fallback: str) -> str:
+def _written(document: YamlFile | None, where: Sequence[str | int], fallback: str) -> str:
     text = document.written(where) if document else None
     return text if text is not None else fallback
 

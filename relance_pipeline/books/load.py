@@ -118,7 +118,7 @@ BooksLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
 
 
 @dataclass(frozen=True)
-class Document:
+class YamlFile:
     """A parsed YAML file, with its text kept to locate errors afterwards."""
 
     path: str
@@ -137,7 +137,7 @@ class Document:
         return str(found[1].value)
 
 
-def read_document(root: Path, file: Path, *, allow_empty: bool = False) -> Document | Problem:
+def read_document(root: Path, file: Path, *, allow_empty: bool = False) -> YamlFile | Problem:
     """Read one YAML file of the repository; `path` in errors is relative to `root`."""
     rel = relative(root, file)
     try:
@@ -153,7 +153,7 @@ def read_document(root: Path, file: Path, *, allow_empty: bool = False) -> Docum
     return parse_document(rel, raw, allow_empty=allow_empty)
 
 
-def parse_document(rel: str, raw: bytes, *, allow_empty: bool = False) -> Document | Problem:
+def parse_document(rel: str, raw: bytes, *, allow_empty: bool = False) -> YamlFile | Problem:
     if b"\x00" in raw:
         return Problem(rel, _line_at(raw, raw.index(b"\x00")), "is a binary file, not YAML text")
     try:
@@ -178,7 +178,7 @@ def parse_document(rel: str, raw: bytes, *, allow_empty: bool = False) -> Docume
     # Checked after loading because aliases make a small text expand without bound (an alias bomb),
     # and everything downstream (schemas, templates) walks the expanded document.
     problem = _check_depth(rel, data) if _is_small_tree(text) else _check_shape(rel, data)
-    return problem if problem is not None else Document(rel, data, text)
+    return problem if problem is not None else YamlFile(rel, data, text)
 
 
 def relative(root: Path, file: Path) -> str:

@@ -14,8 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from relance_pipeline.books import records
-from relance_pipeline.books.load import Document, read_document, relative, yaml_files
+from relance_pipeline.books import builders
+from relance_pipeline.books.load import YamlFile, read_document, relative, yaml_files
 from relance_pipeline.books.schema import Kind, schema_problems
 from relance_pipeline.model import Books, Client, Invoice, Policy, Problem, RateTable, Settings
 
@@ -24,7 +24,7 @@ CLIENTS_FOLDER = "ledger/clients"
 INVOICES_FOLDER = "ledger/invoices"
 POLICIES_FOLDER = "policies"
 RATES_FILE = "policies/rates.yaml"
-_Checker = Callable[[Path, Kind], Document | None]
+_Checker = Callable[[Path, Kind], YamlFile | None]
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
@@ -38,7 +38,7 @@ class Loaded:
 
     books: Books | None
     problems: list[Problem]
-    documents: dict[str, Document] = field(default_factory=dict)
+    documents: dict[str, YamlFile] = field(default_factory=dict)
     settings: Settings | None = None
     rates: RateTable | None = None
     clients: dict[str, Client] = field(default_factory=dict)
@@ -73,10 +73,10 @@ def without_cycle_collection() -> Iterator[None]:
 
 def _read_books(root: Path) -> Loaded:
     problems: list[Problem] = []
-    documents: dict[str, Document] = {}
+    documents: dict[str, YamlFile] = {}
     rejected: set[str] = set()
 
-    def checked(file: Path, kind: Kind) -> Document | None:
+    def checked(file: Path, kind: Kind) -> YamlFile | None:
         found = read_document(root, file)
         if isinstance(found, Problem):
             problems.append(found)
@@ -97,19 +97,19 @@ def _read_books(root: Path) -> Loaded:
     settings = _settings(root, checked, problems)
     rates = _rates(root, checked, problems)
     policies = {
-        file.stem: records.policy(file.stem, doc)
+        file.stem: builders.policy(file.stem, doc)
         for file in yaml_files(root / POLICIES_FOLDER)
         if file.name != Path(RATES_FILE).name and _named(root, file, problems)
         if (doc := checked(file, "policy")) is not None
     }
     clients = {
-        file.stem: records.client(file.stem, doc)
+        file.stem: builders.client(file.stem, doc)
         for file in yaml_files(root / CLIENTS_FOLDER)
         if _named(root, file, problems)
         if (doc := checked(file, "client")) is not None
     }
     invoices = tuple(
-        records.invoice(doc) for file in yaml_files(root / INVOICES_FOLDER) if (doc := checked(file, "invoice"))
+        builders.invoice(doc) for file in yaml_files(root / INVOICES_FOLDER) if (doc := checked(file, "invoice"))
     )
     books = None
     if settings is not None and rates is not None:
@@ -120,9 +120,7 @@ def _read_books(root: Path) -> Loaded:
             policies=policies,
             rates=rates,
         )
-    return Loaded(
-        books, problems, documents, settings, rates, clients, invoices, policies, frozenset(rejected)
-    )
+    return Loaded(books, problems, documents, settings, rates, clients, invoices, policies, frozenset(rejected))
 
 
 def _settings(root: Path, checked: _Checker, problems: list[Problem]) -> Settings | None:
@@ -131,7 +129,7 @@ def _settings(root: Path, checked: _Checker, problems: list[Problem]) -> Setting
         problems.append(Problem(CONFIG_FILE, None, "is missing: every dunning repository starts with it"))
         return None
     doc = checked(file, "config")
-    return records.settings(doc) if doc else None
+    return builders.settings(doc) if doc else None
 
 
 def _rates(root: Path, checked: _Checker, problems: list[Problem]) -> RateTable | None:
@@ -140,7 +138,7 @@ def _rates(root: Path, checked: _Checker, problems: list[Problem]) -> RateTable 
         problems.append(Problem(RATES_FILE, None, "is missing: the late-payment rates per semester live there"))
         return None
     doc = checked(file, "rates")
-    return records.rate_table(doc) if doc else None
+    return builders.rate_table(doc) if doc else None
 
 
 def _named(root: Path, file: Path, problems: list[Problem]) -> bool:

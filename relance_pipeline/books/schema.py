@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import yaml
 
 from relance_pipeline.books import fastschema
-from relance_pipeline.books.load import BooksLoader, Document
+from relance_pipeline.books.load import BooksLoader, YamlFile
 from relance_pipeline.model import Problem
 
 if TYPE_CHECKING:  # jsonschema is imported only to explain an invalid file: valid books never pay for it
@@ -78,7 +78,7 @@ def fast_check(kind: Kind) -> fastschema.Check:
     return fastschema.compile_schema(_schema_text(f"{kind}.json"), {_BASE + "common.json": _schema_text("common.json")})
 
 
-def schema_problems(document: Document, kind: Kind) -> list[Problem]:
+def schema_problems(document: YamlFile, kind: Kind) -> list[Problem]:
     """Every schema error of the document, in the order of the file."""
     if fast_check(kind)(document.data):
         return []
@@ -142,7 +142,7 @@ def _names(types: Any) -> list[str]:
 
 
 def _problems(
-    document: Document, error: ValidationError, misspelt: dict[tuple[str | int, ...], set[str]]
+    document: YamlFile, error: ValidationError, misspelt: dict[tuple[str | int, ...], set[str]]
 ) -> list[Problem]:
     where = list(error.absolute_path)
     field = _field_name(where)
@@ -170,7 +170,7 @@ def _problems(
     return [Problem(document.path, document.line_of(where), _say(field, _value_message(document, where, error)))]
 
 
-def _value_message(document: Document, where: list[str | int], error: ValidationError) -> str:
+def _value_message(document: YamlFile, where: list[str | int], error: ValidationError) -> str:
     schema: dict[str, Any] = error.schema if isinstance(error.schema, dict) else {}
     value = error.instance
     shown = _shown(document, where, value)
@@ -204,7 +204,7 @@ def _value_message(document: Document, where: list[str | int], error: Validation
     return messages.get(keyword, str(error.message))
 
 
-def _retype_hint(document: Document, where: list[str | int], error: ValidationError) -> str | None:
+def _retype_hint(document: YamlFile, where: list[str | int], error: ValidationError) -> str | None:
     """'30' in quotes where a number is wanted, or 901784520 unquoted where text is: say how to write it."""
     value = error.instance
     written = document.written(where)
@@ -298,7 +298,7 @@ def _field_name(where: Iterable[str | int]) -> str:
     return text
 
 
-def _shown(document: Document, where: list[str | int], value: Any) -> str:
+def _shown(document: YamlFile, where: list[str | int], value: Any) -> str:
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):

@@ -16,7 +16,7 @@ import click
 
 from relance_pipeline.commands.record import Done, parse_amount, record_done, record_payment
 from relance_pipeline.commands.send import SendReport, send
-from relance_pipeline.core.pending import Draft
+from relance_pipeline.core.pending import OpenDraft
 from relance_pipeline.model import Problem
 
 
@@ -83,7 +83,7 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
-def _todo(draft: Draft, event: Done) -> str:
+def _todo(draft: OpenDraft, event: Done) -> str:
     entry = draft.entry
     return f"  {entry.file}  →  relance record {event} --client {entry.client} --step {entry.step}"
 

@@ -13,8 +13,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from relance_pipeline import atomic
-from relance_pipeline.books import records
-from relance_pipeline.books.load import Document, parse_document, read_document
+from relance_pipeline.books import builders
+from relance_pipeline.books.load import YamlFile, parse_document, read_document
 from relance_pipeline.books.read import CONFIG_FILE, RATES_FILE
 from relance_pipeline.books.schema import schema_problems
 from relance_pipeline.core.rates import (
@@ -47,7 +47,7 @@ class Outcome:
 @dataclass(frozen=True)
 class _Table:
     table: RateTable
-    document: Document
+    document: YamlFile
     text: str
 
 
@@ -125,7 +125,7 @@ def _check_edit(before: RateTable, text: str, plan: RateUpdate) -> None:
     document = parse_document(RATES_FILE, text.encode("utf-8"))
     if isinstance(document, Problem) or schema_problems(document, "rates"):
         raise rates_file.EditError("the edited table does not read back as a valid rate table")
-    after = records.rate_table(document)
+    after = builders.rate_table(document)
     if dict(after.semesters) != dict(_merged(before, plan).semesters) or after.ecb_mro != (
         before.ecb_mro + plan.changes if before.ecb_mro else before.ecb_mro
     ):
@@ -226,7 +226,7 @@ def _read_table(root: Path) -> _Table | list[Problem]:
     problems = schema_problems(document, "rates")
     if problems:
         return problems
-    return _Table(records.rate_table(document), document, raw.decode("utf-8"))
+    return _Table(builders.rate_table(document), document, raw.decode("utf-8"))
 
 
 def _read_settings(root: Path) -> Settings | list[Problem]:
@@ -238,4 +238,4 @@ def _read_settings(root: Path) -> Settings | list[Problem]:
         return [document]
     if not isinstance(document.data, dict):
         return [Problem(CONFIG_FILE, 1, "should hold a mapping of keys (key: value lines)")]
-    return schema_problems(document, "config") or records.settings(document)
+    return schema_problems(document, "config") or builders.settings(document)

@@ -16,9 +16,9 @@ from typing import Literal
 
 from relance_pipeline import atomic
 from relance_pipeline.books import journal
+from relance_pipeline.books.builders import invoice as invoice_record
 from relance_pipeline.books.load import parse_document
 from relance_pipeline.books.read import read_books
-from relance_pipeline.books.records import invoice as invoice_record
 from relance_pipeline.books.schema import schema_problems
 from relance_pipeline.commands.validate import validate
 from relance_pipeline.core.pending import find

@@ -20,7 +20,7 @@ from relance_pipeline.outbox.lock import repository_lock
 from relance_pipeline.render import pool as render_pool
 from relance_pipeline.ship import git as gitops
 
-Progress = Callable[[Action, int], None]
+OnRendered = Callable[[Action, int], None]
 """Told each action once rendered (and written), with the number of actions of the night."""
 
 
@@ -43,7 +43,7 @@ def run(
     as_of: date,
     *,
     commit: bool = False,
-    progress: Progress | None = None,
+    progress: OnRendered | None = None,
     jobs: int | None = None,
 ) -> RunResult:
     """`jobs`: processes that render (None: one per core when there are enough letters; 1: this one)."""
@@ -74,7 +74,7 @@ def run(
 
 
 def _draft(
-    root: Path, plan: Plan, books: Books, progress: Progress | None, jobs: int | None
+    root: Path, plan: Plan, books: Books, progress: OnRendered | None, jobs: int | None
 ) -> tuple[list[outbox.Drafted], list[Problem]]:
     drafted: list[outbox.Drafted] = []
     problems: list[Problem] = []

@@ -21,7 +21,7 @@ from pathlib import Path
 from relance_pipeline import atomic, clock
 from relance_pipeline.books import journal
 from relance_pipeline.books.read import read_books
-from relance_pipeline.core.pending import Draft, pending
+from relance_pipeline.core.pending import OpenDraft, pending
 from relance_pipeline.model import Books, JournalEntry, Problem
 from relance_pipeline.outbox import journal as journal_writer
 from relance_pipeline.outbox.lock import LockBusy, repository_lock
@@ -43,11 +43,11 @@ class SendReport:
     sent: list[JournalEntry] = field(default_factory=list)
     failed: list[JournalEntry] = field(default_factory=list)
     withdrawn: list[JournalEntry] = field(default_factory=list)
-    to_send: list[Draft] = field(default_factory=list)
+    to_send: list[OpenDraft] = field(default_factory=list)
     """Dry run: the emails that would be sent. Otherwise: those left for the next run (batch stopped)."""
-    to_post: list[Draft] = field(default_factory=list)
-    to_call: list[Draft] = field(default_factory=list)
-    to_text: list[Draft] = field(default_factory=list)
+    to_post: list[OpenDraft] = field(default_factory=list)
+    to_call: list[OpenDraft] = field(default_factory=list)
+    to_text: list[OpenDraft] = field(default_factory=list)
     print_batch: str | None = None
     problems: list[Problem] = field(default_factory=list)
     stopped: str | None = None
@@ -110,7 +110,7 @@ def _send(
     report.to_post = [d for d in open_drafts if d.entry.channel == "letter"]
     report.to_call = [d for d in open_drafts if d.entry.channel == "phone"]
     report.to_text = [d for d in open_drafts if d.entry.channel == "sms"]
-    ready: list[tuple[Draft, Outgoing]] = []
+    ready: list[tuple[OpenDraft, Outgoing]] = []
     for draft in emails:
         client = books.clients.get(draft.entry.client)
         raw = (root / draft.file).read_bytes()
@@ -137,10 +137,10 @@ def _send(
 
 def _sort_out(
     root: Path, books: Books, entries: list[JournalEntry], today: date
-) -> tuple[list[Draft], list[JournalEntry]]:
+) -> tuple[list[OpenDraft], list[JournalEntry]]:
     """The drafts still to act on, and a `withdrawn` line for each of the others."""
     invoices = {invoice.number: invoice for invoice in books.invoices}
-    keep: list[Draft] = []
+    keep: list[OpenDraft] = []
     withdrawn: list[JournalEntry] = []
     for draft in pending(entries):
         listed = [invoices[n] for n in draft.entry.invoices if n in invoices]
@@ -158,7 +158,7 @@ def _sort_out(
 
 
 def _deliver_all(
-    root: Path, today: date, mailer: Mailer, ready: list[tuple[Draft, Outgoing]], report: SendReport
+    root: Path, today: date, mailer: Mailer, ready: list[tuple[OpenDraft, Outgoing]], report: SendReport
 ) -> None:
     try:
         for position, (draft, outgoing) in enumerate(ready):
@@ -182,7 +182,9 @@ def _deliver_all(
         mailer.close()
 
 
-def _line(draft: Draft, today: date, sha: str, event: str, notes: list[str], message_id: str | None) -> JournalEntry:
+def _line(
+    draft: OpenDraft, today: date, sha: str, event: str, notes: list[str], message_id: str | None
+) -> JournalEntry:
     entry = replace(draft.entry, date=today, sha256=sha, message_id=message_id, note="; ".join(notes) or None)
     return replace(entry, event="sent" if event == "sent" else "failed")
 

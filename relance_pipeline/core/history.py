@@ -19,7 +19,7 @@ NOTICE_EVENTS = frozenset({"drafted", "sent", "posted"})
 
 
 @dataclass(frozen=True)
-class Progress:
+class Level:
     """Where one invoice stands: the most advanced step it was issued at, and when that step was first issued."""
 
     index: int
@@ -27,7 +27,7 @@ class Progress:
     since: date | None = None
 
 
-NOT_STARTED = Progress(-1)
+NOT_STARTED = Level(-1)
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class History:
     notices: Mapping[str, Mapping[str, date]]
     """Invoice number → step id → first date a document at that step went out (not withdrawn)."""
 
-    def progress(self, invoice: str, policy: Policy) -> Progress:
+    def level(self, invoice: str, policy: Policy) -> Level:
         best = NOT_STARTED
         for step_id, day in self.steps.get(invoice, ()):
             index = policy.step_index(step_id)
@@ -47,7 +47,7 @@ class History:
             if index is None or index < best.index:
                 continue
             if index > best.index or best.since is None or day < best.since:
-                best = Progress(index, day)
+                best = Level(index, day)
         return best
 
     def notice_date(self, invoice: str, policy: Policy) -> date | None:

@@ -16,7 +16,7 @@ DONE: dict[Channel, JournalEvent] = {"email": "sent", "sms": "sent", "letter": "
 
 
 @dataclass(frozen=True)
-class Draft:
+class OpenDraft:
     """A drafted document that is neither done nor withdrawn."""
 
     entry: JournalEntry
@@ -29,23 +29,23 @@ class Draft:
         return self.entry.file
 
 
-def pending(entries: Iterable[JournalEntry], channel: Channel | None = None) -> list[Draft]:
+def pending(entries: Iterable[JournalEntry], channel: Channel | None = None) -> list[OpenDraft]:
     """The open drafts (of one channel, or all), sorted by file: date, client, step."""
-    opened: dict[str, Draft] = {}
+    opened: dict[str, OpenDraft] = {}
     for entry in entries:
         if channel is not None and entry.channel != channel:
             continue
         if entry.event == "drafted":
-            opened[entry.file] = Draft(entry)
+            opened[entry.file] = OpenDraft(entry)
         elif entry.event == "failed" and entry.file in opened:
             draft = opened[entry.file]
-            opened[entry.file] = Draft(draft.entry, draft.failures + 1)
+            opened[entry.file] = OpenDraft(draft.entry, draft.failures + 1)
         elif entry.event in ("withdrawn", DONE[entry.channel]):
             opened.pop(entry.file, None)
     return sorted(opened.values(), key=lambda d: d.file)
 
 
-def find(entries: Iterable[JournalEntry], channel: Channel, client: str, step: str) -> list[Draft]:
+def find(entries: Iterable[JournalEntry], channel: Channel, client: str, step: str) -> list[OpenDraft]:
     """The open drafts of one channel for a client at a step (newest first): what `relance record` closes."""
     found = [d for d in pending(entries, channel) if d.entry.client == client and d.entry.step == step]
     return sorted(found, key=lambda d: d.entry.date, reverse=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from relance_pipeline.core import money
-from relance_pipeline.core.history import History, Progress, history
+from relance_pipeline.core.history import History, Level, history
 from relance_pipeline.model import Action, Amounts, Books, Client, Invoice, JournalEntry, Plan, Policy, Problem, Waiting
 
 
@@ -23,7 +23,7 @@ class _State:
     """One overdue, not-held invoice of a client and where it stands tonight."""
 
     invoice: Invoice
-    progress: Progress
+    level: Level
     ready: bool
     """Its next step is due and its previous step was issued in an earlier run."""
 
@@ -76,25 +76,25 @@ def _client_plan(
     waiting: list[Waiting] = []
     states: list[_State] = []
     for invoice in invoices:
-        progress = past.progress(invoice.number, policy)
+        level = past.level(invoice.number, policy)
         if invoice.hold is not None and invoice.hold.active_on(as_of):
-            waiting.append(_held(invoice, policy, progress, last_contact, as_of))
-        elif progress.index == len(policy.steps) - 1:
-            waiting.append(_awaiting_decision(invoice, policy, progress, as_of))
+            waiting.append(_held(invoice, policy, level, last_contact, as_of))
+        elif level.index == len(policy.steps) - 1:
+            waiting.append(_awaiting_decision(invoice, policy, level, as_of))
         else:
-            states.append(_State(invoice, progress, _is_ready(invoice, policy, progress, as_of)))
+            states.append(_State(invoice, level, _is_ready(invoice, policy, level, as_of)))
     ready = [s for s in states if s.ready]
     if not ready:
         return None, waiting + [_not_ready(s, policy, last_contact, as_of) for s in states]
     if last_contact is not None and (as_of - last_contact).days < _interval(policy).days:
         # A contact today means tonight's document is already drafted: the run is idempotent.
         return None, waiting + [_too_soon(s, policy, last_contact, as_of) for s in states]
-    target = max(s.progress.index + 1 for s in ready)
+    target = max(s.level.index + 1 for s in ready)
     step = policy.steps[target]
     # An invoice already issued at this step or a later one is not listed again: a step is never planned twice
     # for the same invoice, and no invoice moves back. It waits for its own next step.
-    joining = [s for s in states if s.progress.index < target]
-    waiting += [_not_ready(s, policy, as_of, as_of) for s in states if s.progress.index >= target]
+    joining = [s for s in states if s.level.index < target]
+    waiting += [_not_ready(s, policy, as_of, as_of) for s in states if s.level.index >= target]
     listed: list[Amounts] = []
     gaps: list[money.MissingRate] = []
     for state in joining:
@@ -115,55 +115,55 @@ def _interval(policy: Policy) -> timedelta:
     return timedelta(days=max(policy.min_interval_days, 1))
 
 
-def _is_ready(invoice: Invoice, policy: Policy, progress: Progress, as_of: date) -> bool:
-    following = policy.steps[progress.index + 1]
-    earlier_run = progress.since is None or progress.since < as_of
+def _is_ready(invoice: Invoice, policy: Policy, level: Level, as_of: date) -> bool:
+    following = policy.steps[level.index + 1]
+    earlier_run = level.since is None or level.since < as_of
     return earlier_run and invoice.days_overdue(as_of) >= following.after_days
 
 
 def _next_date(
-    invoice: Invoice, policy: Policy, progress: Progress, last_contact: date | None
+    invoice: Invoice, policy: Policy, level: Level, last_contact: date | None
 ) -> tuple[str | None, date | None]:
     """The invoice's next step and the first date it can go out: when it is due, the day after the previous
     step, and the end of the interval since the client's last contact."""
-    if progress.index + 1 >= len(policy.steps):
+    if level.index + 1 >= len(policy.steps):
         return None, None
-    following = policy.steps[progress.index + 1]
+    following = policy.steps[level.index + 1]
     dates = [invoice.due + timedelta(days=following.after_days)]
-    if progress.since is not None:
-        dates.append(progress.since + timedelta(days=1))
+    if level.since is not None:
+        dates.append(level.since + timedelta(days=1))
     if last_contact is not None:
         dates.append(last_contact + _interval(policy))
     return following.id, max(dates)
 
 
-def _held(invoice: Invoice, policy: Policy, progress: Progress, last_contact: date | None, as_of: date) -> Waiting:
+def _held(invoice: Invoice, policy: Policy, level: Level, last_contact: date | None, as_of: date) -> Waiting:
     assert invoice.hold is not None
     hold = invoice.hold
     detail = hold.reason.replace("_", " ")
     detail += f" until {hold.until.isoformat()}" if hold.until else " (no end date)"
     detail += f": {hold.note}" if hold.note else ""
-    step, due = _next_date(invoice, policy, progress, last_contact)
+    step, due = _next_date(invoice, policy, level, last_contact)
     when = max(due, hold.until + timedelta(days=1)) if due and hold.until else None
     return Waiting(invoice, "held", detail, invoice.outstanding(as_of), step, when)
 
 
-def _awaiting_decision(invoice: Invoice, policy: Policy, progress: Progress, as_of: date) -> Waiting:
-    last = policy.steps[progress.index]
-    since = f" on {progress.since.isoformat()}" if progress.since else ""
+def _awaiting_decision(invoice: Invoice, policy: Policy, level: Level, as_of: date) -> Waiting:
+    last = policy.steps[level.index]
+    since = f" on {level.since.isoformat()}" if level.since else ""
     detail = f"every step issued (last: {last.id}{since}): court, payment plan or write-off"
     return Waiting(invoice, "awaiting_decision", detail, invoice.outstanding(as_of))
 
 
 def _not_ready(state: _State, policy: Policy, last_contact: date | None, as_of: date) -> Waiting:
-    invoice, progress = state.invoice, state.progress
-    step, when = _next_date(invoice, policy, progress, last_contact)
+    invoice, level = state.invoice, state.level
+    step, when = _next_date(invoice, policy, level, last_contact)
     outstanding = invoice.outstanding(as_of)
-    if progress.since is not None and progress.since >= as_of:
-        issued = policy.steps[progress.index].id
-        detail = f"{issued} drafted on {progress.since.isoformat()}, waiting for review"
+    if level.since is not None and level.since >= as_of:
+        issued = policy.steps[level.index].id
+        detail = f"{issued} drafted on {level.since.isoformat()}, waiting for review"
         return Waiting(invoice, "drafted_today", detail, outstanding, step, when)
-    following = policy.steps[progress.index + 1]
+    following = policy.steps[level.index + 1]
     detail = f"{invoice.days_overdue(as_of)} days overdue; {step} at {following.after_days} days"
     return Waiting(invoice, "not_yet", detail, outstanding, step, when)
 
@@ -172,7 +172,7 @@ def _too_soon(state: _State, policy: Policy, last_contact: date, as_of: date) ->
     if not state.ready:
         return _not_ready(state, policy, last_contact, as_of)
     invoice = state.invoice
-    step, when = _next_date(invoice, policy, state.progress, last_contact)
+    step, when = _next_date(invoice, policy, state.level, last_contact)
     if last_contact >= as_of:
         later = "" if last_contact == as_of else " (after the as-of date)"
         detail = f"contacted on {last_contact.isoformat()}{later}: one document per client per run"

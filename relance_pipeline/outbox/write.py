@@ -17,12 +17,15 @@ from dataclasses import dataclass, replace
 from email import policy
 from email.parser import BytesHeaderParser
 from pathlib import Path, PurePosixPath
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from relance_pipeline import atomic
 from relance_pipeline.books import cache as books_cache
 from relance_pipeline.model import Action, Channel, JournalEntry, Plan
 from relance_pipeline.outbox import journal as journal_writer
+
+if TYPE_CHECKING:
+    from relance_pipeline.render.renderer import RenderedDocument
 
 OUTBOX_FOLDER = "outbox"
 # outbox/<date>/<client>/<step>.<ext>: the only files `run` writes, and so the only ones it may remove.
@@ -36,19 +39,6 @@ _FILES_IN_ORDER: tuple[tuple[Channel, str], ...] = (
     ("sms", ".sms.txt"),
     ("phone", ".call.md"),
 )
-
-
-class Document(Protocol):
-    """One file of an action (`relance-1.eml`, `mise-en-demeure.pdf`), as the renderer gives it."""
-
-    @property
-    def channel(self) -> Channel: ...
-    @property
-    def filename(self) -> str: ...
-    @property
-    def content(self) -> bytes: ...
-    @property
-    def message_id(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -73,7 +63,7 @@ def write_action(
     root: Path,
     plan: Plan,
     action: Action,
-    documents: Sequence[Document],
+    documents: Sequence[RenderedDocument],
     extras: Sequence[tuple[str, bytes]] = (),
 ) -> Drafted:
     """Write the documents of one action, then their journal lines; returns what was recorded."""

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from relance_pipeline.books.load import Document
+from relance_pipeline.books.load import YamlFile
 from relance_pipeline.model import (
     Client,
     CreditNote,
@@ -24,7 +24,7 @@ from relance_pipeline.model import (
 )
 
 
-def settings(document: Document) -> Settings:
+def settings(document: YamlFile) -> Settings:
     data = document.data
     creditor = data["creditor"]
     return Settings(
@@ -50,7 +50,7 @@ def settings(document: Document) -> Settings:
     )
 
 
-def client(client_id: str, document: Document) -> Client:
+def client(client_id: str, document: YamlFile) -> Client:
     data = document.data
     return Client(
         id=client_id,
@@ -69,7 +69,7 @@ def client(client_id: str, document: Document) -> Client:
     )
 
 
-def invoice(document: Document) -> Invoice:
+def invoice(document: YamlFile) -> Invoice:
     data = document.data
     hold = data.get("hold")
     return Invoice(
@@ -94,7 +94,7 @@ def invoice(document: Document) -> Invoice:
     )
 
 
-def policy(policy_id: str, document: Document) -> Policy:
+def policy(policy_id: str, document: YamlFile) -> Policy:
     data = document.data
     contractual = data.get("penalty_rate", "b2b_default")
     return Policy(
@@ -116,7 +116,7 @@ def policy(policy_id: str, document: Document) -> Policy:
     )
 
 
-def rate_table(document: Document) -> RateTable:
+def rate_table(document: YamlFile) -> RateTable:
     data = document.data
     semesters = {
         Semester.parse(name): SemesterRates(
