@@ -150,8 +150,3 @@ class Renderer:
         if template not in self._locators:
             self._locators[template] = lint.locator_for(self.drafter.environments.folders, self.root, template)
         return self._locators[template]
-
-
-def render_action(action: Action, books: Books, as_of: date, root: Path) -> Rendering:
-    """One action, with a fresh renderer (for many actions, keep a `Renderer`)."""
-    return Renderer(root, books).render(action, as_of)
