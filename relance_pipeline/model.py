@@ -254,6 +254,11 @@ class Books:
         return self.policies[client.policy or self.settings.default_policy]
 
 
+RateBasis = Literal["contract", "floor", "default", "legal"]
+"""Where a period's rate comes from: the contract's rate, the legal floor under it (3 × legal_other, which
+replaces a lower contractual rate for that semester), the B2B default (ECB + 10 points), the legal rate."""
+
+
 @dataclass(frozen=True)
 class RatePeriod:
     """A stretch of days charged at one rate, for the breakdown a letter shows."""
@@ -265,6 +270,7 @@ class RatePeriod:
     base: Decimal
     amount: Decimal
     """Unrounded: the total is rounded once, at the end."""
+    basis: RateBasis = "default"
 
 
 ChargeKind = Literal["penalties", "legal_interest", "none"]

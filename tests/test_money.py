@@ -143,11 +143,34 @@ def test_partial_payment_lowers_the_penalty_base_from_the_next_day(rates: RateTa
     assert [(p.days, p.base) for p in charge.periods] == [(26, Decimal("1200.00")), (20, Decimal("700.00"))]
 
 
-def test_a_credit_note_lowers_the_base_like_a_payment(rates: RateTable) -> None:
-    # 1000 due 2026-02-28, credit note of 200 on 2026-03-10, through 2026-03-31
-    # 03-01..03-10: 10 days on 1000 at 12.15 % = 3.3288; 03-11..03-31: 21 days on 800 = 5.5923; 8.9211 → 8.92
+def test_a_credit_note_dated_after_the_due_date_lowers_the_base_from_the_due_date(rates: RateTable) -> None:
+    # 1000 due 2026-02-28, credit note of 200 on 2026-03-10, through 2026-03-31: the credit note corrects the
+    # invoice, so 200 was never owed. 03-01..03-31: 31 days on 800 at 12.15 % = 8.2553 → 8.26
+    # (lowering the base only from 03-11 would charge 10 days on 200 more: 8.92)
     inv = invoice("1000.00", date(2026, 2, 28), credit_notes=((date(2026, 3, 10), "200.00"),))
-    assert penalties(rates, inv, date(2026, 3, 31)).amount == Decimal("8.92")
+    charge = penalties(rates, inv, date(2026, 3, 31))
+    assert charge.amount == Decimal("8.26")
+    assert [(p.days, p.base) for p in charge.periods] == [(31, Decimal("800.00"))]
+
+
+def test_a_credit_note_that_settles_an_invoice_leaves_no_penalty_on_the_amount_it_cancels(rates: RateTable) -> None:
+    # 2400 due 2026-01-31, 2000 paid on 2026-01-30 (on time), credit note of 400 on 2026-02-07: the 400 was
+    # never owed, so no penalty at all (lowering the base from 02-08 only would charge 7 days on 400 at 12.15 %
+    # = 0.9321 → 0.93).
+    inv = invoice(
+        "2400.00",
+        date(2026, 1, 31),
+        payments=((date(2026, 1, 30), "2000.00"),),
+        credit_notes=((date(2026, 2, 7), "400.00"),),
+    )
+    assert penalties(rates, inv, date(2026, 2, 28)).amount == Decimal("0.00")
+
+
+def test_a_credit_note_after_the_date_computed_is_not_yet_known(rates: RateTable) -> None:
+    # 1000 due 2026-02-28, credit note of 200 on 2026-03-10, computed through 2026-03-05: 5 days on 1000
+    # at 12.15 % = 1.6644 → 1.66 (the credit note does not exist yet on that date)
+    inv = invoice("1000.00", date(2026, 2, 28), credit_notes=((date(2026, 3, 10), "200.00"),))
+    assert penalties(rates, inv, date(2026, 3, 5)).amount == Decimal("1.66")
 
 
 def test_a_credit_note_before_the_due_date_lowers_the_base_of_every_day(rates: RateTable) -> None:
@@ -171,6 +194,42 @@ def test_an_invoices_contractual_rate_applies_across_semesters_in_one_period(rat
     assert isinstance(amounts, Amounts)
     assert amounts.charges == Decimal("12.33")
     assert [(p.start, p.end, p.days) for p in amounts.periods] == [(date(2025, 6, 21), date(2025, 7, 10), 20)]
+
+
+def test_a_policy_rate_below_the_legal_floor_is_charged_at_the_floor_for_that_semester(rates: RateTable) -> None:
+    # policy at 15.00 %, 10,000 due 2024-05-31, through 2024-07-20
+    # 2024-S1 floor 3 × 5.07 = 15.21 % > 15.00: 06-01..06-30 = 30 days at 15.21 % = 125.0137
+    # 2024-S2 floor 3 × 4.92 = 14.76 % < 15.00: 07-01..07-20 = 20 days at 15.00 % = 82.1918
+    # total 207.2055 → 207.21 (15 % throughout would give 205.48)
+    amounts = money.amounts(
+        invoice("10000.00", date(2024, 5, 31)), client(), policy("15.00"), rates, date(2024, 7, 20), None
+    )
+    assert isinstance(amounts, Amounts)
+    assert amounts.charges == Decimal("207.21")
+    assert [(p.days, p.rate, p.basis) for p in amounts.periods] == [
+        (30, Decimal("15.21"), "floor"),
+        (20, Decimal("15.00"), "contract"),
+    ]
+
+
+def test_an_invoice_rate_below_the_floor_after_1_january_is_raised_to_it(rates: RateTable) -> None:
+    # invoice at 15.00 %, 2000 due 2023-12-15, through 2024-01-20
+    # 2023-S2 floor 3 × 4.22 = 12.66 %: 12-16..12-31 = 16 days at 15.00 % = 13.1507
+    # 2024-S1 floor 15.21 % (leap year, still /365): 01-01..01-20 = 20 days at 15.21 % = 16.6685
+    # total 29.8192 → 29.82
+    charge = penalties(rates, invoice("2000.00", date(2023, 12, 15), rate="15.00"), date(2024, 1, 20), "15.00")
+    assert charge.amount == Decimal("29.82")
+    assert [(p.rate, p.basis) for p in charge.periods] == [(Decimal("15.00"), "contract"), (Decimal("15.21"), "floor")]
+
+
+def test_an_invoice_paid_in_full_but_late_keeps_its_penalties(rates: RateTable) -> None:
+    # 3000 due 2025-03-31, paid in full on 2025-05-15
+    # on 2025-05-14: 04-01..05-14 = 44 days at 13.15 % = 47.5562 → 47.56
+    # from the payment on: 04-01..05-15 = 45 days (the day of the payment still on 3000) = 48.6370 → 48.64
+    inv = invoice("3000.00", date(2025, 3, 31), payments=((date(2025, 5, 15), "3000.00"),))
+    assert penalties(rates, inv, date(2025, 5, 14)).amount == Decimal("47.56")
+    assert penalties(rates, inv, date(2025, 5, 15)).amount == Decimal("48.64")
+    assert penalties(rates, inv, date(2025, 9, 30)).amount == Decimal("48.64")
 
 
 def test_the_policys_contractual_rate_applies_when_the_invoice_sets_none(rates: RateTable) -> None:

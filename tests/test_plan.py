@@ -253,16 +253,51 @@ def test_a_consumers_mise_en_demeure_starts_legal_interest_the_next_day(ledger: 
     ledger.client("lucie", kind="consumer", policy="two-steps")
     ledger.invoice("F-1", "lucie", "2026-01-01", "800.00")
     ledger.record([entry(date(2026, 1, 8), "lucie", "relance-1", ("F-1",))])
-    ledger.record([entry(date(2026, 4, 20), "lucie", "mise-en-demeure", ("F-1",), channel="letter")])
-    # 04-21..05-20: 30 days at legal_other 2.62 % on 800 = 1.7227 → 1.72, no indemnity
+    notice = entry(date(2026, 4, 20), "lucie", "mise-en-demeure", ("F-1",), channel="letter")
+    ledger.record([notice, replace(notice, date=date(2026, 4, 22), event="posted")])
+    # drafted 04-20, posted 04-22: 04-23..05-20 = 8 + 20 = 28 days at legal_other 2.62 % on 800 = 1.6079 → 1.61,
+    # no indemnity (from the draft it would be 30 days, 1.72)
     (action,) = ledger.plan(date(2026, 5, 20)).actions
     (amounts,) = action.invoices
     assert action.step.id == "dernier-rappel"
     assert (amounts.charges, amounts.charge_kind, amounts.indemnity) == (
-        Decimal("1.72"),
+        Decimal("1.61"),
         "legal_interest",
         Decimal("0.00"),
     )
+
+
+def test_consumer_legal_interest_runs_from_the_day_after_the_notice_email_was_sent(ledger: Ledger) -> None:
+    ledger.policy(
+        "two-steps",
+        "min_interval_days: 7\nsteps:\n"
+        "  - {id: mise-en-demeure, after_days: 20, channels: [email], template: mise-en-demeure,"
+        " formal_notice: true}\n"
+        "  - {id: dernier-rappel, after_days: 60, channels: [email], template: relance-2}\n",
+    )
+    ledger.client("lucie", kind="consumer", policy="two-steps")
+    ledger.invoice("F-1", "lucie", "2026-01-01", "800.00")
+    notice = entry(date(2026, 4, 20), "lucie", "mise-en-demeure", ("F-1",))
+    ledger.record([notice, replace(notice, date=date(2026, 4, 21), event="sent")])
+    # sent 04-21: 04-22..05-20 = 9 + 20 = 29 days at 2.62 % on 800 = 1.6653 → 1.67
+    (action,) = ledger.plan(date(2026, 5, 20)).actions
+    assert (action.invoices[0].charges, action.invoices[0].charge_kind) == (Decimal("1.67"), "legal_interest")
+
+
+def test_a_mise_en_demeure_only_drafted_starts_no_legal_interest(ledger: Ledger) -> None:
+    ledger.policy(
+        "two-steps",
+        "min_interval_days: 7\nsteps:\n"
+        "  - {id: mise-en-demeure, after_days: 20, channels: [letter], template: mise-en-demeure,"
+        " formal_notice: true}\n"
+        "  - {id: dernier-rappel, after_days: 60, channels: [email], template: relance-2}\n",
+    )
+    ledger.client("lucie", kind="consumer", policy="two-steps")
+    ledger.invoice("F-1", "lucie", "2026-01-01", "800.00")
+    ledger.record([entry(date(2026, 4, 20), "lucie", "mise-en-demeure", ("F-1",), channel="letter")])
+    # Never posted: the consumer never received it, so nothing runs (the draft's date would give 1.72 on 05-20).
+    (action,) = ledger.plan(date(2026, 5, 20)).actions
+    assert (action.invoices[0].charges, action.invoices[0].charge_kind) == (Decimal("0.00"), "none")
 
 
 def test_a_withdrawn_mise_en_demeure_starts_no_legal_interest(ledger: Ledger) -> None:

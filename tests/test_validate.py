@@ -248,12 +248,18 @@ def test_an_invoice_document_path_the_system_cannot_use_is_reported(example_repo
     assert problems(example_repo) == [f"{F7}:6: document: '{name}' cannot be used as a path (File name too long)"]
 
 
-def test_a_contractual_rate_below_three_times_the_legal_rate_is_reported(example_repo: Path) -> None:
+def floor_warning(path: str, line: int, rate: str, floor: str, semester: str, legal: str) -> str:
+    return (
+        f"{path}:{line}: warning: penalty_rate: {rate} % is below the legal floor of {floor} % in {semester} "
+        f"(3 × the legal interest rate {legal} %, C. com. L441-10 II): the floor is charged for that semester; "
+        f"write at least {floor} to charge the contract's rate throughout"
+    )
+
+
+def test_a_contractual_rate_below_three_times_the_legal_rate_is_a_warning_the_floor_applies(example_repo: Path) -> None:
     edit(example_repo, F7, "document:", 'penalty_rate: "7.85"\ndocument:')
-    assert problems(example_repo) == [
-        f"{F7}:6: penalty_rate: 7.85 % is below the legal floor of 7.86 % in 2026-S1 (3 × the legal interest rate "
-        "2.62 %, C. com. L441-10); write at least 7.86 or remove the line to apply the default rate"
-    ]
+    assert problems(example_repo) == [floor_warning(F7, 6, "7.85", "7.86", "2026-S1", "2.62")]
+    assert all(p.severity == "warning" for p in validate(example_repo, TODAY) if "floor" in p.message)
 
 
 def test_a_contractual_rate_at_three_times_the_legal_rate_is_fine(example_repo: Path) -> None:
@@ -262,13 +268,23 @@ def test_a_contractual_rate_at_three_times_the_legal_rate_is_fine(example_repo: 
 
 
 def test_a_contractual_rate_is_checked_in_every_semester_the_invoice_is_overdue(example_repo: Path) -> None:
-    # 2025-S1's legal rate was 3.71 %: 10 % passes 2026-S1's floor (7.86 %) but not 2025-S1's (11.13 %).
+    # 10 % against the floors: 2025-S1 3 × 3.71 = 11.13 (below), 2025-S2 3 × 2.76 = 8.28, 2026-S1 7.86 (above).
     edit(example_repo, F7, "issued: 2026-02-20\ndue: 2026-03-22", "issued: 2025-02-20\ndue: 2025-03-22")
     edit(example_repo, F7, "document:", 'penalty_rate: "10"\ndocument:')
-    assert problems(example_repo) == [
-        f"{F7}:6: penalty_rate: 10 % is below the legal floor of 11.13 % in 2025-S1 (3 × the legal interest rate "
-        "3.71 %, C. com. L441-10); write at least 11.13 or remove the line to apply the default rate"
-    ]
+    assert problems(example_repo) == [floor_warning(F7, 6, "10", "11.13", "2025-S1", "3.71")]
+
+
+def test_an_invoice_paid_late_is_checked_only_in_the_semesters_it_was_charged(example_repo: Path) -> None:
+    # Due 2024-05-31 at 15 %, paid in full on 2024-07-20: charged in 2024-S1 (floor 3 × 5.07 = 15.21, below) and
+    # 2024-S2 (14.76, above), never after; the floors of 2025-S1 (11.13) are not its business either way.
+    edit(example_repo, F7, "issued: 2026-02-20\ndue: 2026-03-22", "issued: 2024-05-01\ndue: 2024-05-31")
+    edit(
+        example_repo,
+        F7,
+        "document:",
+        'penalty_rate: "15.00"\npayments: [{date: 2024-07-20, amount: "1200.00"}]\ndocument:',
+    )
+    assert problems(example_repo) == [floor_warning(F7, 6, "15.00", "15.21", "2024-S1", "5.07")]
 
 
 def test_the_legal_floor_does_not_apply_to_a_consumer_invoice(example_repo: Path) -> None:
@@ -276,12 +292,17 @@ def test_the_legal_floor_does_not_apply_to_a_consumer_invoice(example_repo: Path
     assert problems(example_repo) == []
 
 
-def test_a_policy_rate_below_the_legal_floor_is_reported(example_repo: Path) -> None:
+def test_a_policy_rate_below_the_legal_floor_is_a_warning(example_repo: Path) -> None:
     edit(example_repo, POLICY, "penalty_rate: b2b_default", 'penalty_rate: "5"')
-    assert problems(example_repo) == [
-        f"{POLICY}:5: penalty_rate: 5 % is below the legal floor of 7.86 % in 2026-S1 (3 × the legal interest rate "
-        "2.62 %, C. com. L441-10); write at least 7.86 or remove the line to apply the default rate"
-    ]
+    assert problems(example_repo) == [floor_warning(POLICY, 5, "5", "7.86", "2026-S1", "2.62")]
+
+
+def test_a_policy_rate_is_checked_in_every_semester_its_invoices_are_charged(example_repo: Path) -> None:
+    # The issue's case: 15 % in the policy, a business invoice due 2024-05-31 still unpaid on 2026-06-15:
+    # 2024-S1's floor is 15.21 % (charged there instead); 2024-S2 14.76, 2025-S1 11.13 and later are below 15.
+    edit(example_repo, POLICY, "penalty_rate: b2b_default", 'penalty_rate: "15.00"')
+    edit(example_repo, F7, "issued: 2026-02-20\ndue: 2026-03-22", "issued: 2024-05-01\ndue: 2024-05-31")
+    assert problems(example_repo) == [floor_warning(POLICY, 5, "15.00", "15.21", "2024-S1", "5.07")]
 
 
 def test_steps_whose_after_days_do_not_increase_are_reported(example_repo: Path) -> None:

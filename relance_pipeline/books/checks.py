@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -110,7 +110,7 @@ def _invoice_checks(loaded: Loaded, today: date, root: Path | None) -> Iterator[
         yield from _amount_checks(invoice, at)
         yield from _document_check(invoice, at, root)
         if client is not None and client.is_business and invoice.penalty_rate is not None and loaded.rates:
-            semesters = _overdue_semesters(invoice, today)
+            semesters = _charged_semesters(invoice, today)
             # The line only when there is a problem: finding it parses the file's text again.
             for problem in _floor_check(loaded.rates, invoice.source, None, invoice.penalty_rate, semesters):
                 yield problem._replace(line=at(["penalty_rate"]))
@@ -166,9 +166,13 @@ def _document_check(invoice: Invoice, at: _Locate, root: Path | None) -> Iterato
         )
 
 
-def _overdue_semesters(invoice: Invoice, today: date) -> list[Semester]:
+def _charged_semesters(invoice: Invoice, today: date) -> list[Semester]:
+    """The semesters penalties run in: from the day after the due date to today, or to the payment that settled
+    it (penalties stay owed after a late payment), and at least the first one, however far the due date is."""
+    settled = [p.date for p in invoice.payments] + [c.date for c in invoice.credit_notes]
+    end = max(settled) if settled and invoice.settled_on(max(settled)) >= invoice.total else today
     first = Semester.of(invoice.due + timedelta(days=1))
-    last = Semester.of(max(today, invoice.due + timedelta(days=1)))
+    last = Semester.of(max(min(today, end), invoice.due + timedelta(days=1)))
     semesters = [first]
     while semesters[-1] < last:
         semesters.append(semesters[-1].next())
@@ -176,9 +180,11 @@ def _overdue_semesters(invoice: Invoice, today: date) -> list[Semester]:
 
 
 def _floor_check(
-    rates: RateTable, path: str, line: int | None, rate: Decimal, semesters: Sequence[Semester]
+    rates: RateTable, path: str, line: int | None, rate: Decimal, semesters: Iterable[Semester]
 ) -> Iterator[Problem]:
-    for semester in semesters:
+    """A contractual rate below 3 × legal_other is not void: the floor replaces it for that semester (money.py
+    charges the floor), so it is a warning the user may act on, one per semester."""
+    for semester in sorted(set(semesters)):
         row = rates.get(semester)
         if row is None or row.legal_other is None:
             continue
@@ -188,10 +194,10 @@ def _floor_check(
                 path,
                 line,
                 f"penalty_rate: {rate} % is below the legal floor of {floor} % in {semester} "
-                f"(3 × the legal interest rate {row.legal_other} %, C. com. L441-10); "
-                f"write at least {floor} or remove the line to apply the default rate",
+                f"(3 × the legal interest rate {row.legal_other} %, C. com. L441-10 II): the floor is charged "
+                f"for that semester; write at least {floor} to charge the contract's rate throughout",
+                severity="warning",
             )
-            return
 
 
 def _policy_checks(loaded: Loaded, today: date) -> Iterator[Problem]:
@@ -200,9 +206,20 @@ def _policy_checks(loaded: Loaded, today: date) -> Iterator[Problem]:
         yield from _step_checks(policy, at)
         if policy.penalty_rate is not None and loaded.rates is not None:
             rates = loaded.rates
-            semester = Semester.of(today) if rates.get(Semester.of(today)) else rates.last
-            if semester is not None:
-                yield from _floor_check(rates, policy.source, at(["penalty_rate"]), policy.penalty_rate, [semester])
+            current = Semester.of(today) if rates.get(Semester.of(today)) else rates.last
+            semesters = {current} if current is not None else set()
+            for invoice in _invoices_charged_at_policy_rate(loaded, policy.id):
+                semesters.update(_charged_semesters(invoice, today))
+            yield from _floor_check(rates, policy.source, at(["penalty_rate"]), policy.penalty_rate, semesters)
+
+
+def _invoices_charged_at_policy_rate(loaded: Loaded, policy: str) -> Iterator[Invoice]:
+    default = loaded.settings.default_policy if loaded.settings else None
+    for invoice in loaded.invoices:
+        client = loaded.clients.get(invoice.client)
+        if client is not None and client.is_business and invoice.penalty_rate is None:
+            if (client.policy or default) == policy:
+                yield invoice
 
 
 def languages_by_policy(loaded: Loaded) -> dict[str, set[str]]:

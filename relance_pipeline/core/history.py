@@ -15,7 +15,8 @@ from datetime import date
 from relance_pipeline.model import JournalEntry, Policy
 
 CONTACT_EVENTS = frozenset({"drafted", "sent", "posted", "called"})
-NOTICE_EVENTS = frozenset({"drafted", "sent", "posted"})
+NOTICE_EVENTS = frozenset({"sent", "posted"})
+"""Legal interest runs from the mise en demeure the consumer received: an email sent, a letter posted."""
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class History:
     last_contact: Mapping[str, date]
     """Client id → date of the latest contact."""
     notices: Mapping[str, Mapping[str, date]]
-    """Invoice number → step id → first date a document at that step went out (not withdrawn)."""
+    """Invoice number → step id → first date a document at that step was delivered (sent or posted)."""
 
     def level(self, invoice: str, policy: Policy) -> Level:
         best = NOT_STARTED
@@ -51,7 +52,7 @@ class History:
         return best
 
     def notice_date(self, invoice: str, policy: Policy) -> date | None:
-        """The date of the mise en demeure of the invoice, when one was issued and not withdrawn."""
+        """The day the mise en demeure of the invoice was delivered (email sent, letter posted), if it was."""
         notice = next((step for step in policy.steps if step.formal_notice), None)
         if notice is None:
             return None

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
+from relance_pipeline.core.rates import LEGAL_FLOOR_FACTOR
 from relance_pipeline.model import (
     CENT,
     ZERO,
@@ -23,6 +24,7 @@ from relance_pipeline.model import (
     Invoice,
     Policy,
     Problem,
+    RateBasis,
     RatePeriod,
     RateTable,
     Semester,
@@ -72,14 +74,14 @@ class Charge:
 
 
 NO_CHARGE = Charge(ZERO)
-_RateOf = Callable[[Semester], Decimal | None]
+_RateOf = Callable[[SemesterRates], tuple[Decimal, RateBasis] | None]
 
 
 def amounts(
     invoice: Invoice, client: Client, policy: Policy, rates: RateTable, as_of: date, notice: date | None
 ) -> Amounts | MissingRate:
-    """What the invoice costs the client on `as_of`. `notice` is the date of the consumer's mise en demeure,
-    the day before legal interest starts to run; penalties of a business client need no notice."""
+    """What the invoice costs the client on `as_of`. `notice` is the day the consumer received the mise en
+    demeure (sent or posted), the day before legal interest starts to run; a business needs no notice."""
     if client.is_business:
         charge = penalties(invoice, rates, as_of, contractual_rate(invoice, policy))
     elif notice is not None:
@@ -105,28 +107,26 @@ def contractual_rate(invoice: Invoice, policy: Policy) -> Decimal | None:
     return invoice.penalty_rate if invoice.penalty_rate is not None else policy.penalty_rate
 
 
+def penalty_rate(row: SemesterRates, contractual: Decimal | None) -> tuple[Decimal, RateBasis] | None:
+    """The rate a semester is charged at, and why: the contract's, the legal floor where the contract's is
+    below it (L441-10 II: never under 3 × legal_other), or the B2B default. None when the row cannot say:
+    a contractual rate is never applied unchecked, so it needs the semester's legal rate."""
+    if contractual is None:
+        return row.b2b_default, "default"
+    if row.legal_other is None:
+        return None
+    floor = LEGAL_FLOOR_FACTOR * row.legal_other
+    return (contractual, "contract") if contractual >= floor else (floor, "floor")
+
+
 def penalties(invoice: Invoice, rates: RateTable, through: date, contractual: Decimal | None) -> Charge | MissingRate:
     """Late penalties of a business invoice from the day after its due date through `through`.
 
     `contractual` is the rate the invoice or the policy sets, in percent; None means ECB reference + 10 points,
     semester by semester.
     """
-    if contractual is not None:
-        fixed = contractual
-
-        def floored(semester: Semester) -> Decimal | None:
-            # A contractual rate is lawful only at or above 3 × the semester's legal rate (L441-10 II), which
-            # validate checks; without that legal rate the rate cannot be vouched for, so it is not applied.
-            row = rates.get(semester)
-            return fixed if row is not None and row.legal_other is not None else None
-
-        return interest(invoice, invoice.due + _ONE_DAY, through, floored, rates, "legal_other")
-
-    def default(semester: Semester) -> Decimal | None:
-        row = rates.get(semester)
-        return row.b2b_default if row else None
-
-    return interest(invoice, invoice.due + _ONE_DAY, through, default, rates, "b2b_default")
+    name: RateName = "b2b_default" if contractual is None else "legal_other"
+    return interest(invoice, invoice.due + _ONE_DAY, through, lambda row: penalty_rate(row, contractual), rates, name)
 
 
 def legal_interest(invoice: Invoice, rates: RateTable, start: date, through: date) -> Charge | MissingRate:
@@ -135,9 +135,8 @@ def legal_interest(invoice: Invoice, rates: RateTable, start: date, through: dat
     The creditor is a professional, so the rate is the legal rate "in all other cases" (legal_other).
     """
 
-    def legal(semester: Semester) -> Decimal | None:
-        row: SemesterRates | None = rates.get(semester)
-        return row.legal_other if row else None
+    def legal(row: SemesterRates) -> tuple[Decimal, RateBasis] | None:
+        return None if row.legal_other is None else (row.legal_other, "legal")
 
     return interest(invoice, max(start, invoice.due + _ONE_DAY), through, legal, rates, "legal_other")
 
@@ -152,30 +151,33 @@ def interest(
 ) -> Charge | MissingRate:
     """Simple interest, actual/365, from `start` through `through` inclusive, on each day's base.
 
-    The base of a day is what was still owed at the end of the day before: a payment or credit note lowers
-    it from the day after its date.
+    The base of a day is what was still owed at the end of the day before: a payment lowers it from the day
+    after its date. A credit note corrects the invoice itself, so it lowers the base from the due date on,
+    whatever its own date: no penalty runs on an amount that was never owed.
     """
     periods: list[RatePeriod] = []
+    credited = invoice.credited_on(through)
     for first, last in _stretches(invoice, start, through):
-        base = invoice.outstanding(first - _ONE_DAY)
+        base = invoice.total - invoice.paid_on(first - _ONE_DAY) - credited
         if base <= 0:
             continue
         semester = Semester.of(first)
-        rate = rate_of(semester)
-        if rate is None:
-            missing = rates.get(semester) is None
-            return MissingRate(semester, rate_name, invoice.number, invoice.source, rates.source, missing)
+        row = rates.get(semester)
+        found = rate_of(row) if row is not None else None
+        if found is None:
+            return MissingRate(semester, rate_name, invoice.number, invoice.source, rates.source, row is None)
+        rate, basis = found
         days = (last - first).days + 1
-        _add(periods, RatePeriod(first, last, days, rate, base, base * rate * days / _DAY_COUNT))
+        _add(periods, RatePeriod(first, last, days, rate, base, base * rate * days / _DAY_COUNT, basis))
     total = sum((p.amount for p in periods), ZERO)
     return Charge(total.quantize(CENT, rounding=ROUND_HALF_UP), tuple(periods))
 
 
 def _stretches(invoice: Invoice, start: date, through: date) -> Iterator[tuple[date, date]]:
-    """Cut [start, through] where the semester changes and where the base changes (the day after a settlement)."""
+    """Cut [start, through] where the semester changes and where the base changes (the day after a payment)."""
     if through < start:
         return
-    cuts = {p.date + _ONE_DAY for p in invoice.payments} | {c.date + _ONE_DAY for c in invoice.credit_notes}
+    cuts = {p.date + _ONE_DAY for p in invoice.payments}
     semester = Semester.of(start).next()
     while semester.start <= through:
         cuts.add(semester.start)
@@ -192,7 +194,8 @@ def _add(periods: list[RatePeriod], period: RatePeriod) -> None:
     semester boundary), so that the breakdown a letter shows has one line per rate and base."""
     if periods:
         previous = periods[-1]
-        if previous.rate == period.rate and previous.base == period.base and previous.end + _ONE_DAY == period.start:
+        same = previous.rate == period.rate and previous.base == period.base and previous.basis == period.basis
+        if same and previous.end + _ONE_DAY == period.start:
             periods[-1] = RatePeriod(
                 previous.start,
                 period.end,
@@ -200,6 +203,7 @@ def _add(periods: list[RatePeriod], period: RatePeriod) -> None:
                 period.rate,
                 period.base,
                 previous.amount + period.amount,
+                period.basis,
             )
             return
     periods.append(period)
