@@ -125,10 +125,13 @@ class Invoice:
 
     def settled_on(self, day: date) -> Decimal:
         """What payments and credit notes dated on or before `day` have taken off the total."""
-        return sum((p.amount for p in self.payments if p.date <= day), ZERO) + self.credited_on(day)
+        return self.paid_on(day) + self.credited_on(day)
 
     def outstanding(self, on: date) -> Decimal:
         return self.total - self.settled_on(on)
+
+    def paid_on(self, day: date) -> Decimal:
+        return sum((p.amount for p in self.payments if p.date <= day), ZERO)
 
     def credited_on(self, day: date) -> Decimal:
         return sum((c.amount for c in self.credit_notes if c.date <= day), ZERO)

@@ -217,9 +217,9 @@ def _invoices_charged_at_policy_rate(loaded: Loaded, policy: str) -> Iterator[In
     default = loaded.settings.default_policy if loaded.settings else None
     for invoice in loaded.invoices:
         client = loaded.clients.get(invoice.client)
-        if client is not None and client.is_business and invoice.penalty_rate is None:
-            if (client.policy or default) == policy:
-                yield invoice
+        charged_at_policy_rate = client is not None and client.is_business and invoice.penalty_rate is None
+        if charged_at_policy_rate and client is not None and (client.policy or default) == policy:
+            yield invoice
 
 
 def languages_by_policy(loaded: Loaded) -> dict[str, set[str]]:
