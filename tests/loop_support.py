@@ -108,9 +108,17 @@ def email_bytes(client: str, step: str, *, to: str | None = None, sender: str = 
 
 
 def add_draft(
-    root: Path, client: str, step: str, content: bytes, *, channel: Channel = "email", day: date = date(2026, 6, 15)
+    root: Path,
+    client: str,
+    step: str,
+    content: bytes,
+    *,
+    channel: Channel = "email",
+    day: date = date(2026, 6, 15),
+    commit: bool = True,
 ) -> str:
-    """Write a draft into the outbox and its `drafted` journal line, as `relance run` does."""
+    """Write a draft into the outbox and its `drafted` journal line, as `relance run` does; committed (as if
+    reviewed and merged) unless `commit` is False."""
     extension = {"email": "eml", "letter": "pdf", "phone": "call.md", "sms": "sms.txt"}[channel]
     rel = f"outbox/{day.isoformat()}/{client}/{step}.{extension}"
     file = root / rel
@@ -127,7 +135,22 @@ def add_draft(
         event="drafted",
     )
     journal_writer.append(root, [entry])
+    if commit:
+        approve(root)
     return rel
+
+
+def withdraw(root: Path, file: str) -> None:
+    """A reviewer deletes a draft, and the deletion is merged."""
+    git(root, "rm", "--quiet", "--", file)
+    approve(root, "review: withdraw a draft")
+
+
+def approve(root: Path, message: str = "reviewed and merged") -> None:
+    """Commit everything in the work tree, standing for a review merged into the current branch."""
+    git(root, "add", "--all")
+    if git(root, "status", "--porcelain").strip():
+        git(root, "commit", "--quiet", "-m", message)
 
 
 def events(root: Path) -> list[tuple[str, str]]:

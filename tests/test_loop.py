@@ -35,9 +35,9 @@ def nightly(remote: Path, tmp_path: Path, drafts: dict[str, bytes]) -> list[str]
     """What nightly.yml does, with hand-made drafts standing in for `relance run`: commit them on the branch."""
     job = clone(remote, tmp_path / "nightly")
     git(job, "switch", "--quiet", "-c", BRANCH)
-    files = [add_draft(job, client, "relance-1", content) for client, content in drafts.items()]
+    files = [add_draft(job, client, "relance-1", content, commit=False) for client, content in drafts.items()]
     letter = (job / "documents/F-2026-004.pdf").read_bytes()
-    files.append(add_draft(job, "nordwind", "lettre", letter, channel="letter"))
+    files.append(add_draft(job, "nordwind", "lettre", letter, channel="letter", commit=False))
     sha = commit_outbox(job, [*files, JOURNAL_FILE], "relance 2026-06-15: drafts\n\nRelance-As-Of: 2026-06-15\n")
     assert isinstance(sha, str)
     git(job, "push", "--quiet", "origin", BRANCH)
@@ -127,7 +127,7 @@ def test_the_nightly_branch_takes_in_the_journal_of_main_without_conflict(exampl
     git(tmp_path / "merge", "push", "--quiet", "origin", "main")
     # The next night's drafts wait on the branch while main records the first send.
     branch = clone(remote, tmp_path / "branch", BRANCH)
-    second = add_draft(branch, "lucie-martin", "relance-1", email_bytes("lucie-martin", "relance-1"))
+    second = add_draft(branch, "lucie-martin", "relance-1", email_bytes("lucie-martin", "relance-1"), commit=False)
     assert isinstance(commit_outbox(branch, [second, JOURNAL_FILE], "relance 2026-06-22: drafts"), str)
     with smtp_server(Mailbox()) as environ:
         assert send_job(remote, tmp_path / "send", environ)[0] == 0

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from loop_support import add_draft, events
+from loop_support import add_draft, events, withdraw
 from pypdf import PdfReader
 
 from relance_pipeline.commands.send import send
@@ -54,7 +54,7 @@ def test_an_unreadable_letter_is_left_out_of_the_batch_with_a_warning() -> None:
 
 def test_a_letter_deleted_in_review_is_withdrawn_and_not_printed(example_repo: Path) -> None:
     kept, removed = letters(example_repo)
-    (example_repo / removed).unlink()
+    withdraw(example_repo, removed)
     report = send(example_repo, {}, today=TODAY, now=NOW)
     assert [d.file for d in report.to_post] == [kept]
     assert [e.file for e in report.withdrawn] == [removed]

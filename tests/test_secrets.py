@@ -72,7 +72,7 @@ def assert_never_shown(*texts: str | bytes) -> None:
 def test_send_never_shows_nor_records_the_password(
     example_repo: Path, authenticator: object, expected_code: int, expected: str
 ) -> None:
-    add_draft(example_repo, "nordwind", "relance-1", email_bytes("nordwind", "relance-1"))
+    add_draft(example_repo, "nordwind", "relance-1", email_bytes("nordwind", "relance-1"), commit=False)
     subprocess.run(["git", "add", "-A"], cwd=example_repo, check=True)
     environment = {
         "GIT_AUTHOR_NAME": "t",

@@ -1,14 +1,27 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 from datetime import date, datetime
 from email import message_from_bytes, policy
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
 from click.testing import CliRunner
-from loop_support import CREDITOR, EMAILS, Mailbox, add_draft, email_bytes, events, git, smtp_server
+from loop_support import (
+    CREDITOR,
+    EMAILS,
+    Mailbox,
+    add_draft,
+    approve,
+    email_bytes,
+    events,
+    git,
+    smtp_server,
+    withdraw,
+)
 
 from relance_pipeline.books import journal
 from relance_pipeline.cli.main import main
@@ -118,7 +131,7 @@ def test_each_send_is_on_disk_in_the_journal_before_the_next_message_is_tried(ex
 
 def test_a_draft_deleted_in_review_is_withdrawn_and_not_sent(example_repo: Path) -> None:
     kept, removed, _ = three_drafts(example_repo)
-    (example_repo / removed).unlink()
+    withdraw(example_repo, removed)
     mailbox = Mailbox()
     with smtp_server(mailbox) as environ:
         report = run_send(example_repo, environ)
@@ -134,6 +147,7 @@ def test_an_edited_draft_is_sent_as_edited_with_its_new_sha(example_repo: Path) 
     rel = add_draft(example_repo, "nordwind", "relance-1", email_bytes("nordwind", "relance-1"))
     edited = email_bytes("nordwind", "relance-1").replace(b"Relance relance-1 pour", b"Petit rappel amical pour")
     (example_repo / rel).write_bytes(edited)
+    approve(example_repo, "review: reworded")
     mailbox = Mailbox()
     with smtp_server(mailbox) as environ:
         report = run_send(example_repo, environ)
@@ -194,7 +208,7 @@ def test_a_message_without_date_gets_the_time_of_sending(example_repo: Path) -> 
 
 def test_a_dry_run_lists_what_would_go_and_writes_and_sends_nothing(example_repo: Path) -> None:
     files = three_drafts(example_repo)
-    (example_repo / files[0]).unlink()
+    withdraw(example_repo, files[0])
     before = (example_repo / journal.JOURNAL_FILE).read_bytes()
     mailbox = Mailbox()
     with smtp_server(mailbox) as environ:
@@ -276,3 +290,87 @@ def test_send_refuses_to_run_on_the_drafting_branch_but_a_dry_run_may(example_re
     assert refused.exit_code == 1 and "is on relance/nightly" in refused.problems[0].message
     assert mailbox.received == [] and len(events(example_repo)) == 1
     assert len(dry.to_send) == 1
+
+
+def test_an_untracked_draft_is_refused_and_waits_while_committed_ones_go(example_repo: Path) -> None:
+    committed = add_draft(example_repo, "nordwind", "relance-1", email_bytes("nordwind", "relance-1"))
+    untracked = add_draft(
+        example_repo, "lucie-martin", "relance-1", email_bytes("lucie-martin", "relance-1"), commit=False
+    )
+    mailbox = Mailbox()
+    with smtp_server(mailbox) as environ:
+        report = run_send(example_repo, environ)
+    assert [e.file for e in report.sent] == [committed]
+    assert [(p.path, p.message) for p in report.problems] == [
+        (untracked, "is not committed: only a committed and merged draft is sent")
+    ]
+    assert report.exit_code == 1 and [m.recipients for m in mailbox.received] == [[EMAILS["nordwind"]]]
+    assert ("withdrawn", untracked) not in events(example_repo)
+
+
+def test_a_draft_modified_after_its_commit_is_refused_until_the_change_is_committed(example_repo: Path) -> None:
+    rel = add_draft(example_repo, "nordwind", "relance-1", email_bytes("nordwind", "relance-1"))
+    (example_repo / rel).write_bytes(email_bytes("nordwind", "relance-1").replace(b"Bonjour", b"Salut"))
+    mailbox = Mailbox()
+    with smtp_server(mailbox) as environ:
+        refused = run_send(example_repo, environ)
+        approve(example_repo, "review: reworded")
+        accepted = run_send(example_repo, environ)
+    assert refused.sent == [] and refused.exit_code == 1
+    assert "differs from the commit at HEAD" in refused.problems[0].message
+    assert [e.file for e in accepted.sent] == [rel] and b"Salut" in mailbox.received[0].data
+    assert len(mailbox.received) == 1
+
+
+def test_a_draft_deleted_in_the_work_tree_only_is_neither_sent_nor_withdrawn(example_repo: Path) -> None:
+    rel = add_draft(example_repo, "nordwind", "relance-1", email_bytes("nordwind", "relance-1"))
+    (example_repo / rel).unlink()
+    with smtp_server(Mailbox()) as environ:
+        report = run_send(example_repo, environ)
+    assert report.withdrawn == [] and report.sent == []
+    assert "deleted in the work tree" in report.problems[0].message
+    assert events(example_repo) == [("drafted", rel)]
+
+
+def test_send_refuses_a_detached_head(example_repo: Path) -> None:
+    add_draft(example_repo, "nordwind", "relance-1", email_bytes("nordwind", "relance-1"))
+    git(example_repo, "switch", "--quiet", "--detach", "HEAD")
+    mailbox = Mailbox()
+    with smtp_server(mailbox) as environ:
+        report = run_send(example_repo, environ)
+    assert report.exit_code == 1 and mailbox.received == []
+    assert [p.message for p in report.problems] == [
+        "HEAD is detached: send from the branch the drafts were merged into (git switch main)"
+    ]
+
+
+def test_send_outside_git_sends_nothing(tmp_path: Path) -> None:
+    from relance_pipeline.commands.init import init
+
+    root = tmp_path / "books"
+    init(root)
+    shutil.rmtree(root / ".git")
+    add_draft(root, "nordwind", "relance-1", email_bytes("nordwind", "relance-1"), commit=False)
+    mailbox = Mailbox()
+    with smtp_server(mailbox) as environ:
+        report = run_send(root, environ)
+    assert report.exit_code == 1 and mailbox.received == []
+    assert "is not a git repository" in report.problems[0].message
+
+
+@pytest.mark.parametrize("file", ["/etc/passwd", "outbox/../relance.yaml", "../x.eml", "ledger/clients/nordwind.yaml"])
+def test_a_journal_line_naming_a_file_outside_the_outbox_is_an_error_and_never_read(
+    example_repo: Path, file: str
+) -> None:
+    rel = add_draft(example_repo, "nordwind", "relance-1", email_bytes("nordwind", "relance-1"))
+    journal_file = example_repo / journal.JOURNAL_FILE
+    journal_file.write_text(journal_file.read_text().replace(rel, file))
+    approve(example_repo)
+    mailbox = Mailbox()
+    with smtp_server(mailbox) as environ:
+        report = run_send(example_repo, environ)
+    assert mailbox.received == [] and report.exit_code == 1
+    assert [(p.path, p.line) for p in report.problems] == [(journal.JOURNAL_FILE, 1)]
+    assert "which is not a path inside outbox/" in report.problems[0].message
+    validated = CliRunner().invoke(main, ["--repo", str(example_repo), "validate"])
+    assert validated.exit_code == 1 and "outbox/journal.jsonl:1: " in validated.output

@@ -44,7 +44,22 @@ def from_record(record: Any) -> JournalEntry:
         raise ValueError(f"has an unknown event '{entry.event}'")
     if entry.channel not in CHANNELS:
         raise ValueError(f"has an unknown channel '{entry.channel}'")
+    if not inside_outbox(entry.file):
+        raise ValueError(f"names the file '{entry.file}', which is not a path inside outbox/")
     return entry
+
+
+def inside_outbox(file: str) -> bool:
+    """A journal's `file` is relative to the repository and stays inside outbox/: a line may never make
+    `send` read (and mail, or print) a file from anywhere else."""
+    parts = file.split("/")
+    return (
+        len(parts) >= 2
+        and parts[0] == "outbox"
+        and all(part not in ("", ".", "..") for part in parts)
+        and "\\" not in file
+        and not any(ord(c) < 32 for c in file)
+    )
 
 
 def read_journal(root: Path) -> tuple[list[JournalEntry], list[Problem]]:

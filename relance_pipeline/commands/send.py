@@ -1,6 +1,8 @@
 """`relance send`: every approved email draft goes out once; letters and call sheets are listed for the user.
 
-Approved means present on the current branch (merged). The journal says what is still to do (`pending`):
+Approved means committed on the branch the drafts were merged into: a draft that is untracked, differs from
+the commit at HEAD, or sits on a drafting branch or a detached HEAD is refused with one line each, and
+waits. The journal says what is still to do (`pending`):
 - a draft whose file is gone was removed in review: it is recorded `withdrawn` and never sent, and so is a
   draft whose invoices were all paid (or put on hold) since it was drafted;
 - a draft whose file changed since it was drafted is sent as the reviewer left it, with the new sha256;
@@ -12,7 +14,6 @@ Approved means present on the current branch (merged). The journal says what is 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -26,13 +27,11 @@ from relance_pipeline.model import Books, JournalEntry, Problem
 from relance_pipeline.outbox import journal as journal_writer
 from relance_pipeline.outbox.lock import LockBusy, repository_lock
 from relance_pipeline.ship import print_batch
-from relance_pipeline.ship.git import current_branch
+from relance_pipeline.ship.git import approval
 from relance_pipeline.ship.outgoing import Outgoing, prepare
 from relance_pipeline.ship.smtp import Accepted, Broken, Mailer, SmtpConfig, smtp_config
 
 MailerFactory = Callable[[SmtpConfig], Mailer]
-DRAFTING_BRANCHES = "relance/"
-"""The nightly workflow drafts on relance/nightly: nothing there is approved until merged."""
 
 
 @dataclass
@@ -73,11 +72,6 @@ def send(
     batch) and `now` (the Date of a message that has none) default to the clock in relance.yaml's timezone.
     """
     report = SendReport(dry_run=dry_run)
-    branch = current_branch(root)
-    if not dry_run and branch is not None and branch.startswith(DRAFTING_BRANCHES):
-        message = f"is on {branch}, where drafts wait for review: send from the branch they are merged into"
-        report.problems.append(Problem(str(root), None, message))
-        return report
     try:
         with repository_lock(root, wait_seconds=5.0):
             _send(root, today, now, environ, mailer, report)
@@ -105,7 +99,15 @@ def _send(
     books = loaded.books
     now = now or clock.now_in(books.settings.timezone)
     today = today or clock.today_in(books.settings.timezone)
-    open_drafts, withdrawn = _sort_out(root, books, entries, today)
+    drafts = pending(entries)
+    approved = approval(root, [draft.file for draft in drafts])
+    if isinstance(approved, Problem):
+        if not report.dry_run:  # a dry run shows what a send from here would do, refusing nothing
+            report.problems.append(approved)
+            return
+        approved = {}
+    report.problems += [Problem(file, None, reason) for file, reason in sorted(approved.items())]
+    open_drafts, withdrawn = _sort_out(root, books, [d for d in drafts if d.file not in approved], today)
     emails = [d for d in open_drafts if d.entry.channel == "email"]
     report.to_post = [d for d in open_drafts if d.entry.channel == "letter"]
     report.to_call = [d for d in open_drafts if d.entry.channel == "phone"]
@@ -113,7 +115,10 @@ def _send(
     ready: list[tuple[OpenDraft, Outgoing]] = []
     for draft in emails:
         client = books.clients.get(draft.entry.client)
-        raw = (root / draft.file).read_bytes()
+        raw = _read_draft(root, draft.file)
+        if isinstance(raw, Problem):
+            report.problems.append(raw)
+            continue
         outgoing = prepare(draft.file, raw, client, books.settings.creditor.email, now)
         if isinstance(outgoing, Problem):
             report.problems.append(outgoing)
@@ -136,13 +141,13 @@ def _send(
 
 
 def _sort_out(
-    root: Path, books: Books, entries: list[JournalEntry], today: date
+    root: Path, books: Books, drafts: list[OpenDraft], today: date
 ) -> tuple[list[OpenDraft], list[JournalEntry]]:
-    """The drafts still to act on, and a `withdrawn` line for each of the others."""
+    """The approved drafts still to act on, and a `withdrawn` line for each of the others."""
     invoices = {invoice.number: invoice for invoice in books.invoices}
     keep: list[OpenDraft] = []
     withdrawn: list[JournalEntry] = []
-    for draft in pending(entries):
+    for draft in drafts:
         listed = [invoices[n] for n in draft.entry.invoices if n in invoices]
         if not (root / draft.file).is_file():
             reason = "removed in review"
@@ -157,13 +162,24 @@ def _sort_out(
     return keep, withdrawn
 
 
+def _read_draft(root: Path, file: str) -> bytes | Problem:
+    """The bytes of a draft inside the repository (a link out of it is not followed)."""
+    path = root / file
+    if not path.resolve().is_relative_to(root.resolve()):
+        return Problem(file, None, "leads outside the repository (a link); not sent")
+    try:
+        return path.read_bytes()
+    except OSError as error:  # gone since it was listed (a checkout under way): it waits for the next send
+        return Problem(file, None, f"cannot be read ({error.strerror or error}); not sent")
+
+
 def _deliver_all(
     root: Path, today: date, mailer: Mailer, ready: list[tuple[OpenDraft, Outgoing]], report: SendReport
 ) -> None:
     try:
         for position, (draft, outgoing) in enumerate(ready):
             outcome = mailer.deliver(outgoing.sender, outgoing.recipients, outgoing.data)
-            sha = hashlib.sha256((root / draft.file).read_bytes()).hexdigest()
+            sha = outgoing.draft_sha256
             notes = ["edited in review"] if sha != draft.entry.sha256 else []
             if isinstance(outcome, Accepted):
                 notes += [f"refused by the server: {who}" for who in outcome.refused]
@@ -191,7 +207,8 @@ def _line(
 
 def _write_print_batch(root: Path, today: date, report: SendReport) -> str | None:
     """One PDF of every letter not yet posted, rewritten only when its content changes."""
-    letters = [(d.file, (root / d.file).read_bytes()) for d in report.to_post if d.file.endswith(".pdf")]
+    read = [(d.file, _read_draft(root, d.file)) for d in report.to_post if d.file.endswith(".pdf")]
+    letters = [(file, content) for file, content in read if isinstance(content, bytes)]
     if not letters:
         return None
     content, problems = print_batch.merge(letters)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from relance_pipeline.books import journal
 from relance_pipeline.books.checks import cross_checks
 from relance_pipeline.books.read import Loaded, read_books
 from relance_pipeline.model import Books, Problem
@@ -20,6 +21,7 @@ def check_books(root: Path, today: date) -> tuple[list[Problem], Loaded]:
     """Every problem of the repository in file order, and what was read (for the summary of valid books)."""
     loaded = read_books(root)
     problems = loaded.problems + cross_checks(loaded, today, root) + missing_templates(root, loaded)
+    problems += journal.read_journal(root)[1]  # a line send would refuse (a file outside outbox/) shows on the PR
     if loaded.books is not None and not any(problem.severity == "error" for problem in problems):
         # The templates are rendered once the books hold together: a wrong policy would only echo through them.
         from relance_pipeline.render.samples import lint_templates

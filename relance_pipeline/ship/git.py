@@ -17,12 +17,14 @@ from pathlib import Path, PurePosixPath
 
 from relance_pipeline.books.journal import JOURNAL_FILE
 from relance_pipeline.model import CENT, ZERO, Action, JournalEntry, Problem
-from relance_pipeline.outbox.write import Drafted
+from relance_pipeline.outbox.write import OUTBOX_FOLDER, Drafted
 
 # Used only when the repository has no identity of its own, as in a fresh CI checkout.
 FALLBACK_NAME = "relance"
 FALLBACK_EMAIL = "relance@localhost"
 _PLACE = "git"
+DRAFTING_BRANCHES = "relance/"
+"""The nightly workflow drafts on relance/nightly: nothing there is approved until merged."""
 
 
 def commit_outbox(root: Path, paths: Iterable[str | Path], message: str) -> str | Problem | None:
@@ -86,6 +88,62 @@ def current_branch(root: Path) -> str | None:
     if isinstance(name, Problem):
         return None
     return name.strip() or None
+
+
+def approval(root: Path, files: Iterable[str]) -> dict[str, str] | Problem:
+    """Why each of `files` is not approved (absent from the result: approved), or why nothing can be.
+
+    Approved means as committed: present in the commit at HEAD, and the same in the index and the work tree;
+    a file absent from both was deleted in review, which is approved too (its draft is withdrawn).
+    A detached HEAD or a drafting branch approves nothing (the reviewer merges into a branch, and `send`
+    runs there); outside git, nothing was ever reviewed.
+    """
+    if shutil.which("git") is None:
+        return Problem(_PLACE, None, "git is not installed; relance send sends only drafts committed in git")
+    inside = _git(root, "rev-parse", "--is-inside-work-tree")
+    if isinstance(inside, Problem) or inside.strip() != "true":
+        return Problem(str(root), None, "is not a git repository: relance sends only drafts committed and merged")
+    branch = current_branch(root)
+    if branch is None:
+        return Problem(_PLACE, None, "HEAD is detached: send from the branch the drafts were merged into (git switch main)")
+    if branch.startswith(DRAFTING_BRANCHES):
+        return Problem(_PLACE, None, f"is on {branch}, where drafts wait for review: send from the branch they are merged into")
+    wanted = sorted(set(files))
+    if not wanted:
+        return {}
+    committed = committed_files(root, OUTBOX_FOLDER) or set()
+    status = _git(root, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--", *wanted)
+    if isinstance(status, Problem):
+        return status
+    changed = _changed_paths(status)
+    reasons: dict[str, str] = {}
+    for file in wanted:
+        on_disk = (root / file).is_file()
+        if file not in committed:
+            if on_disk:  # absent from both is a deletion merged in review: approved, and the draft withdrawn
+                reasons[file] = "is not committed: only a committed and merged draft is sent"
+        elif not on_disk:
+            reasons[file] = "is deleted in the work tree, not in the commit: commit the deletion to withdraw it"
+        elif file in changed:
+            reasons[file] = "differs from the commit at HEAD: commit the change (reviewed) or restore the file"
+    return reasons
+
+
+def _changed_paths(porcelain: str) -> set[str]:
+    """The paths `git status --porcelain -z` lists (a rename's second field is its old path)."""
+    fields = porcelain.split("\0")
+    paths: set[str] = set()
+    position = 0
+    while position < len(fields):
+        record = fields[position]
+        position += 1
+        if len(record) < 4:
+            continue
+        paths.add(record[3:])
+        if record[0] in "RC":
+            paths.add(fields[position])
+            position += 1
+    return paths
 
 
 def tracked_files(root: Path, folder: str) -> set[str]:

@@ -32,6 +32,8 @@ class Outgoing:
     recipients: tuple[str, ...]
     message_id: str
     data: bytes
+    draft_sha256: str
+    """Of the draft as read: what the journal records, whatever happens to the file afterwards."""
 
 
 def prepare(path: str, raw: bytes, client: Client | None, sender: str, now: datetime) -> Outgoing | Problem:
@@ -72,7 +74,8 @@ def prepare(path: str, raw: bytes, client: Client | None, sender: str, now: date
     if headers.get("Date") is None:
         extra += f"Date: {format_datetime(now)}\r\n".encode("ascii")
     # The envelope, which decides who receives the message, names the books' address and nothing read from the file.
-    return Outgoing(sender, (client.email.strip(),), message_id, extra + data)
+    draft_sha = hashlib.sha256(raw).hexdigest()
+    return Outgoing(sender, (client.email.strip(),), message_id, extra + data, draft_sha)
 
 
 def _addresses(headers: Message, name: str) -> list[str] | Problem | None:
