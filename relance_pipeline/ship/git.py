@@ -105,9 +105,11 @@ def approval(root: Path, files: Iterable[str]) -> dict[str, str] | Problem:
         return Problem(str(root), None, "is not a git repository: relance sends only drafts committed and merged")
     branch = current_branch(root)
     if branch is None:
-        return Problem(_PLACE, None, "HEAD is detached: send from the branch the drafts were merged into (git switch main)")
+        detached = "HEAD is detached: send from the branch the drafts were merged into (git switch main)"
+        return Problem(_PLACE, None, detached)
     if branch.startswith(DRAFTING_BRANCHES):
-        return Problem(_PLACE, None, f"is on {branch}, where drafts wait for review: send from the branch they are merged into")
+        drafting = f"is on {branch}, where drafts wait for review: send from the branch they are merged into"
+        return Problem(_PLACE, None, drafting)
     wanted = sorted(set(files))
     if not wanted:
         return {}
