@@ -69,19 +69,25 @@ def report_problems(problems: Iterable[Problem]) -> int:
 
 LOOP_VERBS = {"send": "send_command", "record": "record_group"}
 """Verb → its command in cli_loop."""
+IMPORT_VERBS = {"import": "import_group"}
+"""Verb → its command in cli.imports."""
 
 
 class LazyGroup(click.Group):
     """Verbs defined in other modules are imported when used: `relance run` does not pay for `send`'s imports."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *LOOP_VERBS})
+        return sorted({*super().list_commands(ctx), *LOOP_VERBS, *IMPORT_VERBS})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in LOOP_VERBS and cmd_name not in self.commands:
             from relance_pipeline.cli import loop as cli_loop
 
             self.add_command(getattr(cli_loop, LOOP_VERBS[cmd_name]), cmd_name)
+        if cmd_name in IMPORT_VERBS and cmd_name not in self.commands:
+            from relance_pipeline.cli import imports as cli_imports
+
+            self.add_command(getattr(cli_imports, IMPORT_VERBS[cmd_name]), cmd_name)
         return super().get_command(ctx, cmd_name)
 
 

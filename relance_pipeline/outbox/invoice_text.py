@@ -11,7 +11,7 @@ import re
 from datetime import date
 from decimal import Decimal
 
-_KEY = re.compile(r"^payments[ \t]*:(?P<rest>.*?)(?P<newline>\r?\n)?$")
+_KEY = r"^{key}[ \t]*:(?P<rest>.*?)(?P<newline>\r?\n)?$"
 _ITEM = re.compile(r"^(?P<indent>[ \t]*)-(?:[ \t]|$)")
 _EMPTY_FLOW = re.compile(r"^[ \t]*\[[ \t]*\][ \t]*(#.*)?$")
 _ONE_LINE_FLOW = re.compile(r"^(?P<head>[ \t]*\[.*?)(?P<close>[ \t]*\])(?P<tail>[ \t]*(#.*)?)$")
@@ -28,28 +28,44 @@ def payment_item(day: date, amount: Decimal, reference: str | None) -> str:
 def add_payment(text: str, day: date, amount: Decimal, reference: str | None) -> str | None:
     """The file's text with one more payment; None when the payments list is written in a way this cannot
     extend safely (a flow list over several lines)."""
-    item = payment_item(day, amount, reference)
+    return add_item(text, "payments", payment_item(day, amount, reference))
+
+
+def credit_note_item(number: str, day: date, amount: Decimal) -> str:
+    return (
+        "{" + f'number: {json.dumps(number, ensure_ascii=False)}, date: {day.isoformat()}, amount: "{amount:.2f}"' + "}"
+    )
+
+
+def add_credit_note(text: str, number: str, day: date, amount: Decimal) -> str | None:
+    """The file's text with one more credit note (as `add_payment`, for the `credit_notes` list)."""
+    return add_item(text, "credit_notes", credit_note_item(number, day, amount))
+
+
+def add_item(text: str, key: str, item: str) -> str | None:
+    """The file's text with `item` appended to the top-level list `key` (created at the end when absent)."""
+    pattern = re.compile(_KEY.format(key=re.escape(key)))
     lines = text.splitlines(keepends=True)
     newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
     for index, line in enumerate(lines):
-        found = _KEY.match(line)
+        found = pattern.match(line)
         if found is None:
             continue
         rest = found.group("rest")
         if _EMPTY_FLOW.match(rest):
-            lines[index] = f"payments:{newline}  - {item}{newline}"
+            lines[index] = f"{key}:{newline}  - {item}{newline}"
             return "".join(lines)
         flow = _ONE_LINE_FLOW.match(rest)
         if flow is not None:
             ending = found.group("newline") or ""
-            lines[index] = f"payments:{flow.group('head')}, {item}{flow.group('close')}{flow.group('tail')}{ending}"
+            lines[index] = f"{key}:{flow.group('head')}, {item}{flow.group('close')}{flow.group('tail')}{ending}"
             return "".join(lines)
         if rest.strip() and not rest.strip().startswith("#"):
             return None
         return _add_to_block(lines, index, item, newline)
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += newline
-    return "".join([*lines, f"payments:{newline}", f"  - {item}{newline}"])
+    return "".join([*lines, f"{key}:{newline}", f"  - {item}{newline}"])
 
 
 def _add_to_block(lines: list[str], key: int, item: str, newline: str) -> str:

@@ -1,0 +1,35 @@
+"""`relance import invoices|bank FILE...`: print what was written (or would be), then every problem."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from relance_pipeline.cli.loop import Repository
+from relance_pipeline.commands.import_invoices import ImportReport, import_invoices
+
+
+@click.group(name="import")
+def import_group() -> None:
+    """Bring invoices and bank statements into the books (nothing is written on any error)."""
+
+
+@import_group.command(name="invoices")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Print what would be written; write nothing.")
+@click.pass_obj
+def invoices_command(obj: Repository, files: tuple[Path, ...], dry_run: bool) -> None:
+    """Factur-X/ZUGFeRD PDFs, CII or UBL XML → invoice and client files."""
+    _finish(import_invoices(obj.repo, list(files), obj.today(), dry_run=dry_run))
+
+
+def _finish(report: ImportReport) -> None:
+    for line in report.said:
+        click.echo(line)
+    for problem in report.problems:
+        click.echo(str(problem), err=True)
+    if report.exit_code:
+        click.echo("nothing written", err=True)
+    sys.exit(report.exit_code)
