@@ -13,7 +13,8 @@ from loop_support import git
 from relance_pipeline.model import Action, Amounts, Client, Invoice, JournalEntry, Plan, Policy, Problem, Step
 from relance_pipeline.outbox.write import write_action
 from relance_pipeline.render.renderer import RenderedDocument
-from relance_pipeline.ship.git import FALLBACK_EMAIL, commit_outbox, commit_run, summary
+from relance_pipeline.ship.git import FALLBACK_EMAIL, commit_outbox, commit_run
+from relance_pipeline.ship.summary import summary
 
 AS_OF = date(2026, 6, 15)
 

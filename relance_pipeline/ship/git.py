@@ -1,4 +1,4 @@
-"""Commit what a run drafted, and say what it drafted: the commit message, pull request body and job summary.
+"""Commit what a run drafted, in one commit whose message is the run's summary (`summary.py` words it).
 
 Git is driven through its command line (as a user would), so that `relance run --commit` works in any plain
 local repository, with the user's own configuration (hooks, signing), and in CI.
@@ -10,14 +10,14 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from relance_pipeline.books.journal import JOURNAL_FILE
-from relance_pipeline.model import CENT, ZERO, Action, JournalEntry, Problem
+from relance_pipeline.model import Problem
 from relance_pipeline.outbox.write import OUTBOX_FOLDER, Drafted
+from relance_pipeline.ship.summary import summary
 
 # Used only when the repository has no identity of its own, as in a fresh CI checkout.
 FALLBACK_NAME = "relance"
@@ -199,112 +199,3 @@ def _git(root: Path, *args: str, stdin: str | None = None) -> str | Problem:
         words = (done.stderr or done.stdout).strip().splitlines()
         return Problem(_PLACE, None, f"`git {args[0] if args else ''}` failed: {' '.join(words) or done.returncode}")
     return done.stdout
-
-
-@dataclass(frozen=True)
-class Summary:
-    """What one run drafted, in three forms that share one text."""
-
-    title: str
-    body: str
-    """Markdown: one section per client with a table of its invoices and links to its files."""
-    trailers: tuple[tuple[str, str], ...]
-
-    @property
-    def commit_message(self) -> str:
-        """Title, body, and the trailers as the last paragraph (read back with `git interpret-trailers`)."""
-        trailers = "\n".join(f"{key}: {value}" for key, value in self.trailers)
-        return f"{self.title}\n\n{self.body}\n\n{trailers}\n"
-
-    @property
-    def markdown(self) -> str:
-        """For a pull request body or $GITHUB_STEP_SUMMARY."""
-        return f"## {self.title}\n\n{self.body}\n"
-
-
-def summary(
-    as_of: date,
-    actions: Sequence[Action],
-    drafted: Sequence[JournalEntry],
-    *,
-    previews: Iterable[str] = (),
-) -> Summary:
-    """The summary of one run: `actions` give the amounts, `drafted` (its journal lines) the files.
-
-    `previews` are the repository-relative paths of the PNG previews the run wrote; each is shown as an
-    image under its client. Links are relative to the repository root (the nightly workflow turns them
-    into links to the pushed commit). Amounts have two decimals; clients, steps and invoices are sorted.
-    """
-    files = sorted({e.file for e in drafted if e.event == "drafted"})
-    images = sorted(set(previews))
-    sections = [
-        _client_section(client_actions, files, images)
-        for client_actions in _by_client(sorted(actions, key=lambda a: (a.client.id, a.step_number)))
-    ]
-    total = sum((a.total_due for a in actions), ZERO)
-    clients = len({a.client.id for a in actions})
-    title = f"relance {as_of.isoformat()}: {_count(len(files), 'document')} for {_count(clients, 'client')}"
-    body = "\n\n".join(sections) if sections else "Nothing was due."
-    body += f"\n\nTotal due: {_money(total)} €"
-    trailers = (
-        ("Relance-As-Of", as_of.isoformat()),
-        ("Relance-Drafted", str(len(files))),
-        ("Relance-Clients", str(clients)),
-        ("Relance-Total-Due", _money(total)),
-    )
-    return Summary(title=title, body=body, trailers=trailers)
-
-
-def _by_client(actions: Sequence[Action]) -> list[list[Action]]:
-    groups: dict[str, list[Action]] = {}
-    for action in actions:
-        groups.setdefault(action.client.id, []).append(action)
-    return list(groups.values())
-
-
-def _client_section(actions: Sequence[Action], files: Sequence[str], images: Sequence[str]) -> str:
-    client = actions[0].client
-    rows = [
-        "| Step | Channels | Invoice | Due | Days late | Outstanding | Charges | Indemnity | Total due |",
-        "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: |",
-    ]
-    for action in actions:
-        step = f"{action.step.id} ({action.step_number}/{len(action.policy.steps)})"
-        channels = ", ".join(action.step.channels)
-        for amounts in sorted(action.invoices, key=lambda a: a.invoice.number):
-            rows.append(
-                f"| {step} | {channels} | {amounts.invoice.number} | {amounts.invoice.due.isoformat()} "
-                f"| {amounts.days_overdue} | {_money(amounts.outstanding)} | {_money(amounts.charges)} "
-                f"| {_money(amounts.indemnity)} | {_money(amounts.total_due)} |"
-            )
-        if len(action.invoices) > 1:
-            rows.append(
-                f"| {step} | | **total** | | | {_money(action.outstanding)} | {_money(action.charges)} "
-                f"| {_money(action.indemnity)} | **{_money(action.total_due)}** |"
-            )
-    lines = [f"### {_escape(client.name)} (`{client.id}`)", "", *rows]
-    own = [f for f in files if _client_of(f) == client.id]
-    if own:
-        lines += ["", "Files: " + " · ".join(f"[{PurePosixPath(f).name}]({f})" for f in own)]
-    lines += [f"\n![first page of {PurePosixPath(i).stem}]({i})" for i in images if _client_of(i) == client.id]
-    return "\n".join(lines)
-
-
-def _client_of(path: str) -> str | None:
-    """`outbox/<as-of>/<client>/<step>.<ext>` → client."""
-    parts = PurePosixPath(path).parts
-    return parts[2] if len(parts) == 4 and parts[0] == "outbox" else None
-
-
-def _money(amount: Decimal) -> str:
-    """As `relance plan --format json` writes amounts: two decimals, half up."""
-    return f"{amount.quantize(CENT, rounding=ROUND_HALF_UP):.2f}"
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
-
-
-def _escape(text: str) -> str:
-    """A name from the books must not break the Markdown it is placed in."""
-    return "".join(f"\\{c}" if c in "\\`*_[]<>|#" else c for c in text)
