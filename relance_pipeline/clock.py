@@ -5,13 +5,20 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+FALLBACK_TIMEZONE = "Europe/Paris"
+"""Where "today" is when relance.yaml names no time zone it knows (validate reports it): the scaffold's zone."""
 
-def today_in(timezone: str) -> date:
+
+def zone(timezone: str | None) -> ZoneInfo:
+    """The time zone named, else the fallback."""
     try:
-        zone = ZoneInfo(timezone)
+        return ZoneInfo(timezone or FALLBACK_TIMEZONE)
     except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    return datetime.now(zone).date()
+        return ZoneInfo(FALLBACK_TIMEZONE)
+
+
+def today_in(timezone: str | None) -> date:
+    return datetime.now(zone(timezone)).date()
 
 
 def is_known_timezone(timezone: str) -> bool:
@@ -22,10 +29,6 @@ def is_known_timezone(timezone: str) -> bool:
     return True
 
 
-def now_in(timezone: str) -> datetime:
+def now_in(timezone: str | None) -> datetime:
     """The moment, where the creditor lives: the Date of an email is the time it is sent."""
-    try:
-        zone = ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    return datetime.now(zone).replace(microsecond=0)
+    return datetime.now(zone(timezone)).replace(microsecond=0)

@@ -132,6 +132,14 @@ def _settings(root: Path, checked: _Checker, problems: list[Problem]) -> Setting
     return builders.settings(doc) if doc else None
 
 
+def configured_timezone(root: Path) -> str | None:
+    """relance.yaml's time zone, reading that file alone (today's date must not cost a read of the books)."""
+    document = read_document(root, root / CONFIG_FILE)
+    data = document.data if isinstance(document, YamlFile) else None
+    timezone = data.get("timezone") if isinstance(data, dict) else None
+    return timezone if isinstance(timezone, str) else None
+
+
 def _rates(root: Path, checked: _Checker, problems: list[Problem]) -> RateTable | None:
     file = root / RATES_FILE
     if not file.is_file():

@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from relance_pipeline import clock
-from relance_pipeline.books.load import YamlFile, read_document
-from relance_pipeline.books.read import CONFIG_FILE
+from relance_pipeline.books.read import configured_timezone
 from relance_pipeline.cli.plan_format import to_json as plan_json
 from relance_pipeline.cli.plan_format import to_table as plan_table
 from relance_pipeline.cli.progress_bar import ProgressBar
@@ -39,10 +38,7 @@ class Context:
 
     def today(self) -> date:
         """Today where the creditor lives: only relance.yaml is read (the books are the command's to read)."""
-        document = read_document(self.repo, self.repo / CONFIG_FILE)
-        data = document.data if isinstance(document, YamlFile) else None
-        timezone = data.get("timezone") if isinstance(data, dict) else None
-        return clock.today_in(timezone if isinstance(timezone, str) else "Europe/Paris")
+        return clock.today_in(configured_timezone(self.repo))
 
     def as_of(self, option: datetime | None) -> date:
         """The --as-of option's date, else today."""

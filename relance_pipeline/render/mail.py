@@ -16,8 +16,8 @@ from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from relance_pipeline import clock
 from relance_pipeline.model import Client, Settings
 from relance_pipeline.render.drafts import Draft
 
@@ -64,7 +64,7 @@ def _compose(
     message["To"] = _address(client.name, client.email)
     message["Reply-To"] = _address(creditor.name, creditor.email)
     message["Subject"] = _one_line(draft.subject or "")
-    message["Date"] = format_datetime(datetime.combine(as_of, SEND_TIME, tzinfo=_zone(settings.timezone)))
+    message["Date"] = format_datetime(datetime.combine(as_of, SEND_TIME, tzinfo=clock.zone(settings.timezone)))
     if message_id:
         message["Message-ID"] = message_id
     message.set_content(draft.text, subtype="plain", charset="utf-8", cte="quoted-printable")
@@ -89,13 +89,6 @@ def _address(name: str, email: str) -> Address:
 def _one_line(text: str) -> str:
     """A header value from the books or a template: no line break may reach the headers."""
     return " ".join(text.split())
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def _fix_boundaries(message: EmailMessage, draft: Draft, attachments: Sequence[Attachment]) -> None:
