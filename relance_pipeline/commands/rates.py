@@ -12,7 +12,6 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from relance_pipeline import atomic
 from relance_pipeline.books import builders
 from relance_pipeline.books.load import YamlFile, parse_document, read_document
 from relance_pipeline.books.read import CONFIG_FILE, RATES_FILE
@@ -29,7 +28,7 @@ from relance_pipeline.core.rates import (
 from relance_pipeline.imports.ecb import DEFAULT_BASE_URL, SERIES, SourceError, fetch_series, series_url
 from relance_pipeline.imports.ecb import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
 from relance_pipeline.model import Problem, RateTable, Semester, SemesterRates, Settings
-from relance_pipeline.outbox import rates_file
+from relance_pipeline.outbox import books_edits, rates_file
 from relance_pipeline.outbox.lock import LockBusy, repository_lock
 
 _UNKNOWN = '"x.xx"'
@@ -103,7 +102,7 @@ def _apply(root: Path, found: _Table, plan: RateUpdate) -> Outcome:
             notes.extend(f"  {_row_line(a.semester, a.rates)}" for a in plan.added)
             notes.extend(f'  - {{from: {c.since}, rate: "{format_rate(c.rate)}"}}' for c in plan.changes)
             return Outcome(lines, notes, 1)
-        atomic.write_text(root / RATES_FILE, text)
+        books_edits.write_rates(root, text)
     for added in plan.added:
         lines.append(
             f"{RATES_FILE}: added {added.semester}: ecb_reference {format_rate(added.rates.ecb_reference)}, "

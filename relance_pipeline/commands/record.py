@@ -7,14 +7,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Literal
 
-from relance_pipeline import atomic
 from relance_pipeline.books import journal
 from relance_pipeline.books.builders import invoice as invoice_record
 from relance_pipeline.books.load import parse_document
@@ -23,6 +21,7 @@ from relance_pipeline.books.schema import schema_problems
 from relance_pipeline.commands.validate import validate
 from relance_pipeline.core.pending import find
 from relance_pipeline.model import Channel, JournalEntry, Payment, Problem
+from relance_pipeline.outbox import books_edits
 from relance_pipeline.outbox import journal as journal_writer
 from relance_pipeline.outbox.invoice_text import add_payment
 from relance_pipeline.outbox.lock import LockBusy, repository_lock
@@ -45,7 +44,7 @@ def record_done(root: Path, event: Done, client: str, step: str, day: date, note
                 return Problem(journal.JOURNAL_FILE, None, f"no {_WHAT[event]} for client '{client}' at step '{step}'")
             draft = drafts[0]
             file = root / draft.file
-            sha = hashlib.sha256(file.read_bytes()).hexdigest() if file.is_file() else draft.entry.sha256
+            sha = journal_writer.sha256(file.read_bytes()) if file.is_file() else draft.entry.sha256
             line = replace(draft.entry, date=day, event=event, sha256=sha, note=note, message_id=None)
             journal_writer.append(root, [line])
             return line
@@ -103,9 +102,9 @@ def _record_payment(
     expected = (*invoice.payments, Payment(day, amount, reference))
     if invoice_record(document).payments != expected:
         return [cannot]
-    atomic.write_bytes(file, (b"\xef\xbb\xbf" if before.startswith(b"\xef\xbb\xbf") else b"") + text.encode("utf-8"))
+    books_edits.write_invoice(root, invoice.source, text, before)
     errors = [p for p in validate(root, today) if p.path == invoice.source and p.severity == "error"]
     if errors:
-        atomic.write_bytes(file, before)
+        books_edits.restore(root, invoice.source, before)
         return errors
     return invoice.source

@@ -19,12 +19,13 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
-from relance_pipeline import atomic, clock
+from relance_pipeline import clock
 from relance_pipeline.books import journal
 from relance_pipeline.books.read import read_books
 from relance_pipeline.core.pending import OpenDraft, pending
 from relance_pipeline.model import Books, JournalEntry, Problem
 from relance_pipeline.outbox import journal as journal_writer
+from relance_pipeline.outbox import write as outbox_writer
 from relance_pipeline.outbox.lock import LockBusy, repository_lock
 from relance_pipeline.ship import print_batch
 from relance_pipeline.ship.git import approval
@@ -216,7 +217,5 @@ def _write_print_batch(root: Path, today: date, report: SendReport) -> str | Non
     if content is None:
         return None
     rel = print_batch.batch_path(today)
-    target = root / rel
-    if not target.is_file() or target.read_bytes() != content:
-        atomic.write_bytes(target, content)
+    outbox_writer.write_if_changed(root, rel, content)
     return rel

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Iterable
@@ -10,6 +11,11 @@ from typing import Any, BinaryIO
 
 from relance_pipeline.books.journal import JOURNAL_FILE, from_record
 from relance_pipeline.model import JournalEntry
+
+
+def sha256(content: bytes) -> str:
+    """A file's fingerprint as the journal records it: what the reviewer was shown, what went out."""
+    return hashlib.sha256(content).hexdigest()
 
 
 def to_line(entry: JournalEntry) -> str:

@@ -10,7 +10,6 @@ files (`finish_cut_action`), so that an action is never left half journaled.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -55,10 +54,6 @@ def document_path(plan: Plan, action: Action, filename: str) -> str:
     return f"{OUTBOX_FOLDER}/{plan.as_of.isoformat()}/{action.client.id}/{filename}"
 
 
-def sha256(content: bytes) -> str:
-    return hashlib.sha256(content).hexdigest()
-
-
 def write_action(
     root: Path,
     plan: Plan,
@@ -80,7 +75,7 @@ def write_action(
                 channel=document.channel,
                 invoices=numbers,
                 file=rel,
-                sha256=sha256(document.content),
+                sha256=journal_writer.sha256(document.content),
                 event="drafted",
                 message_id=document.message_id,
             )
@@ -92,6 +87,14 @@ def write_action(
         extra_files.append(rel)
     journal_writer.append(root, entries)
     return Drafted(action, tuple(entries), tuple(extra_files))
+
+
+def write_if_changed(root: Path, rel: str, content: bytes) -> None:
+    """A file of outbox/ that no journal line names (the print batch): rewritten only when its content changes,
+    so that a send with nothing new leaves git nothing to commit."""
+    target = root / rel
+    if not target.is_file() or target.read_bytes() != content:
+        atomic.write_bytes(target, content)
 
 
 def remove_orphans(root: Path, entries: Iterable[JournalEntry], keep: Iterable[str] = ()) -> list[str]:
@@ -153,7 +156,9 @@ def finish_cut_action(root: Path) -> list[JournalEntry]:
             continue
         content = file.read_bytes()
         message_id = _message_id(content) if channel == "email" else None
-        finished.append(replace(last, channel=channel, file=rel, sha256=sha256(content), message_id=message_id))
+        finished.append(
+            replace(last, channel=channel, file=rel, sha256=journal_writer.sha256(content), message_id=message_id)
+        )
     journal_writer.append(root, finished)
     return finished
 

@@ -7,7 +7,6 @@ no time of the run.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +17,7 @@ from email.parser import BytesHeaderParser
 from email.utils import format_datetime
 
 from relance_pipeline.model import Client, Problem
+from relance_pipeline.outbox import journal as journal_writer
 
 MAX_EMAIL_BYTES = 25 * 1024 * 1024
 _FORBIDDEN = ("Cc", "Bcc", "Resent-To", "Resent-Cc", "Resent-Bcc")
@@ -67,14 +67,14 @@ def prepare(path: str, raw: bytes, client: Client | None, sender: str, now: date
         )
     data = _LINE_END.sub(b"\r\n", raw)
     message_id = str(headers.get("Message-ID") or "").strip()
+    draft_sha = journal_writer.sha256(raw)
     extra = b""
     if not message_id:
-        message_id = f"<{hashlib.sha256(raw).hexdigest()[:32]}@{sender.rpartition('@')[2]}>"
+        message_id = f"<{draft_sha[:32]}@{sender.rpartition('@')[2]}>"
         extra += f"Message-ID: {message_id}\r\n".encode("ascii")
     if headers.get("Date") is None:
         extra += f"Date: {format_datetime(now)}\r\n".encode("ascii")
     # The envelope, which decides who receives the message, names the books' address and nothing read from the file.
-    draft_sha = hashlib.sha256(raw).hexdigest()
     return Outgoing(sender, (client.email.strip(),), message_id, extra + data, draft_sha)
 
 
