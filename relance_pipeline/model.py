@@ -12,7 +12,7 @@ ClientKind = Literal["business", "consumer"]
 Language = Literal["fr", "en"]
 Channel = Literal["email", "letter", "sms", "phone"]
 HoldReason = Literal["disputed", "payment_plan", "promise", "other"]
-JournalEvent = Literal["drafted", "sent", "withdrawn", "failed", "posted", "called"]
+JournalEvent = Literal["drafted", "sent", "withdrawn", "failed", "unknown", "posted", "called"]
 
 CHANNELS: tuple[Channel, ...] = ("email", "letter", "sms", "phone")
 LANGUAGES: tuple[Language, ...] = ("fr", "en")

@@ -30,3 +30,13 @@ def test_a_letter_is_closed_by_posted_and_a_call_sheet_by_called_not_by_sent() -
 def test_withdrawn_closes_any_channel() -> None:
     entries = [line("l.pdf", "drafted", "letter"), line("l.pdf", "withdrawn", "letter")]
     assert pending(entries) == []
+
+
+def test_an_unknown_sending_keeps_the_draft_open_and_marked_until_a_failed_or_sent_line() -> None:
+    unknown = line("a.eml", "unknown")
+    entries = [line("a.eml", "drafted"), unknown]
+    assert [(d.file, d.unknown) for d in pending(entries)] == [("a.eml", unknown)]
+    assert [(d.file, d.unknown, d.failures) for d in pending([*entries, line("a.eml", "failed")])] == [
+        ("a.eml", None, 1)
+    ]
+    assert pending([*entries, line("a.eml", "sent")]) == []

@@ -92,19 +92,17 @@ def test_a_server_that_refuses_the_second_message_loses_nothing_and_duplicates_n
     assert [event for event, _ in events(example_repo)[3:]] == ["sent", "failed", "sent", "sent"]
 
 
-def test_a_dropped_connection_stops_the_batch_and_the_rest_goes_out_next_time(example_repo: Path) -> None:
+def test_a_connection_dropped_after_the_data_is_unknown_never_resent_and_the_rest_goes(example_repo: Path) -> None:
     files = three_drafts(example_repo)
     mailbox = Mailbox(drop_on={2})
     with smtp_server(mailbox) as environ:
         first = run_send(example_repo, environ)
-        assert [e.file for e in first.sent] == [files[0]]
-        assert [e.file for e in first.failed] == [files[1]]
-        assert [d.file for d in first.to_send] == [files[2]]
-        assert first.stopped is not None and first.exit_code == 1
         second = run_send(example_repo, environ)
-    assert [e.file for e in second.sent] == files[1:]
-    assert len(mailbox.received) == 3
-    assert len({m.message_id for m in mailbox.received}) == 3
+    assert [e.file for e in first.sent] == [files[0], files[2]] and first.failed == []
+    assert [e.file for e in first.unknown] == [files[1]] and first.exit_code == 1
+    assert second.sent == [] and [d.file for d in second.waiting] == [files[1]]
+    assert mailbox.attempts == 3 and len(mailbox.received) == 2
+    assert [event for event, _ in events(example_repo)[3:]] == ["sent", "unknown", "sent"]
 
 
 class WatchingMailbox(Mailbox):

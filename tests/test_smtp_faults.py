@@ -22,6 +22,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from click.testing import CliRunner
 from loop_support import Mailbox, Received, add_draft, email_bytes, events, free_port, smtp_server
 
+from relance_pipeline.books import journal
 from relance_pipeline.cli.main import main
 from relance_pipeline.commands.send import SendReport, send
 
@@ -152,15 +153,126 @@ def test_a_server_that_stops_answering_times_out_and_the_batch_waits(example_rep
     later_everything_goes_out_once(example_repo, files, [])
 
 
-def test_a_server_silent_after_the_message_data_is_a_failure_tried_again(example_repo: Path) -> None:
+def test_a_server_silent_after_the_data_leaves_that_message_unknown_and_the_others_go(example_repo: Path) -> None:
     files = three_drafts(example_repo)
     mailbox = Faulty(silent_after_data={2})
     with smtp_server(mailbox, timeout=10) as environ:
-        report = run_send(example_repo, {**environ, "RELANCE_SMTP_TIMEOUT": "1"})
-    assert report.exit_code == 1 and report.stopped is not None
-    assert [e.file for e in report.sent] == files[:1] and [e.file for e in report.failed] == files[1:2]
-    assert [d.file for d in report.to_send] == files[2:]
-    later_everything_goes_out_once(example_repo, files, mailbox.received)
+        settings = {**environ, "RELANCE_SMTP_TIMEOUT": "1"}
+        report = run_send(example_repo, settings)
+        again = run_send(example_repo, settings)
+    assert report.exit_code == 1 and report.stopped is None
+    assert [e.file for e in report.sent] == [files[0], files[2]] and report.failed == []
+    (unknown,) = report.unknown
+    assert (unknown.file, unknown.event, unknown.message_id) == (
+        files[1],
+        "unknown",
+        "<relance-1.lucie-martin@durand-dev.fr>",
+    )
+    assert unknown.note is not None and "may have accepted it" in unknown.note
+    # Never tried again by a send: it waits for a person, and says so on every send.
+    assert again.sent == [] and again.failed == [] and [d.file for d in again.waiting] == [files[1]]
+    assert again.exit_code == 0 and mailbox.messages == 3
+
+
+def test_a_message_whose_sending_is_recorded_failed_by_hand_goes_out_at_the_next_send(example_repo: Path) -> None:
+    files = three_drafts(example_repo)
+    mailbox = Faulty(silent_after_data={1})
+    runner = CliRunner()
+    with smtp_server(mailbox, timeout=10) as environ:
+        settings = {**environ, "RELANCE_SMTP_TIMEOUT": "1"}
+        first = runner.invoke(main, ["--repo", str(example_repo), "send"], env=settings)
+        settled = runner.invoke(
+            main,
+            ["--repo", str(example_repo), "record", "failed", "--client", "atelier-ferrand", "--step", "relance-1"],
+        )
+        second = run_send(example_repo, settings)
+    assert first.exit_code == 1
+    assert f"UNKNOWN {files[0]} <relance-1.atelier-ferrand@durand-dev.fr>: " in first.output
+    assert "relance record sent --client atelier-ferrand --step relance-1" in first.output
+    assert settled.exit_code == 0, settled.output
+    assert [e.file for e in second.sent] == [files[0]]
+    assert_each_delivered_once(mailbox, example_repo, files)
+
+
+@dataclass
+class Late(Mailbox):
+    """Takes the n-th message, then answers 250 after `delay` seconds, or trickles `250-` lines until then."""
+
+    late_on: set[int] = field(default_factory=set)
+    delay: float = 4.0
+    trickle: bool = False
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.attempts += 1
+        self.received.append(
+            Received(str(envelope.mail_from), list(envelope.rcpt_tos), bytes(envelope.original_content or b""))
+        )
+        if self.attempts in self.late_on:
+            waited = 0.0
+            while waited < self.delay:
+                await asyncio.sleep(0.3)
+                waited += 0.3
+                if self.trickle:
+                    await server.push("250-still working on it")
+        return "250 OK"
+
+
+@pytest.mark.parametrize("trickle", [False, True], ids=["answers-250-late", "trickles-250-lines"])
+def test_a_message_accepted_after_the_timeout_is_unknown_and_reaches_the_client_once(
+    example_repo: Path, trickle: bool
+) -> None:
+    files = three_drafts(example_repo)
+    mailbox = Late(late_on={2}, trickle=trickle)
+    runner = CliRunner()
+    started = time.monotonic()
+    with smtp_server(mailbox, timeout=10) as environ:
+        settings = {**environ, "RELANCE_SMTP_TIMEOUT": "1"}
+        first = run_send(example_repo, settings)
+        elapsed = time.monotonic() - started
+        second = run_send(example_repo, settings)
+        settled = runner.invoke(
+            main, ["--repo", str(example_repo), "record", "sent", "--client", "lucie-martin", "--step", "relance-1"]
+        )
+        third = run_send(example_repo, settings)
+    # The whole exchange is bounded by the timeout, trickled lines or not (the old client waited them out).
+    assert elapsed < 3.5, elapsed
+    assert [e.file for e in first.unknown] == [files[1]] and first.unknown[0].note is not None
+    assert "no complete answer within 1 s" in first.unknown[0].note
+    assert second.sent == [] and third.sent == [] and third.waiting == []
+    assert settled.exit_code == 0, settled.output
+    assert_each_delivered_once(mailbox, example_repo, files)
+    (settled_line,) = [e for e in journal.read_journal(example_repo)[0] if e.event == "sent" and e.file == files[1]]
+    assert settled_line.message_id == "<relance-1.lucie-martin@durand-dev.fr>"
+
+
+def test_a_greeting_trickled_line_by_line_is_cut_at_the_timeout(example_repo: Path) -> None:
+    files = three_drafts(example_repo)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    stop = threading.Event()
+
+    def trickle() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            while not stop.is_set():
+                try:
+                    connection.sendall(b"220-welcome, one moment\r\n")
+                except OSError:
+                    return
+                time.sleep(0.3)
+
+    threading.Thread(target=trickle, daemon=True).start()
+    started = time.monotonic()
+    port = str(listener.getsockname()[1])
+    report = run_send(
+        example_repo, {"RELANCE_SMTP_HOST": "127.0.0.1", "RELANCE_SMTP_PORT": port, "RELANCE_SMTP_TIMEOUT": "1"}
+    )
+    stop.set()
+    listener.close()
+    assert time.monotonic() - started < 3.5
+    assert report.stopped is not None and "timed out" in report.stopped and report.sent == []
+    later_everything_goes_out_once(example_repo, files, [])
 
 
 @pytest.mark.parametrize(

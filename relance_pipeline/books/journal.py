@@ -16,7 +16,7 @@ from relance_pipeline.model import CHANNELS, JournalEntry, Problem
 
 JOURNAL_FILE = "outbox/journal.jsonl"
 _DECODER = json.JSONDecoder()
-_EVENTS = ("drafted", "sent", "withdrawn", "failed", "posted", "called")
+_EVENTS = ("drafted", "sent", "withdrawn", "failed", "unknown", "posted", "called")
 
 
 def from_record(record: Any) -> JournalEntry:

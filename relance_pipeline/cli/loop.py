@@ -14,7 +14,7 @@ from typing import Protocol
 
 import click
 
-from relance_pipeline.commands.record import Done, parse_amount, record_done, record_payment
+from relance_pipeline.commands.record import Done, Settled, parse_amount, record_done, record_payment, record_settled
 from relance_pipeline.commands.send import SendReport, send
 from relance_pipeline.core.pending import OpenDraft
 from relance_pipeline.model import Problem
@@ -55,6 +55,16 @@ def send_lines(report: SendReport) -> list[str]:
         lines.append(f"sent {entry.file} {entry.message_id}" + (f" ({entry.note})" if entry.note else ""))
     for entry in report.failed:
         lines.append(f"failed {entry.file}: {entry.note} (tried again by the next relance send)")
+    unknown = [(e.file, e.client, e.step, e.message_id, e.note) for e in report.unknown]
+    unknown += [
+        (d.file, d.entry.client, d.entry.step, d.unknown.message_id, d.unknown.note)
+        for d in report.waiting
+        if d.unknown
+    ]
+    for file, client, step, message_id, note in unknown:
+        lines.append(f"UNKNOWN {file} {message_id}: {note}; it is not sent again. Ask the client or look in the")
+        lines.append(f"  server's sent folder, then: relance record sent --client {client} --step {step}")
+        lines.append(f"  (or, if it did not arrive: relance record failed --client {client} --step {step})")
     if report.dry_run:
         lines += [f"would send {d.file}" + (f" (failed {d.failures}×)" if d.failures else "") for d in report.to_send]
     elif report.stopped:
@@ -113,6 +123,36 @@ def posted_command(obj: Repository, client: str, step: str, day: datetime | None
 def called_command(obj: Repository, client: str, step: str, day: datetime | None, note: str | None) -> None:
     """Record that the client was called at STEP."""
     _done(obj, "called", client, step, day, note)
+
+
+@record_group.command(name="sent")
+@click.option("--client", required=True, help="The client's id (its file name in ledger/clients/).")
+@click.option("--step", required=True, help="The step of the email, e.g. relance-1.")
+@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Default: today.")
+@click.option("--note", default=None, help='How you know, e.g. "found in the client\'s reply".')
+@click.pass_obj
+def sent_command(obj: Repository, client: str, step: str, day: datetime | None, note: str | None) -> None:
+    """Record that the email of CLIENT at STEP, whose sending was unknown, did reach the client."""
+    _settled(obj, "sent", client, step, day, note)
+
+
+@record_group.command(name="failed")
+@click.option("--client", required=True, help="The client's id (its file name in ledger/clients/).")
+@click.option("--step", required=True, help="The step of the email, e.g. relance-1.")
+@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Default: today.")
+@click.option("--note", default=None, help='How you know, e.g. "not in the server\'s sent folder".')
+@click.pass_obj
+def failed_command(obj: Repository, client: str, step: str, day: datetime | None, note: str | None) -> None:
+    """Record that the email of CLIENT at STEP, whose sending was unknown, did not go: the next send retries it."""
+    _settled(obj, "failed", client, step, day, note)
+
+
+def _settled(obj: Repository, event: Settled, client: str, step: str, day: datetime | None, note: str | None) -> None:
+    outcome = record_settled(obj.repo, event, client, step, obj.as_of(day), note)
+    if isinstance(outcome, Problem):
+        _print_problems([outcome])
+        sys.exit(1)
+    click.echo(f"recorded: {outcome.file} {event} on {outcome.date.isoformat()}")
 
 
 def _done(obj: Repository, event: Done, client: str, step: str, day: datetime | None, note: str | None) -> None:

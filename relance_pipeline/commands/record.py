@@ -52,6 +52,34 @@ def record_done(root: Path, event: Done, client: str, step: str, day: date, note
         return Problem(str(root), None, str(busy))
 
 
+Settled = Literal["sent", "failed"]
+
+
+def record_settled(
+    root: Path, event: Settled, client: str, step: str, day: date, note: str | None
+) -> JournalEntry | Problem:
+    """Settle the email of `client` at `step` whose outcome `send` could not know: `sent` (it reached the
+    client: closed, with the Message-ID it went with) or `failed` (it did not: the next send tries it again)."""
+    try:
+        with repository_lock(root, wait_seconds=5.0):
+            journal_writer.repair_tail(root)
+            entries, broken = journal.read_journal(root)
+            if broken:
+                return broken[0]
+            found = [draft for draft in find(entries, "email", client, step) if draft.unknown is not None]
+            if not found:
+                message = f"no email for client '{client}' at step '{step}' whose sending is unknown"
+                return Problem(journal.JOURNAL_FILE, None, message)
+            unknown = found[0].unknown
+            assert unknown is not None
+            message_id = unknown.message_id if event == "sent" else None
+            line = replace(unknown, date=day, event=event, message_id=message_id, note=note or "settled by hand")
+            journal_writer.append(root, [line])
+            return line
+    except LockBusy as busy:
+        return Problem(str(root), None, str(busy))
+
+
 def parse_amount(text: str) -> Decimal | None:
     """A positive amount with at most two decimals (`1200`, `1200.5`, `1200.50`), else None."""
     try:

@@ -8,8 +8,11 @@ waits. The journal says what is still to do (`pending`):
 - a draft whose file changed since it was drafted is sent as the reviewer left it, with the new sha256;
 - each message accepted by the server gets its `sent` line (with its Message-ID) appended and flushed to
   disk before the next message is tried, so a crash mid-batch loses no record; a message the server refuses
-  gets a `failed` line and is tried again by the next `send`; when the connection breaks, the batch stops
-  and the rest waits for the next `send`.
+  gets a `failed` line and is tried again by the next `send`; when the connection breaks before a message
+  is handed over, the batch stops and the rest waits for the next `send`;
+- a message handed over without an answer (a timeout, the connection lost after its data) gets an `unknown`
+  line: the server may have accepted it, so no `send` tries it again until a person settles it
+  (`relance record sent` or `relance record failed`); the next message gets a new connection.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
+from typing import Literal
 
 from relance_pipeline import clock
 from relance_pipeline.books import journal
@@ -30,9 +34,10 @@ from relance_pipeline.outbox.lock import LockBusy, repository_lock
 from relance_pipeline.ship import print_batch
 from relance_pipeline.ship.git import approval
 from relance_pipeline.ship.outgoing import Outgoing, prepare
-from relance_pipeline.ship.smtp import Accepted, Broken, Mailer, SmtpConfig, smtp_config
+from relance_pipeline.ship.smtp import Accepted, Broken, Mailer, SmtpConfig, Unknown, smtp_config
 
 MailerFactory = Callable[[SmtpConfig], Mailer]
+SendEvent = Literal["sent", "failed", "unknown"]
 
 
 @dataclass
@@ -42,6 +47,10 @@ class SendReport:
     dry_run: bool = False
     sent: list[JournalEntry] = field(default_factory=list)
     failed: list[JournalEntry] = field(default_factory=list)
+    unknown: list[JournalEntry] = field(default_factory=list)
+    """Handed over without an answer in this send: never sent again without a person."""
+    waiting: list[OpenDraft] = field(default_factory=list)
+    """Emails of earlier sends whose outcome is unknown, still to be settled by a person."""
     withdrawn: list[JournalEntry] = field(default_factory=list)
     to_send: list[OpenDraft] = field(default_factory=list)
     """Dry run: the emails that would be sent. Otherwise: those left for the next run (batch stopped)."""
@@ -55,7 +64,7 @@ class SendReport:
     @property
     def exit_code(self) -> int:
         errors = [p for p in self.problems if p.severity == "error"]
-        return 1 if self.failed or errors or self.stopped else 0
+        return 1 if self.failed or self.unknown or errors or self.stopped else 0
 
 
 def send(
@@ -109,7 +118,8 @@ def _send(
         approved = {}
     report.problems += [Problem(file, None, reason) for file, reason in sorted(approved.items())]
     open_drafts, withdrawn = _sort_out(root, books, [d for d in drafts if d.file not in approved], today)
-    emails = [d for d in open_drafts if d.entry.channel == "email"]
+    emails = [d for d in open_drafts if d.entry.channel == "email" and d.unknown is None]
+    report.waiting = [d for d in open_drafts if d.entry.channel == "email" and d.unknown is not None]
     report.to_post = [d for d in open_drafts if d.entry.channel == "letter"]
     report.to_call = [d for d in open_drafts if d.entry.channel == "phone"]
     report.to_text = [d for d in open_drafts if d.entry.channel == "sms"]
@@ -186,6 +196,9 @@ def _deliver_all(
                 notes += [f"refused by the server: {who}" for who in outcome.refused]
                 line = _line(draft, today, sha, "sent", notes, outgoing.message_id)
                 report.sent.append(line)
+            elif isinstance(outcome, Unknown):
+                line = _line(draft, today, sha, "unknown", [*notes, outcome.reason], outgoing.message_id)
+                report.unknown.append(line)
             else:
                 line = _line(draft, today, sha, "failed", [*notes, outcome.reason], None)
                 report.failed.append(line)
@@ -200,10 +213,10 @@ def _deliver_all(
 
 
 def _line(
-    draft: OpenDraft, today: date, sha: str, event: str, notes: list[str], message_id: str | None
+    draft: OpenDraft, today: date, sha: str, event: SendEvent, notes: list[str], message_id: str | None
 ) -> JournalEntry:
-    entry = replace(draft.entry, date=today, sha256=sha, message_id=message_id, note="; ".join(notes) or None)
-    return replace(entry, event="sent" if event == "sent" else "failed")
+    note = "; ".join(notes) or None
+    return replace(draft.entry, date=today, sha256=sha, event=event, message_id=message_id, note=note)
 
 
 def _write_print_batch(root: Path, today: date, report: SendReport) -> str | None:

@@ -2,13 +2,16 @@
 
 A draft is known by its file. Its state is the last event about that file that settles it: `drafted` opens it;
 `sent` (email, text), `posted` (letter), `called` (call sheet) or `withdrawn` closes it. A `failed` line
-closes nothing, so a failed email is tried again by the next `relance send`.
+closes nothing, so a failed email is tried again by the next `relance send`. An `unknown` line (the server
+may have accepted the message) keeps the draft open, not delivered, but marks it `unknown`: `send` never
+tries it again; a person settles it with `relance record sent` (closed) or `relance record failed` (tried
+again by the next send).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from relance_pipeline.model import Channel, JournalEntry, JournalEvent
 
@@ -23,6 +26,8 @@ class OpenDraft:
     """The `drafted` line: client, step, channel, invoices, file and the sha256 the reviewer was shown."""
     failures: int = 0
     """How many `failed` lines followed it (sending attempts that did not go through)."""
+    unknown: JournalEntry | None = None
+    """The `unknown` line, while no later `failed` line reopened it: the send waits for a person."""
 
     @property
     def file(self) -> str:
@@ -40,6 +45,8 @@ def pending(entries: Iterable[JournalEntry], channel: Channel | None = None) -> 
         elif entry.event == "failed" and entry.file in opened:
             draft = opened[entry.file]
             opened[entry.file] = OpenDraft(draft.entry, draft.failures + 1)
+        elif entry.event == "unknown" and entry.file in opened:
+            opened[entry.file] = replace(opened[entry.file], unknown=entry)
         elif entry.event in ("withdrawn", DONE[entry.channel]):
             opened.pop(entry.file, None)
     return sorted(opened.values(), key=lambda d: d.file)

@@ -1,18 +1,28 @@
 """SMTP: the settings come from the environment only (CI secrets), and the password is never shown.
 
-`Mailer.deliver` sorts what can go wrong into two kinds, because the sender acts differently on each:
+`Mailer.deliver` sorts what can go wrong into three kinds, because the sender acts differently on each:
 - `Refused`: the server answered this message with an error; the connection is still good, go on;
-- `Broken`: the connection is lost (or never made); the batch stops, the rest waits for the next run.
+- `Broken`: the connection is lost (or never made) before the message was handed over; the batch stops,
+  the rest waits for the next run;
+- `Unknown`: the message was handed over (the final `.` of DATA written) and no answer came in time, or the
+  connection was lost before it: the server may have accepted it, so it must never be sent again without a
+  person checking. The next message gets a new connection.
+
+Each exchange (connecting and logging in; then each message from MAIL FROM to the answer after its data) is
+bounded as a whole by the timeout, not only each read: a server that trickles `250-` lines, each in time,
+is cut off at the deadline like a silent one.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import re
 import smtplib
 import socket
 import ssl
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -105,21 +115,34 @@ class Broken:
 
 
 @dataclass(frozen=True)
+class Unknown:
+    """The message was handed over and no answer came: the server may have accepted it."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
 class Accepted:
     """The server took the message; `refused` lists recipients it turned down while accepting others."""
 
     refused: tuple[str, ...] = ()
 
 
+Outcome = Accepted | Refused | Broken | Unknown
+_LEADING_DOT = re.compile(rb"^\.", re.MULTILINE)
+
+
 class Mailer:
-    """One SMTP session, opened on the first message and closed by `close`."""
+    """One SMTP session, opened on the first message (again after a message whose outcome is unknown) and
+    closed by `close`."""
 
     def __init__(self, config: SmtpConfig) -> None:
         self.config = config
         self._session: smtplib.SMTP | None = None
         self._secrets = _forms_of(config.user or "", config.password)
+        self._expired = False
 
-    def deliver(self, sender: str, recipients: Sequence[str], message: bytes) -> Accepted | Refused | Broken:
+    def deliver(self, sender: str, recipients: Sequence[str], message: bytes) -> Outcome:
         """Send one message; what the server said comes back with the password blanked out, should it quote it."""
         outcome = self._deliver(sender, recipients, message)
         if isinstance(outcome, Accepted):
@@ -131,31 +154,89 @@ class Mailer:
             text = text.replace(secret, "***")
         return text
 
-    def _deliver(self, sender: str, recipients: Sequence[str], message: bytes) -> Accepted | Refused | Broken:
+    def _deliver(self, sender: str, recipients: Sequence[str], message: bytes) -> Outcome:
         if self._session is None:
             opened = self._open()
             if isinstance(opened, Broken):
                 return opened
             self._session = opened
+        with self._deadline(self._session):
+            return self._exchange(self._session, sender, recipients, message)
+
+    def _exchange(self, session: smtplib.SMTP, sender: str, recipients: Sequence[str], message: bytes) -> Outcome:
+        """MAIL, RCPT, DATA by hand (not `sendmail`), to know when the message has been handed over."""
+        handed_over = False
         try:
-            refused = self._session.sendmail(sender, list(recipients), message)
-        except smtplib.SMTPServerDisconnected as error:
-            self._session = None
-            return Broken(f"the server closed the connection ({error or 'no reason given'})")
-        except smtplib.SMTPRecipientsRefused as error:
-            return Refused("; ".join(f"{who}: {_said(code, words)}" for who, (code, words) in error.recipients.items()))
-        except smtplib.SMTPResponseException as error:
-            return Refused(_said(error.smtp_code, error.smtp_error))
+            code, words = session.mail(sender)
+            if code != 250:
+                return self._refused(session, _said(code, words))
+            turned_down: dict[str, tuple[int, bytes]] = {}
+            for recipient in recipients:
+                code, words = session.rcpt(recipient)
+                if code not in (250, 251):
+                    turned_down[recipient] = (code, words)
+            if len(turned_down) == len(recipients):
+                return self._refused(session, "; ".join(f"{who}: {_said(*said)}" for who, said in turned_down.items()))
+            code, words = session.docmd("data")
+            if code != 354:
+                return self._refused(session, _said(code, words))
+            session.send(_LEADING_DOT.sub(b"..", message).removesuffix(b"\r\n") + b"\r\n.\r\n")
+            handed_over = True
+            code, words = session.getreply()
         except UnicodeEncodeError:
-            return Refused("an address is not ASCII, which SMTP without SMTPUTF8 cannot carry")
+            return self._refused(session, "an address is not ASCII, which SMTP without SMTPUTF8 cannot carry")
         except (OSError, smtplib.SMTPException) as error:
             self._drop()
-            return Broken(f"the connection failed ({error})")
-        return Accepted(tuple(f"{who}: {_said(code, words)}" for who, (code, words) in sorted(refused.items())))
+            reason = self._lost(error)
+            if handed_over:
+                return Unknown(f"{reason} after the message was handed over: the server may have accepted it")
+            return Broken(reason)
+        if code != 250:
+            return Refused(_said(code, words))
+        return Accepted(tuple(f"{who}: {_said(*said)}" for who, said in sorted(turned_down.items())))
+
+    def _refused(self, session: smtplib.SMTP, reason: str) -> Refused | Broken:
+        """A refusal ends the transaction; a connection that cannot even reset is broken."""
+        try:
+            session.rset()
+        except (OSError, smtplib.SMTPException) as error:
+            self._drop()
+            return Broken(f"{reason}; then {self._lost(error)}")
+        return Refused(reason)
+
+    def _lost(self, error: BaseException) -> str:
+        if self._expired:
+            return f"no complete answer within {self.config.timeout:g} s (RELANCE_SMTP_TIMEOUT)"
+        if isinstance(error, smtplib.SMTPServerDisconnected):
+            return f"the server closed the connection ({error or 'no reason given'})"
+        if isinstance(error, socket.timeout):
+            return f"the server did not answer within {self.config.timeout:g} s (RELANCE_SMTP_TIMEOUT)"
+        return f"the connection failed ({error})"
+
+    @contextlib.contextmanager
+    def _deadline(self, session: smtplib.SMTP) -> Iterator[None]:
+        """Cut the connection when the exchange outlasts the timeout, whatever state smtplib is in: every read
+        or write under way then fails at once."""
+        self._expired = False
+
+        def expire() -> None:
+            self._expired = True
+            sock = getattr(session, "sock", None)
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+        timer = threading.Timer(self.config.timeout, expire)
+        timer.daemon = True
+        timer.start()
+        try:
+            yield
+        finally:
+            timer.cancel()
 
     def close(self) -> None:
         if self._session is not None:
-            with contextlib.suppress(OSError, smtplib.SMTPException):
+            with self._deadline(self._session), contextlib.suppress(OSError, smtplib.SMTPException):
                 self._session.quit()
             self._drop()
 
@@ -168,20 +249,22 @@ class Mailer:
     def _open(self) -> smtplib.SMTP | Broken:
         config = self.config
         where = config.describe()
-        session: smtplib.SMTP | None = None
+        session: smtplib.SMTP = (
+            smtplib.SMTP_SSL(timeout=config.timeout, context=ssl.create_default_context())
+            if config.security == "ssl"
+            else smtplib.SMTP(timeout=config.timeout)
+        )
         try:
-            if config.security == "ssl":
-                session = smtplib.SMTP_SSL(
-                    config.host, config.port, timeout=config.timeout, context=ssl.create_default_context()
-                )
-            else:
-                session = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
-            session.ehlo()
-            if config.security == "starttls":
-                session.starttls(context=ssl.create_default_context())
+            with self._deadline(session):
+                code, greeting = session.connect(config.host, config.port)
+                if code != 220:
+                    raise smtplib.SMTPConnectError(code, greeting)
                 session.ehlo()
-            if config.user is not None:
-                session.login(config.user, config.password or "")
+                if config.security == "starttls":
+                    session.starttls(context=ssl.create_default_context())
+                    session.ehlo()
+                if config.user is not None:
+                    session.login(config.user, config.password or "")
         except smtplib.SMTPNotSupportedError:
             _close_quietly(session)
             return Broken(f"{where}: the server does not offer STARTTLS; nothing is sent in clear")
@@ -200,7 +283,8 @@ class Mailer:
             return Broken(f"{where}: {_said(error.smtp_code, error.smtp_error)}")
         except (OSError, smtplib.SMTPException) as error:
             _close_quietly(session)
-            reason = "timed out" if isinstance(error, socket.timeout) else str(error) or type(error).__name__
+            timed_out = self._expired or isinstance(error, socket.timeout)
+            reason = "timed out" if timed_out else str(error) or type(error).__name__
             return Broken(f"{where}: cannot connect ({reason})")
         return session
 
