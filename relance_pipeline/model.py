@@ -151,6 +151,10 @@ class Step:
     """The mise en demeure: the last amicable step, from which legal interest runs for consumers."""
 
 
+PaidLate = Literal["waived", "claimed"]
+"""What a policy does with the penalties and indemnities still owed on an invoice paid late."""
+
+
 @dataclass(frozen=True)
 class Policy:
     id: str
@@ -159,6 +163,7 @@ class Policy:
     source: str
     penalty_rate: Decimal | None = None
     """A contractual rate in percent; None means the B2B default (ECB reference + 10 points)."""
+    paid_late_penalties: PaidLate = "waived"
 
     def step_index(self, step_id: str) -> int | None:
         for index, step in enumerate(self.steps):
@@ -355,3 +360,5 @@ class Plan:
     as_of: date
     actions: tuple[Action, ...]
     waiting: tuple[Waiting, ...] = ()
+    held_back: tuple[Problem, ...] = ()
+    """Clients left out because their amounts need a rate the table lacks: one warning per invoice."""

@@ -295,10 +295,22 @@ def test_a_semester_missing_from_the_table_names_the_semester_invoice_and_file(r
     missing = money.penalties(inv, rates, date(2026, 7, 5), None)
     assert isinstance(missing, money.MissingRate)
     assert missing.semester == Semester(2026, 2)
-    assert str(missing.problem()).startswith(
-        "policies/rates.yaml: no rates for 2026-S2 (needed for invoice F-TEST-001, ledger/invoices/F-TEST-001.yaml): "
-        "add the semester's row"
+    assert str(missing.problem()) == (
+        "policies/rates.yaml: warning: no rates for 2026-S2 (needed for invoice F-TEST-001, "
+        "ledger/invoices/F-TEST-001.yaml): client acme is held back until it is there; add the semester's row "
+        "(ecb_reference, b2b_default, legal_individual, legal_other): `relance rates update` adds its ECB figures; "
+        "a rate is never guessed"
     )
+
+
+def test_a_missing_legal_rate_is_not_said_to_come_from_rates_update() -> None:
+    # `relance rates update` reads the ECB series only: the legal rate comes from the arrêté, by hand.
+    table = RateTable("policies/rates.yaml", {Semester(2026, 1): SemesterRates(Decimal("2.15"), Decimal("12.15"))})
+    missing = money.legal_interest(invoice("500.00", date(2026, 1, 10)), table, date(2026, 2, 1), date(2026, 3, 1))
+    assert isinstance(missing, money.MissingRate)
+    message = missing.problem().message
+    assert "fill in legal_other by hand from the arrêté fixing the taux de l'intérêt légal for 2026-S1" in message
+    assert "rates update" not in message
 
 
 def test_a_contractual_rate_is_not_applied_where_its_legal_floor_is_unknown(rates: RateTable) -> None:

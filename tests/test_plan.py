@@ -316,13 +316,35 @@ def test_a_withdrawn_mise_en_demeure_starts_no_legal_interest(ledger: Ledger) ->
     assert (action.invoices[0].charges, action.invoices[0].charge_kind) == (Decimal("0.00"), "none")
 
 
-def test_a_missing_semester_stops_the_plan_with_a_message_naming_it(ledger: Ledger) -> None:
+def test_a_missing_semester_holds_back_only_the_client_that_needs_it(ledger: Ledger) -> None:
+    ledger.client("beta")
     ledger.invoice("F-2026-007", "acme", "2026-06-20", "1200.00")
-    problems = ledger.problems(date(2026, 7, 5))
-    assert [str(p) for p in problems] == [
-        "policies/rates.yaml: no rates for 2026-S2 (needed for invoice F-2026-007, "
-        "ledger/invoices/F-2026-007.yaml): add the semester's row (ecb_reference, b2b_default, legal_individual, "
-        "legal_other) from the published figures, or run `relance rates update`; a rate is never guessed"
+    ledger.invoice("F-2026-008", "beta", "2026-06-01", "500.00")  # through 2026-06-15: inside the table
+    tonight = ledger.plan(date(2026, 6, 15))
+    assert [a.client.id for a in tonight.actions] == ["beta"]
+    later = ledger.plan(date(2026, 7, 5))
+    assert [a.client.id for a in later.actions] == []  # beta's F-2026-008 now needs 2026-S2 as well
+    assert [str(p) for p in later.held_back] == [
+        "policies/rates.yaml: warning: no rates for 2026-S2 (needed for invoice F-2026-007, "
+        "ledger/invoices/F-2026-007.yaml): client acme is held back until it is there; add the semester's row "
+        "(ecb_reference, b2b_default, legal_individual, legal_other): `relance rates update` adds its ECB "
+        "figures; a rate is never guessed",
+        "policies/rates.yaml: warning: no rates for 2026-S2 (needed for invoice F-2026-008, "
+        "ledger/invoices/F-2026-008.yaml): client beta is held back until it is there; add the semester's row "
+        "(ecb_reference, b2b_default, legal_individual, legal_other): `relance rates update` adds its ECB "
+        "figures; a rate is never guessed",
+    ]
+
+
+def test_a_consumer_without_notice_goes_out_while_a_business_waits_for_the_missing_semester(ledger: Ledger) -> None:
+    ledger.client("lucie", kind="consumer")
+    ledger.invoice("F-1", "acme", "2026-06-20", "1200.00")
+    ledger.invoice("F-2", "lucie", "2026-06-20", "800.00")
+    later = ledger.plan(date(2026, 7, 5))
+    # lucie owes no interest before a mise en demeure, so her amounts need no rate at all.
+    assert [(a.client.id, a.total_due) for a in later.actions] == [("lucie", Decimal("800.00"))]
+    assert [p.message.split(":")[0] for p in later.held_back] == [
+        "no rates for 2026-S2 (needed for invoice F-1, ledger/invoices/F-1.yaml)"
     ]
 
 

@@ -81,13 +81,16 @@ def test_the_same_inputs_print_the_same_bytes(example_repo: Path) -> None:
     assert relance(example_repo, "plan", "--as-of", "2026-06-15", "--format", "json").stdout_bytes == first
 
 
-def test_a_semester_missing_from_the_table_fails_with_a_message_naming_it(example_repo: Path) -> None:
+def test_a_semester_missing_from_the_table_holds_back_only_the_clients_needing_it(example_repo: Path) -> None:
     result = relance(example_repo, "plan", "--as-of", "2026-07-15")
-    assert result.exit_code == 1
+    assert result.exit_code == 0, result.output
     assert (
-        "policies/rates.yaml: no rates for 2026-S2 (needed for invoice F-2026-007, "
-        "ledger/invoices/2026/F-2026-007.yaml): add the semester's row" in result.output
+        "policies/rates.yaml: warning: no rates for 2026-S2 (needed for invoice F-2026-007, "
+        "ledger/invoices/2026/F-2026-007.yaml): client atelier-ferrand is held back until it is there" in result.stderr
     )
+    # The consumer owes no interest before a delivered mise en demeure: her reminder needs no rate.
+    assert any(line.startswith("lucie-martin  relance-1") for line in result.stdout.splitlines())
+    assert "atelier-ferrand" not in result.stdout
     assert "Traceback" not in result.output
 
 
@@ -131,7 +134,11 @@ def test_the_report_prints_buckets_totals_and_dso_in_every_format(example_repo: 
     assert rows[-1].startswith("total,,0.00,0.00,0.00,1200.00,9800.00,11000.00")
 
 
-def test_the_report_stops_on_a_missing_semester(example_repo: Path) -> None:
+def test_the_report_leaves_out_only_the_clients_a_missing_semester_holds_back(example_repo: Path) -> None:
     result = relance(example_repo, "report", "--as-of", "2026-07-15")
-    assert result.exit_code == 1
-    assert "no rates for 2026-S2" in result.output
+    assert result.exit_code == 0, result.output
+    assert "no rates for 2026-S2 (needed for invoice F-2026-004" in result.stderr
+    clients = [line.split()[0] for line in result.stdout.splitlines()[3:] if line and not line.startswith("DSO")]
+    assert clients == ["lucie-martin", "total"]  # studio-kappa is held, but its penalties still need 2026-S2
+
+

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -121,15 +122,80 @@ def test_dso_is_none_when_nothing_was_invoiced_in_the_window(ledger: Ledger) -> 
     assert (report.dso, report.sales) == (None, Decimal("0.00"))
 
 
-def test_a_missing_semester_stops_the_report(ledger: Ledger) -> None:
+def test_a_missing_semester_leaves_out_only_the_client_that_needs_it(ledger: Ledger) -> None:
     ledger.invoice("F-1", "acme", "2026-06-01", "100.00", extra="hold: {reason: disputed}\n")
-    books = ledger.books()
-    plan = ledger.plan(date(2026, 7, 10))  # the held invoice needs no amounts in the plan
-    problems = aged_balance(books, [], plan, date(2026, 7, 10))
-    assert isinstance(problems, list)
-    assert [p.message.split(":")[0] for p in problems] == [
+    ledger.invoice("F-2", "lucie", "2026-06-01", "80.00")
+    report = balance_of(ledger, date(2026, 7, 10))  # the held invoice needs no amounts in the plan, here it does
+    assert [row.client.id for row in report.clients] == ["lucie"]
+    assert [p.message.split(":")[0] for p in report.held_back] == [
         "no rates for 2026-S2 (needed for invoice F-1, ledger/invoices/F-1.yaml)"
     ]
+
+
+def test_consumer_legal_interest_is_a_column_of_its_own(ledger: Ledger) -> None:
+    ledger.invoice("F-1", "acme", "2026-05-01", "1000.00")
+    ledger.invoice("F-2", "lucie", "2026-03-01", "800.00")
+    notice = entry(date(2026, 5, 1), "lucie", "mise-en-demeure", ("F-2",), channel="letter")
+    ledger.record([notice, replace(notice, date=date(2026, 5, 4), event="posted")])
+    # acme: 05-02..06-15 = 45 days at 12.15 % on 1000 = 14.9795 → 14.98 penalties
+    # lucie: posted 05-04, 05-05..06-15 = 27 + 15 = 42 days at 2.62 % on 800 = 2.4118 → 2.41 interest
+    report = balance_of(ledger, date(2026, 6, 15))
+    rows = {r.client.id: r.balance for r in report.clients}
+    assert (rows["acme"].penalties, rows["acme"].interest) == (Decimal("14.98"), Decimal("0.00"))
+    assert (rows["lucie"].penalties, rows["lucie"].interest) == (Decimal("0.00"), Decimal("2.41"))
+    assert (report.totals.penalties, report.totals.interest) == (Decimal("14.98"), Decimal("2.41"))
+
+
+def test_an_invoice_paid_in_full_but_late_stays_in_the_report_with_what_it_owes(ledger: Ledger) -> None:
+    # 3000 due 2025-03-31, paid in full 2025-05-15: 45 days at 13.15 % = 48.6370 → 48.64, + 40.00 = 88.64,
+    # waived by default but shown. On 2025-05-14 it is still open: 44 days = 47.5562 → 47.56 + 40.00.
+    ledger.invoice("F-1", "acme", "2025-03-31", "3000.00", extra="payments: [{date: 2025-05-15, amount: '3000'}]\n")
+    before = balance_of(ledger, date(2025, 5, 14)).clients[0]
+    assert (before.balance.penalties, before.balance.indemnities, before.balance.paid_late) == (
+        Decimal("47.56"),
+        Decimal("40.00"),
+        Decimal("0.00"),
+    )
+    (row,) = balance_of(ledger, date(2025, 9, 1)).clients
+    assert (row.balance.outstanding, row.balance.penalties, row.balance.paid_late) == (
+        Decimal("0.00"),
+        Decimal("0.00"),
+        Decimal("88.64"),
+    )
+    assert row.paid_late_penalties == "waived"
+    assert "88.64 waived" in report_format.to_table(balance_of(ledger, date(2025, 9, 1)))
+
+
+def test_penalties_after_a_late_payment_say_claimed_when_the_policy_claims_them(ledger: Ledger) -> None:
+    ledger.policy(
+        "claiming",
+        "min_interval_days: 7\npaid_late_penalties: claimed\nsteps:\n"
+        "  - {id: relance-1, after_days: 7, channels: [email], template: relance-1}\n",
+    )
+    ledger.client("beta", policy="claiming")
+    ledger.invoice("F-1", "beta", "2025-03-31", "3000.00", extra="payments: [{date: 2025-05-15, amount: '3000'}]\n")
+    (row,) = balance_of(ledger, date(2025, 9, 1)).clients
+    assert (row.paid_late_penalties, row.balance.paid_late) == ("claimed", Decimal("88.64"))
+
+
+def test_an_invoice_paid_late_leaves_the_report_after_the_limitation_period(ledger: Ledger) -> None:
+    # Between businesses 5 years (C. com. L110-4) from the late payment of 2025-05-15; a consumer 2 years.
+    ledger.invoice("F-1", "acme", "2025-03-31", "3000.00", extra="payments: [{date: 2025-05-15, amount: '3000'}]\n")
+    assert [r.client.id for r in balance_of(ledger, date(2030, 5, 14)).clients] == ["acme"]
+    assert balance_of(ledger, date(2030, 5, 15)).clients == ()
+
+
+def test_an_invoice_paid_on_time_or_settled_by_a_credit_note_owes_nothing_after(ledger: Ledger) -> None:
+    ledger.invoice("F-1", "acme", "2026-03-31", "500.00", extra="payments: [{date: 2026-03-31, amount: '500'}]\n")
+    ledger.invoice(
+        "F-2",
+        "acme",
+        "2026-01-31",
+        "2400.00",
+        extra="payments: [{date: 2026-01-30, amount: '2000'}]\n"
+        "credit_notes: [{number: AV-1, date: 2026-02-07, amount: '400'}]\n",
+    )
+    assert balance_of(ledger, date(2026, 6, 15)).clients == ()
 
 
 def test_the_formats_carry_the_same_figures(ledger: Ledger) -> None:

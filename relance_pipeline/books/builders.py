@@ -113,6 +113,7 @@ def policy(policy_id: str, document: YamlFile) -> Policy:
         min_interval_days=data["min_interval_days"],
         source=document.path,
         penalty_rate=None if contractual == "b2b_default" else rate(contractual),
+        paid_late_penalties=data.get("paid_late_penalties", "waived"),
     )
 
 

@@ -11,15 +11,28 @@ from typing import Any
 from relance_pipeline.cli.plan_format import amount, columns
 from relance_pipeline.core.report import BUCKETS, AgedBalance, Balance, ClientBalance
 
-_HEADER = ("client", *BUCKETS, "outstanding", "penalties", "indemnities", "last contact", "next step")
-_RIGHT = frozenset({*BUCKETS, "outstanding", "penalties", "indemnities"})
+_HEADER = (
+    "client",
+    *BUCKETS,
+    "outstanding",
+    "penalties",
+    "interest",
+    "indemnities",
+    "paid late",
+    "last contact",
+    "next step",
+)
+_RIGHT = frozenset({*BUCKETS, "outstanding", "penalties", "interest", "indemnities", "paid late"})
 _CSV_HEADER = (
     "client",
     "name",
     *BUCKETS,
     "outstanding",
     "penalties",
+    "interest",
     "indemnities",
+    "paid_late",
+    "paid_late_penalties",
     "last_contact",
     "next_step",
     "next_date",
@@ -44,7 +57,10 @@ def to_table(report: AgedBalance) -> str:
 
 
 def _row(row: ClientBalance) -> tuple[str, ...]:
-    return (row.client.id, *_money(row.balance), _day(row.last_contact) or "-", _next(row))
+    *figures, paid_late = _money(row.balance)
+    if row.balance.paid_late > 0:
+        paid_late = f"{paid_late} {row.paid_late_penalties}"
+    return (row.client.id, *figures, paid_late, _day(row.last_contact) or "-", _next(row))
 
 
 def _money(balance: Balance) -> tuple[str, ...]:
@@ -52,7 +68,9 @@ def _money(balance: Balance) -> tuple[str, ...]:
         *(amount(b) for b in balance.buckets),
         amount(balance.outstanding),
         amount(balance.penalties),
+        amount(balance.interest),
         amount(balance.indemnities),
+        amount(balance.paid_late),
     )
 
 
@@ -88,6 +106,7 @@ def _client(row: ClientBalance) -> dict[str, Any]:
         "next_step": row.next_step,
         "next_date": _day(row.next_date),
         "awaiting_decision": row.awaiting_decision,
+        "paid_late_penalties": row.paid_late_penalties,
     }
 
 
@@ -96,7 +115,9 @@ def _balance(balance: Balance) -> dict[str, Any]:
         "buckets": {name: amount(value) for name, value in zip(BUCKETS, balance.buckets, strict=True)},
         "outstanding": amount(balance.outstanding),
         "penalties": amount(balance.penalties),
+        "interest": amount(balance.interest),
         "indemnities": amount(balance.indemnities),
+        "paid_late": amount(balance.paid_late),
     }
 
 
@@ -110,6 +131,7 @@ def to_csv(report: AgedBalance) -> str:
                 row.client.id,
                 row.client.name,
                 *_money(row.balance),
+                row.paid_late_penalties,
                 _day(row.last_contact) or "",
                 row.next_step or "",
                 _day(row.next_date) or "",
@@ -117,5 +139,5 @@ def to_csv(report: AgedBalance) -> str:
             )
         )
     dso = "" if report.dso is None else str(report.dso)
-    writer.writerow(("total", "", *_money(report.totals), "", "", "", dso))
+    writer.writerow(("total", "", *_money(report.totals), "", "", "", "", dso))
     return out.getvalue()

@@ -50,9 +50,7 @@ def _plan_repository(root: Path, as_of: date, check_templates: bool, cached: boo
     if loaded.books is None or any(p.severity == "error" for p in found):
         return Planned(None, tuple(found), loaded.books, tuple(entries))
     result = plan(loaded.books, entries, as_of)
-    if isinstance(result, list):
-        return Planned(None, tuple(found + result), loaded.books, tuple(entries))
-    return Planned(result, tuple(found), loaded.books, tuple(entries))
+    return Planned(result, tuple(found) + result.held_back, loaded.books, tuple(entries))
 
 
 @dataclass(frozen=True)
@@ -67,6 +65,5 @@ def report_repository(root: Path, as_of: date) -> Reported:
     if planned.plan is None or planned.books is None:
         return Reported(None, planned.problems)
     result = aged_balance(planned.books, planned.journal, planned.plan, as_of)
-    if isinstance(result, list):
-        return Reported(None, planned.problems + tuple(result))
-    return Reported(result, planned.problems)
+    # The plan's held-back clients are the report's too, when their open invoices need the rate.
+    return Reported(result, tuple(sorted(set(planned.problems + result.held_back), key=str)))

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
-from relance_pipeline.core.rates import LEGAL_FLOOR_FACTOR
+from relance_pipeline.core.rates import LEGAL_FLOOR_FACTOR, legal_rates_source
 from relance_pipeline.model import (
     CENT,
     ZERO,
@@ -50,16 +50,30 @@ class MissingRate:
     rates_file: str
     row_missing: bool = True
     """False when the semester's row is there but lacks this rate (a legal rate not yet published)."""
+    client: str = ""
 
     def problem(self) -> Problem:
+        """A warning: only the client of the invoice is held back, the others' documents go out."""
         what = "no rates" if self.row_missing else f"no {self.rate} rate"
         return Problem(
             self.rates_file,
             None,
-            f"{what} for {self.semester} (needed for invoice {self.invoice}, {self.invoice_source}): add the "
-            f"semester's row ({_ROW_KEYS}) from the published figures, or run `relance rates update`; "
-            "a rate is never guessed",
+            f"{what} for {self.semester} (needed for invoice {self.invoice}, {self.invoice_source}): client "
+            f"{self.client} is held back until it is there; {self._hint()}; a rate is never guessed",
+            severity="warning",
         )
+
+    def _hint(self) -> str:
+        arrete = legal_rates_source(self.semester)
+        if self.rate == "legal_other" and not self.row_missing:
+            # `relance rates update` reads the ECB series only: no API publishes the legal rates.
+            return f"fill in legal_other by hand from {arrete}"
+        if self.rate == "legal_other":
+            return (
+                f"add the semester's row ({_ROW_KEYS}): `relance rates update` adds its ECB figures, "
+                f"legal_other is copied by hand from {arrete}"
+            )
+        return f"add the semester's row ({_ROW_KEYS}): `relance rates update` adds its ECB figures"
 
 
 _ROW_KEYS = "ecb_reference, b2b_default, legal_individual, legal_other"
@@ -165,7 +179,9 @@ def interest(
         row = rates.get(semester)
         found = rate_of(row) if row is not None else None
         if found is None:
-            return MissingRate(semester, rate_name, invoice.number, invoice.source, rates.source, row is None)
+            return MissingRate(
+                semester, rate_name, invoice.number, invoice.source, rates.source, row is None, invoice.client
+            )
         rate, basis = found
         days = (last - first).days + 1
         _add(periods, RatePeriod(first, last, days, rate, base, base * rate * days / _DAY_COUNT, basis))

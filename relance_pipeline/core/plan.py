@@ -28,8 +28,9 @@ class _State:
     """Its next step is due and its previous step was issued in an earlier run."""
 
 
-def plan(books: Books, journal: Iterable[JournalEntry], as_of: date) -> Plan | list[Problem]:
-    """The plan of the night, or the problems (missing rates) that stop it."""
+def plan(books: Books, journal: Iterable[JournalEntry], as_of: date) -> Plan:
+    """The plan of the night. A client whose amounts need a rate the table lacks is held back, with a warning
+    per invoice naming the semester and the file; the other clients' documents go out."""
     past = history(journal)
     actions: list[Action] = []
     waiting: list[Waiting] = []
@@ -44,10 +45,8 @@ def plan(books: Books, journal: Iterable[JournalEntry], as_of: date) -> Plan | l
         action, waits = found
         actions.extend([action] if action else [])
         waiting.extend(waits)
-    if missing:
-        return sorted(set(missing))
     waiting.sort(key=lambda w: (w.invoice.client, w.invoice.number))
-    return Plan(as_of=as_of, actions=tuple(actions), waiting=tuple(waiting))
+    return Plan(as_of=as_of, actions=tuple(actions), waiting=tuple(waiting), held_back=tuple(sorted(set(missing))))
 
 
 def is_overdue(invoice: Invoice, as_of: date) -> bool:

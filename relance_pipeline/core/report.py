@@ -13,7 +13,19 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from relance_pipeline.core import money
 from relance_pipeline.core.history import history
-from relance_pipeline.model import ZERO, Action, Books, Client, Invoice, JournalEntry, Plan, Policy, Problem, Waiting
+from relance_pipeline.model import (
+    ZERO,
+    Action,
+    Books,
+    Client,
+    Invoice,
+    JournalEntry,
+    PaidLate,
+    Plan,
+    Policy,
+    Problem,
+    Waiting,
+)
 
 BUCKETS = ("not due", "0-30", "31-60", "61-90", ">90")
 """Days past the due date: not due (on or before it), then 1-30 (shown as 0-30), 31-60, 61-90, 91 and more."""
@@ -28,7 +40,12 @@ class Balance:
 
     buckets: tuple[Decimal, ...]
     penalties: Decimal
+    """Late penalties of business invoices still open (L441-10)."""
     indemnities: Decimal
+    interest: Decimal = ZERO
+    """Legal interest of consumer invoices still open, from the delivered mise en demeure (C. civ. 1231-6)."""
+    paid_late: Decimal = ZERO
+    """Penalties, interest and indemnities still owed on invoices paid in full after their due date."""
 
     @property
     def outstanding(self) -> Decimal:
@@ -44,6 +61,8 @@ class ClientBalance:
     next_date: date | None
     awaiting_decision: bool = False
     """Every step was issued for one of its invoices: court, payment plan or write-off."""
+    paid_late_penalties: PaidLate = "waived"
+    """What the client's policy does with `balance.paid_late`: claimed in a statement, or waived."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +74,8 @@ class AgedBalance:
     """Invoiced (net of credit notes) in the 365 days up to the date."""
     dso: int | None
     """Days sales outstanding; None when nothing was invoiced in the window."""
+    held_back: tuple[Problem, ...] = ()
+    """Clients left out because their amounts need a rate the table lacks."""
 
 
 def bucket_of(days_overdue: int) -> int:
@@ -64,56 +85,97 @@ def bucket_of(days_overdue: int) -> int:
     return len(_BUCKET_ENDS)
 
 
-def aged_balance(books: Books, journal: Iterable[JournalEntry], plan: Plan, as_of: date) -> AgedBalance | list[Problem]:
+LIMITATION_YEARS = {"business": 5, "consumer": 2}
+"""How long penalties owed after a late payment stay claimable: C. com. L110-4, C. conso L218-2."""
+
+
+def aged_balance(books: Books, journal: Iterable[JournalEntry], plan: Plan, as_of: date) -> AgedBalance:
+    """The aged balance; a client whose amounts need a rate the table lacks is left out with a warning."""
     past = history(journal)
-    open_invoices: dict[str, list[Invoice]] = {}
+    listed: dict[str, list[Invoice]] = {}
     for invoice in books.invoices:
-        if invoice.client in books.clients and invoice.issued <= as_of and invoice.outstanding(as_of) > 0:
-            open_invoices.setdefault(invoice.client, []).append(invoice)
+        if invoice.client in books.clients and invoice.issued <= as_of:
+            client = books.clients[invoice.client]
+            if invoice.outstanding(as_of) > 0 or _paid_late_within_limitation(invoice, client, as_of):
+                listed.setdefault(invoice.client, []).append(invoice)
     actions = {action.client.id: action for action in plan.actions}
     waiting: dict[str, list[Waiting]] = {}
     for item in plan.waiting:
         waiting.setdefault(item.invoice.client, []).append(item)
     rows: list[ClientBalance] = []
     missing: list[Problem] = []
-    for client_id, invoices in sorted(open_invoices.items()):
+    for client_id, invoices in sorted(listed.items()):
         client = books.clients[client_id]
-        balance = _balance(books, client, invoices, past.notice_date, as_of)
+        policy = books.policy_for(client) if (client.policy or books.settings.default_policy) in books.policies else None
+        balance = _balance(books, client, policy, invoices, past.notice_date, as_of)
         if isinstance(balance, list):
             missing += [gap.problem() for gap in balance]
             continue
         contact = past.last_contact.get(client_id)
         step, when, deciding = _next(actions.get(client_id), waiting.get(client_id, []), as_of)
-        rows.append(
-            ClientBalance(client, balance, contact if contact and contact <= as_of else None, step, when, deciding)
-        )
-    if missing:
-        return sorted(set(missing))
+        treatment: PaidLate = policy.paid_late_penalties if policy is not None else "waived"
+        last = contact if contact and contact <= as_of else None
+        rows.append(ClientBalance(client, balance, last, step, when, deciding, treatment))
     totals = _sum([row.balance for row in rows])
     sales = _sales(books.invoices, as_of)
     dso = None if sales <= 0 else int((totals.outstanding / sales * DSO_WINDOW_DAYS).quantize(1, ROUND_HALF_UP))
-    return AgedBalance(as_of, tuple(rows), totals, sales, dso)
+    return AgedBalance(as_of, tuple(rows), totals, sales, dso, tuple(sorted(set(missing))))
+
+
+def settled_late_on(invoice: Invoice) -> date | None:
+    """The day a payment settled the invoice in full after its due date; None if it is open or was settled
+    in time (a credit note corrects the invoice: it is not a late payment)."""
+    if not invoice.payments:
+        return None
+    last = max(p.date for p in invoice.payments)
+    if invoice.outstanding(max([last, *(c.date for c in invoice.credit_notes)])) > 0:
+        return None
+    return last if last > invoice.due else None
+
+
+def _paid_late_within_limitation(invoice: Invoice, client: Client, as_of: date) -> bool:
+    settled = settled_late_on(invoice)
+    if settled is None or settled > as_of:
+        return False
+    return as_of < _years_after(settled, LIMITATION_YEARS[client.kind])
+
+
+def _years_after(day: date, years: int) -> date:
+    """The same day `years` later; a 29 February without one in that year becomes 1 March."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return date(day.year + years, 3, 1)
 
 
 def _balance(
-    books: Books, client: Client, invoices: Sequence[Invoice], notice_date: _NoticeDate, as_of: date
+    books: Books,
+    client: Client,
+    policy: Policy | None,
+    invoices: Sequence[Invoice],
+    notice_date: _NoticeDate,
+    as_of: date,
 ) -> Balance | list[money.MissingRate]:
     buckets = [ZERO] * len(BUCKETS)
     gaps: list[money.MissingRate] = []
-    penalties = indemnities = ZERO
-    policy = books.policy_for(client) if (client.policy or books.settings.default_policy) in books.policies else None
+    penalties = interest = indemnities = paid_late = ZERO
     for invoice in invoices:
         days = invoice.days_overdue(as_of)
-        buckets[bucket_of(days)] += invoice.outstanding(as_of)
+        open_amount = invoice.outstanding(as_of)
+        if open_amount > 0:
+            buckets[bucket_of(days)] += open_amount
         if days <= 0 or policy is None:
             continue
         amounts = money.amounts(invoice, client, policy, books.rates, as_of, notice_date(invoice.number, policy))
         if isinstance(amounts, money.MissingRate):
             gaps.append(amounts)
-            continue
-        penalties += amounts.charges
-        indemnities += amounts.indemnity
-    return gaps or Balance(tuple(buckets), penalties, indemnities)
+        elif open_amount <= 0:
+            paid_late += amounts.charges + amounts.indemnity
+        else:
+            penalties += amounts.charges if amounts.charge_kind == "penalties" else ZERO
+            interest += amounts.charges if amounts.charge_kind == "legal_interest" else ZERO
+            indemnities += amounts.indemnity
+    return gaps or Balance(tuple(buckets), penalties, indemnities, interest, paid_late)
 
 
 def _next(action: Action | None, waiting: Sequence[Waiting], as_of: date) -> tuple[str | None, date | None, bool]:
@@ -128,10 +190,15 @@ def _next(action: Action | None, waiting: Sequence[Waiting], as_of: date) -> tup
 
 
 def _sum(balances: Sequence[Balance]) -> Balance:
+    def total(field: str) -> Decimal:
+        return sum((getattr(b, field) for b in balances), ZERO)
+
     return Balance(
         tuple(sum((b.buckets[i] for b in balances), ZERO) for i in range(len(BUCKETS))),
-        sum((b.penalties for b in balances), ZERO),
-        sum((b.indemnities for b in balances), ZERO),
+        total("penalties"),
+        total("indemnities"),
+        total("interest"),
+        total("paid_late"),
     )
 
 
