@@ -106,7 +106,8 @@ def aged_balance(books: Books, journal: Iterable[JournalEntry], plan: Plan, as_o
     missing: list[Problem] = []
     for client_id, invoices in sorted(listed.items()):
         client = books.clients[client_id]
-        policy = books.policy_for(client) if (client.policy or books.settings.default_policy) in books.policies else None
+        known = (client.policy or books.settings.default_policy) in books.policies
+        policy = books.policy_for(client) if known else None
         balance = _balance(books, client, policy, invoices, past.notice_date, as_of)
         if isinstance(balance, list):
             missing += [gap.problem() for gap in balance]
