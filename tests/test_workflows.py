@@ -106,3 +106,12 @@ def test_send_runs_on_main_for_outbox_changes_never_for_its_own_commit_and_reads
         assert send_step["env"][f"RELANCE_SMTP_{name}"] == f"${{{{ secrets.RELANCE_SMTP_{name} }}}}"
     commit_step = job["steps"][-1]
     assert commit_step["if"].startswith("always()") and "[skip ci]" in commit_step["run"]
+
+
+def test_the_nightly_imports_the_committed_statements_before_it_updates_the_rates_and_drafts() -> None:
+    shipped = yaml.safe_load((scaffold_folder() / ".github/workflows/nightly.yml").read_text("utf-8"))
+    for nightly in (workflow("nightly.yml"), shipped):
+        scripts = "\n".join(step.get("run", "") for step in nightly["jobs"]["draft"]["steps"])
+        assert "relance import bank --format markdown" in scripts and "imports/bank/*.xml" in scripts
+        order = [scripts.index(c) for c in ("relance import bank", "relance rates update", "relance run")]
+        assert order == sorted(order)

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import click
 
+from relance_pipeline.cli.bank_format import bank_lines, bank_markdown
 from relance_pipeline.cli.loop import Repository
+from relance_pipeline.commands.import_bank import import_bank
 from relance_pipeline.commands.import_invoices import ImportReport, import_invoices
 
 
@@ -28,6 +30,27 @@ def invoices_command(obj: Repository, files: tuple[Path, ...], dry_run: bool) ->
 def _finish(report: ImportReport) -> None:
     for line in report.said:
         click.echo(line)
+    for problem in report.problems:
+        click.echo(str(problem), err=True)
+    if report.exit_code:
+        click.echo("nothing written", err=True)
+    sys.exit(report.exit_code)
+
+
+@import_group.command(name="bank")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Print the matches; write nothing.")
+@click.option(
+    "--format", "output", type=click.Choice(["table", "markdown"]), default="table", show_default=True,
+    help="markdown: the table the nightly pull request shows.",
+)  # fmt: skip
+@click.pass_obj
+def bank_command(obj: Repository, files: tuple[Path, ...], dry_run: bool, output: str) -> None:
+    """camt.053/054 or OFX statements → payments matched to invoices (the unsure ones listed, never written)."""
+    report = import_bank(obj.repo, list(files), obj.today(), dry_run=dry_run)
+    if not report.exit_code:
+        for line in bank_lines(report) if output == "table" else bank_markdown(report):
+            click.echo(line)
     for problem in report.problems:
         click.echo(str(problem), err=True)
     if report.exit_code:

@@ -104,7 +104,7 @@ def _import(root: Path, files: list[Path], today: date, dry_run: bool) -> Import
 
 
 def read_invoice_file(root: Path, file: Path) -> list[ImportedInvoice] | Problem:
-    name = _shown(root, file)
+    name = shown_path(root, file)
     try:
         if file.stat().st_size > MAX_INPUT_BYTES:
             return Problem(name, None, f"the file is larger than {MAX_INPUT_BYTES // (1024 * 1024)} MB; not read")
@@ -173,7 +173,8 @@ def _amount(value: object) -> Decimal | None:
         return None
 
 
-def _shown(root: Path, file: Path) -> str:
+def shown_path(root: Path, file: Path) -> str:
+    """The file as the user knows it: relative to the repository when inside it."""
     try:
         return file.resolve().relative_to(root).as_posix()
     except ValueError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -66,3 +67,10 @@ class Statement:
     source: str
     lines: tuple[BankLine, ...]
     accounts: tuple[str, ...] = ()
+
+
+def line_hash(key: tuple[object, ...], seen: dict[tuple[object, ...], int]) -> str:
+    """The identifier of a bank line whose format gives none: its facts and its rank among identical lines of
+    the file, so that two equal transfers on one day stay two payments and a second import finds both."""
+    seen[key] = seen.get(key, 0) + 1
+    return "bank-line:" + hashlib.sha256(repr((*key, seen[key])).encode("utf-8")).hexdigest()[:16]

@@ -25,10 +25,12 @@ def payment_item(day: date, amount: Decimal, reference: str | None) -> str:
     return "{" + ", ".join(fields) + "}"
 
 
-def add_payment(text: str, day: date, amount: Decimal, reference: str | None) -> str | None:
+def add_payment(
+    text: str, day: date, amount: Decimal, reference: str | None, comment: str | None = None
+) -> str | None:
     """The file's text with one more payment; None when the payments list is written in a way this cannot
-    extend safely (a flow list over several lines)."""
-    return add_item(text, "payments", payment_item(day, amount, reference))
+    extend safely (a flow list over several lines). `comment` follows the item on its line in a block list."""
+    return add_item(text, "payments", payment_item(day, amount, reference), comment)
 
 
 def credit_note_item(number: str, day: date, amount: Decimal) -> str:
@@ -42,9 +44,10 @@ def add_credit_note(text: str, number: str, day: date, amount: Decimal) -> str |
     return add_item(text, "credit_notes", credit_note_item(number, day, amount))
 
 
-def add_item(text: str, key: str, item: str) -> str | None:
+def add_item(text: str, key: str, item: str, comment: str | None = None) -> str | None:
     """The file's text with `item` appended to the top-level list `key` (created at the end when absent)."""
     pattern = re.compile(_KEY.format(key=re.escape(key)))
+    block_item = item if comment is None else f"{item}  # {' '.join(comment.split())}"
     lines = text.splitlines(keepends=True)
     newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
     for index, line in enumerate(lines):
@@ -53,7 +56,7 @@ def add_item(text: str, key: str, item: str) -> str | None:
             continue
         rest = found.group("rest")
         if _EMPTY_FLOW.match(rest):
-            lines[index] = f"{key}:{newline}  - {item}{newline}"
+            lines[index] = f"{key}:{newline}  - {block_item}{newline}"
             return "".join(lines)
         flow = _ONE_LINE_FLOW.match(rest)
         if flow is not None:
@@ -62,10 +65,10 @@ def add_item(text: str, key: str, item: str) -> str | None:
             return "".join(lines)
         if rest.strip() and not rest.strip().startswith("#"):
             return None
-        return _add_to_block(lines, index, item, newline)
+        return _add_to_block(lines, index, block_item, newline)
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += newline
-    return "".join([*lines, f"{key}:{newline}", f"  - {item}{newline}"])
+    return "".join([*lines, f"{key}:{newline}", f"  - {block_item}{newline}"])
 
 
 def _add_to_block(lines: list[str], key: int, item: str, newline: str) -> str:

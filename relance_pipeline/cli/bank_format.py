@@ -1,0 +1,51 @@
+"""What `relance import bank` prints: one line per bank line (matched, unmatched), then what was passed over."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from relance_pipeline.commands.import_bank import BankReport
+from relance_pipeline.imports.imported import BankLine
+
+
+def _label(line: BankLine) -> str:
+    return " ".join(f"{line.debtor} {line.remittance}".split())[:70]
+
+
+def bank_lines(report: BankReport) -> list[str]:
+    would = "would be " if report.dry_run else ""
+    lines = [
+        f"{would}paid      {a.line.booked}  {a.amount:>10.2f}  {a.number:<14} {a.how}: {_label(a.line)}"
+        for a in report.matching.applied
+    ]
+    lines += [
+        f"unmatched {u.line.booked}  {u.line.amount:>10.2f}  {'-':<14} {u.reason}: {_label(u.line)}"
+        for u in report.matching.unmatched
+    ]
+    lines += _passed_over(report)
+    lines += [f"{would}written {path}" for path in report.written]
+    return lines
+
+
+def bank_markdown(report: BankReport) -> list[str]:
+    """A table for the pull request: what was matched and how, and what was not."""
+    rows = ["| date | amount | invoice | how | bank line |", "| --- | ---: | --- | --- | --- |"]
+    rows += [f"| {a.line.booked} | {a.amount:.2f} | {a.number} | {a.how} | {_cell(_label(a.line))} |"
+             for a in report.matching.applied]  # fmt: skip
+    rows += [f"| {u.line.booked} | {u.line.amount:.2f} | **unmatched** | {_cell(u.reason)} | {_cell(_label(u.line))} |"
+             for u in report.matching.unmatched]  # fmt: skip
+    return [*rows, "", *_passed_over(report)]
+
+
+def _passed_over(report: BankReport) -> list[str]:
+    said: list[str] = []
+    counts = Counter(s.reason for s in report.matching.skipped)
+    if counts:
+        said.append("skipped: " + ", ".join(f"{n} × {reason}" for reason, n in sorted(counts.items())))
+    if report.matching.already:
+        said.append(f"already in the books: {len(report.matching.already)} line(s)")
+    return said
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")

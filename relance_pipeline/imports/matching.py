@@ -1,0 +1,225 @@
+"""Bank lines → payments of open invoices, each with how it was matched; what is unsure is never guessed.
+
+In this order, for each booked credit (DESIGN.md and issue 17):
+(a) invoice numbers (or their RF creditor references, ISO 11649) in the remittance information;
+(b) the exact balance of one open invoice of the one client whose name matches the debtor's;
+(c) the exact sum of several open invoices of that client, applied in due-date order;
+(d) otherwise unmatched: listed, nothing written.
+A line already recorded (its reference is a payment's reference in the books) adds nothing.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from itertools import combinations
+
+from stdnum.iso7064 import mod_97_10
+
+from relance_pipeline.imports.imported import BankLine
+from relance_pipeline.model import ZERO, Client, Invoice
+
+MAX_SUBSET_INVOICES = 12
+"""(c) tries every subset of a client's open invoices: 2^12 sums at most, and more than that is no match a
+person would trust without looking."""
+NAME_SIMILARITY = 0.85
+
+
+@dataclass(frozen=True)
+class Applied:
+    line: BankLine
+    number: str
+    amount: Decimal
+    how: str
+
+
+@dataclass(frozen=True)
+class Unmatched:
+    line: BankLine
+    reason: str
+
+
+@dataclass
+class Matching:
+    applied: list[Applied] = field(default_factory=list)
+    unmatched: list[Unmatched] = field(default_factory=list)
+    skipped: list[Unmatched] = field(default_factory=list)
+    already: list[BankLine] = field(default_factory=list)
+
+
+def rf_reference(number: str) -> str | None:
+    """The invoice's RF creditor reference (ISO 11649), built from its number's letters and digits."""
+    body = re.sub(r"[^A-Za-z0-9]", "", number).upper()
+    if not body or len(body) > 21:
+        return None
+    check = mod_97_10.calc_check_digits(body + "RF")
+    return f"RF{check}{body}"
+
+
+def match_lines(lines: Iterable[BankLine], invoices: Iterable[Invoice], clients: Mapping[str, Client]) -> Matching:
+    result = Matching()
+    invoices = tuple(invoices)
+    recorded = {p.reference for i in invoices for p in i.payments if p.reference}
+    balances = {i.number: _balance(i) for i in invoices}
+    by_number = {i.number: i for i in invoices}
+    done: set[str] = set()
+    for line in sorted(lines, key=lambda ln: (ln.booked, ln.source, ln.line or 0, ln.reference)):
+        reason = _skip_reason(line)
+        if reason is not None:
+            result.skipped.append(Unmatched(line, reason))
+        elif line.reference in recorded or line.reference in done:
+            result.already.append(line)
+        else:
+            done.add(line.reference)
+            found = _match(line, by_number, balances, clients)
+            if isinstance(found, Unmatched):
+                result.unmatched.append(found)
+            else:
+                for applied in found:
+                    balances[applied.number] -= applied.amount
+                result.applied += found
+    return result
+
+
+def _skip_reason(line: BankLine) -> str | None:
+    if not line.credit:
+        return "a debit"
+    if line.reversal:
+        return "a reversal (RvslInd)"
+    if line.status != "BOOK":
+        return f"not booked ({line.status})"
+    return None
+
+
+def _balance(invoice: Invoice) -> Decimal:
+    paid = sum((p.amount for p in invoice.payments), ZERO) + sum((c.amount for c in invoice.credit_notes), ZERO)
+    return invoice.total - paid
+
+
+def _match(
+    line: BankLine, invoices: Mapping[str, Invoice], balances: dict[str, Decimal], clients: Mapping[str, Client]
+) -> list[Applied] | Unmatched:
+    named = _named_invoices(line.remittance, invoices)
+    if named:
+        return _by_reference(line, [invoices[n] for n in named], balances)
+    matching_clients = _clients_named(line.debtor, clients) if line.debtor else []
+    if not matching_clients:
+        return Unmatched(line, "no invoice number or RF reference in the label, and no client of that name")
+    if len(matching_clients) > 1:
+        return Unmatched(line, f"the name '{line.debtor}' matches {len(matching_clients)} clients: "
+                         + ", ".join(sorted(matching_clients)))  # fmt: skip
+    client = matching_clients[0]
+    open_invoices = sorted(
+        (i for i in invoices.values() if i.client == client and balances[i.number] > 0), key=lambda i: (i.due, i.number)
+    )
+    exact = [i for i in open_invoices if balances[i.number] == line.amount]
+    if len(exact) == 1:
+        return [Applied(line, exact[0].number, line.amount, f"the balance of the one open invoice of {client}")]
+    if len(exact) > 1:
+        return Unmatched(line, f"{len(exact)} open invoices of {client} have that balance: "
+                         + ", ".join(i.number for i in exact))  # fmt: skip
+    return _by_sum(line, client, open_invoices, balances)
+
+
+def _by_reference(line: BankLine, named: list[Invoice], balances: dict[str, Decimal]) -> list[Applied] | Unmatched:
+    open_ones = sorted((i for i in named if balances[i.number] > 0), key=lambda i: (i.due, i.number))
+    if not open_ones:
+        return Unmatched(line, f"names {', '.join(i.number for i in named)}, already settled in the books")
+    owed = sum((balances[i.number] for i in open_ones), ZERO)
+    if line.amount > owed:
+        return Unmatched(line, f"{line.amount:.2f} is more than the {owed:.2f} still owed on "
+                         + ", ".join(i.number for i in open_ones))  # fmt: skip
+    how = "invoice number in the label" if len(open_ones) == 1 else "invoice numbers in the label, by due date"
+    applied: list[Applied] = []
+    left = line.amount
+    for invoice in open_ones:
+        part = min(left, balances[invoice.number])
+        if part > 0:
+            partial = " (partial)" if part < balances[invoice.number] else ""
+            applied.append(Applied(line, invoice.number, part, how + partial))
+        left -= part
+    return applied
+
+
+def _by_sum(
+    line: BankLine, client: str, open_invoices: list[Invoice], balances: dict[str, Decimal]
+) -> list[Applied] | Unmatched:
+    if len(open_invoices) > MAX_SUBSET_INVOICES:
+        return Unmatched(line, f"{client} has {len(open_invoices)} open invoices: too many to find a sum")
+    sums = [
+        subset
+        for size in range(2, len(open_invoices) + 1)
+        for subset in combinations(open_invoices, size)
+        if sum((balances[i.number] for i in subset), ZERO) == line.amount
+    ]
+    if len(sums) == 1:
+        how = f"the sum of {len(sums[0])} open invoices of {client}, by due date"
+        return [Applied(line, i.number, balances[i.number], how) for i in sums[0]]
+    if len(sums) > 1:
+        return Unmatched(line, f"{len(sums)} sets of open invoices of {client} add up to {line.amount:.2f}")
+    return Unmatched(line, f"no open invoice of {client}, nor a sum of them, is {line.amount:.2f}")
+
+
+def _named_invoices(remittance: str, invoices: Mapping[str, Invoice]) -> list[str]:
+    """Invoice numbers written as whole words (`VIR F-2026-003 MERCI`, not `F-2026-0031`), and RF references
+    written with or without their spaces."""
+    text = remittance.upper()
+    squeezed = re.sub(r"\s+", "", text)
+    found = []
+    for number in invoices:
+        pattern = rf"(?<![A-Z0-9]){re.escape(number.upper())}(?![A-Z0-9])"
+        rf = rf_reference(number)
+        if re.search(pattern, text) or (rf is not None and re.search(rf"{rf}(?![A-Z0-9])", squeezed)):
+            found.append(number)
+    # A number inside a longer named number (F-1 in F-1-A) is the longer one's.
+    return sorted(n for n in found if not any(n != m and n.upper() in m.upper() for m in found))
+
+
+def _clients_named(debtor: str, clients: Mapping[str, Client]) -> list[str]:
+    wanted = _comparable(debtor)
+    found = []
+    for client_id, client in clients.items():
+        names = {_comparable(client.name), _comparable(client.contact or ""), _comparable(client_id.replace("-", " "))}
+        names.discard("")
+        if any(_similar(wanted, name) for name in names):
+            found.append(client_id)
+    return sorted(found)
+
+
+def _similar(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    shorter, longer = sorted((a, b), key=len)
+    if len(shorter) >= 4 and f" {shorter} " in f" {longer} ":
+        return True
+    return difflib.SequenceMatcher(None, a, b).ratio() >= NAME_SIMILARITY
+
+
+_LEGAL_FORMS = {
+    "sas",
+    "sasu",
+    "sarl",
+    "eurl",
+    "sa",
+    "sci",
+    "scop",
+    "snc",
+    "gmbh",
+    "ag",
+    "ltd",
+    "inc",
+    "bv",
+    "mme",
+    "m",
+    "mr",
+}
+
+
+def _comparable(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii").lower()
+    words = [w for w in re.sub(r"[^a-z0-9]+", " ", ascii_name).split() if w not in _LEGAL_FORMS]
+    return " ".join(words)
