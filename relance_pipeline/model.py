@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, get_args
 
 ClientKind = Literal["business", "consumer"]
 Language = Literal["fr", "en"]
@@ -14,10 +14,17 @@ Channel = Literal["email", "letter", "sms", "phone"]
 HoldReason = Literal["disputed", "payment_plan", "promise", "other"]
 JournalEvent = Literal["drafted", "sent", "withdrawn", "failed", "unknown", "posted", "called"]
 
-CHANNELS: tuple[Channel, ...] = ("email", "letter", "sms", "phone")
-LANGUAGES: tuple[Language, ...] = ("fr", "en")
+CHANNELS: tuple[Channel, ...] = get_args(Channel)
+JOURNAL_EVENTS: tuple[JournalEvent, ...] = get_args(JournalEvent)
+DOCUMENT_ORDER: tuple[Channel, ...] = ("letter", "email", "sms", "phone")
+"""An action's documents are rendered, written and journaled in this order: the email attaches the letter."""
+SUFFIXES: Mapping[Channel, str] = {"letter": ".pdf", "email": ".eml", "sms": ".sms.txt", "phone": ".call.md"}
+"""Each channel's document is `<step><suffix>` in outbox/<date>/<client>/."""
+LANGUAGES: tuple[Language, ...] = get_args(Language)
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
+LEGAL_FLOOR_FACTOR = Decimal(3)
+"""A contractual B2B rate may not be below 3 × the legal interest rate (C. com. L441-10 II)."""
 
 
 class Problem(NamedTuple):
@@ -32,6 +39,11 @@ class Problem(NamedTuple):
         where = f"{self.path}:{self.line}" if self.line is not None else self.path
         prefix = "warning: " if self.severity == "warning" else ""
         return f"{where}: {prefix}{self.message}"
+
+
+def in_file_order(problems: Iterable[Problem]) -> list[Problem]:
+    """Each problem once, by file, line and message: the order they are shown in."""
+    return sorted(set(problems), key=lambda p: (p.path, p.line or 0, p.message))
 
 
 @dataclass(frozen=True)
@@ -198,6 +210,13 @@ class Semester(NamedTuple):
     def next(self) -> Semester:
         return Semester(self.year, 2) if self.half == 1 else Semester(self.year + 1, 1)
 
+    def through(self, last: Semester) -> Iterator[Semester]:
+        """This semester and each one after it, up to `last` (none when `last` is earlier)."""
+        semester = self
+        while semester <= last:
+            yield semester
+            semester = semester.next()
+
     def __str__(self) -> str:
         return f"{self.year}-S{self.half}"
 
@@ -210,6 +229,11 @@ class SemesterRates:
     b2b_default: Decimal
     legal_individual: Decimal | None = None
     legal_other: Decimal | None = None
+
+    @property
+    def contractual_floor(self) -> Decimal | None:
+        """The lowest contractual B2B penalty rate the semester allows (None while its legal rate is unknown)."""
+        return None if self.legal_other is None else LEGAL_FLOOR_FACTOR * self.legal_other
 
 
 @dataclass(frozen=True)

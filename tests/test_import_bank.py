@@ -128,8 +128,12 @@ def test_the_rf_creditor_reference_matches_exactly(example_repo: Path, tmp_path:
     rf = rf_reference("F-2026-004")
     assert rf == "RF45F2026004" and iso11649.is_valid(rf)
     spaced = " ".join(rf[i : i + 4] for i in range(0, len(rf), 4))
-    code, output = relance(example_repo, "import", "bank",
-                           str(statement(tmp_path, "s.xml", entry("3600.00", "2026-06-10", label=spaced, ref="R1"))))
+    code, output = relance(
+        example_repo,
+        "import",
+        "bank",
+        str(statement(tmp_path, "s.xml", entry("3600.00", "2026-06-10", label=spaced, ref="R1"))),
+    )
     assert code == 0 and "F-2026-004     invoice number in the label" in output  # fmt: skip
 
 

@@ -30,7 +30,6 @@ from relance_pipeline.commands.send import send
 from relance_pipeline.commands.validate import check_books
 from relance_pipeline.core import money
 from relance_pipeline.core.plan import plan
-from relance_pipeline.core.rates import LEGAL_FLOOR_FACTOR
 from relance_pipeline.model import (
     CENT,
     ZERO,
@@ -127,7 +126,7 @@ def test_charges_are_never_negative_and_the_total_due_adds_up(invoice: Invoice, 
     assert found.total_due == found.outstanding + found.charges + found.indemnity
     assert found.indemnity == (Decimal("40.00") if kind == "business" else ZERO)
     # A contractual rate below the legal floor is charged at the floor (L441-10 II): the floor bounds it too.
-    floors = [LEGAL_FLOOR_FACTOR * row.legal_other for row in RATES.semesters.values() if row.legal_other]
+    floors = [row.contractual_floor for row in RATES.semesters.values() if row.contractual_floor]
     longest = max([*(row.b2b_default for row in RATES.semesters.values()), *floors, invoice.penalty_rate or ZERO])
     days = (as_of - invoice.due).days
     assert found.charges <= (invoice.total * longest * days / Decimal(36500)).quantize(CENT) + CENT

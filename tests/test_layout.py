@@ -9,8 +9,8 @@ import relance_pipeline
 
 PACKAGE = Path(relance_pipeline.__file__).parent
 LAYERS = ("books", "core", "render", "outbox", "ship", "imports", "commands", "cli")
-"""Bottom to top; the shared modules beside them (model, clock, atomic) stand below them all."""
-SHARED = ("model", "clock", "atomic")
+"""Bottom to top; the shared modules beside them (model, clock, atomic, figures) stand below them all."""
+SHARED = ("model", "clock", "atomic", "figures")
 
 
 def _imported_modules(file: Path) -> set[str]:

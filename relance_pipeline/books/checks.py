@@ -13,9 +13,8 @@ from relance_pipeline import clock
 from relance_pipeline.books.identities import identity_problem
 from relance_pipeline.books.load import YamlFile
 from relance_pipeline.books.read import CLIENTS_FOLDER, CONFIG_FILE, POLICIES_FOLDER, RATES_FILE, Loaded
-from relance_pipeline.model import Client, Invoice, Policy, Problem, RateTable, Semester, Settings
+from relance_pipeline.model import LEGAL_FLOOR_FACTOR, Client, Invoice, Policy, Problem, RateTable, Semester, Settings
 
-LEGAL_FLOOR_FACTOR = Decimal(3)
 _Locate = Callable[[Sequence[str | int]], int | None]
 
 
@@ -173,10 +172,7 @@ def _charged_semesters(invoice: Invoice, today: date) -> list[Semester]:
     end = max(settled) if settled and invoice.settled_on(max(settled)) >= invoice.total else today
     first = Semester.of(invoice.due + timedelta(days=1))
     last = Semester.of(max(min(today, end), invoice.due + timedelta(days=1)))
-    semesters = [first]
-    while semesters[-1] < last:
-        semesters.append(semesters[-1].next())
-    return semesters
+    return list(first.through(last))
 
 
 def _floor_check(
@@ -186,16 +182,17 @@ def _floor_check(
     charges the floor), so it is a warning the user may act on, one per semester."""
     for semester in sorted(set(semesters)):
         row = rates.get(semester)
-        if row is None or row.legal_other is None:
+        floor = row.contractual_floor if row is not None else None
+        if row is None or floor is None:
             continue
-        floor = LEGAL_FLOOR_FACTOR * row.legal_other
         if rate < floor:
             yield Problem(
                 path,
                 line,
                 f"penalty_rate: {rate} % is below the legal floor of {floor} % in {semester} "
-                f"(3 × the legal interest rate {row.legal_other} %, C. com. L441-10 II): the floor is charged "
-                f"for that semester; write at least {floor} to charge the contract's rate throughout",
+                f"({LEGAL_FLOOR_FACTOR} × the legal interest rate {row.legal_other} %, C. com. L441-10 II): "
+                f"the floor is charged for that semester; write at least {floor} to charge the contract's rate "
+                "throughout",
                 severity="warning",
             )
 

@@ -12,11 +12,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from relance_pipeline.model import CHANNELS, JournalEntry, Problem
+from relance_pipeline.model import CHANNELS, JOURNAL_EVENTS, JournalEntry, Problem
 
 JOURNAL_FILE = "outbox/journal.jsonl"
 _DECODER = json.JSONDecoder()
-_EVENTS = ("drafted", "sent", "withdrawn", "failed", "unknown", "posted", "called")
 
 
 def from_record(record: Any) -> JournalEntry:
@@ -40,7 +39,7 @@ def from_record(record: Any) -> JournalEntry:
         raise ValueError(f"has no {missing}") from None
     except (TypeError, ValueError) as error:
         raise ValueError(f"has a value of the wrong form ({error})") from None
-    if entry.event not in _EVENTS:
+    if entry.event not in JOURNAL_EVENTS:
         raise ValueError(f"has an unknown event '{entry.event}'")
     if entry.channel not in CHANNELS:
         raise ValueError(f"has an unknown channel '{entry.channel}'")

@@ -18,7 +18,7 @@ import yaml
 
 from relance_pipeline.books import fastschema
 from relance_pipeline.books.load import BooksLoader, YamlFile
-from relance_pipeline.model import Problem
+from relance_pipeline.model import Problem, in_file_order
 
 if TYPE_CHECKING:  # jsonschema is imported only to explain an invalid file: valid books never pay for it
     from jsonschema import Draft202012Validator, ValidationError
@@ -88,7 +88,7 @@ def schema_problems(document: YamlFile, kind: Kind) -> list[Problem]:
     errors = list(_leaf_errors(checker.iter_errors(document.data)))
     misspelt = _misspelt_keys(errors)
     problems = [problem for error in errors for problem in _problems(document, error, misspelt)]
-    return sorted(set(problems), key=lambda p: (p.line or 0, p.message))
+    return in_file_order(problems)
 
 
 def _misspelt_keys(errors: list[ValidationError]) -> dict[tuple[str | int, ...], set[str]]:

@@ -14,6 +14,7 @@ from typing import Protocol
 
 import click
 
+from relance_pipeline import figures
 from relance_pipeline.commands.record import Done, Settled, parse_amount, record_done, record_payment, record_settled
 from relance_pipeline.commands.send import SendReport, send
 from relance_pipeline.core.pending import OpenDraft
@@ -69,11 +70,13 @@ def send_lines(report: SendReport) -> list[str]:
         lines += [f"would send {d.file}" + (f" (failed {d.failures}×)" if d.failures else "") for d in report.to_send]
     elif report.stopped:
         waiting = (
-            f"; {_count(len(report.to_send), 'more email')} wait for the next relance send" if report.to_send else ""
+            f"; {figures.count(len(report.to_send), 'more email')} wait for the next relance send"
+            if report.to_send
+            else ""
         )
         lines.append(f"stopped: {report.stopped}{waiting}")
     elif report.to_send:
-        lines.append(f"not sent: {_count(len(report.to_send), 'email')} (SMTP is not configured)")
+        lines.append(f"not sent: {figures.count(len(report.to_send), 'email')} (SMTP is not configured)")
     if report.to_post:
         where = f"print {report.print_batch}, " if report.print_batch else ""
         lines.append(f"letters to post ({where}post them, then record each):")
@@ -87,10 +90,6 @@ def send_lines(report: SendReport) -> list[str]:
     if not lines:
         lines.append("nothing to send")
     return lines
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _todo(draft: OpenDraft, event: Done) -> str:
@@ -181,4 +180,4 @@ def paid_command(obj: Repository, number: str, amount: str, day: datetime | None
     if isinstance(outcome, list):
         _print_problems(outcome)
         sys.exit(1)
-    click.echo(f"recorded: {value:.2f} paid on {(day.date() if day else today).isoformat()} in {outcome}")
+    click.echo(f"recorded: {figures.amount(value)} paid on {(day.date() if day else today).isoformat()} in {outcome}")

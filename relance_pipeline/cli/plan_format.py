@@ -7,14 +7,10 @@ from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from relance_pipeline.model import CENT, Action, Amounts, Plan, RatePeriod, Waiting
+from relance_pipeline.figures import amount, count
+from relance_pipeline.model import Action, Amounts, Plan, RatePeriod, Waiting
 
 _PERIOD_PLACES = Decimal("0.0001")
-
-
-def amount(value: Decimal) -> str:
-    """Two decimals, as a string: JSON numbers would turn money into floats."""
-    return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
 
 
 def to_json(plan: Plan) -> str:
@@ -96,8 +92,8 @@ def to_table(plan: Plan) -> str:
     invoices = sum(len(action.invoices) for action in plan.actions)
     total = sum((action.total_due for action in plan.actions), Decimal(0))
     lines = [
-        f"Plan as of {plan.as_of.isoformat()}: {len(plan.actions)} document(s), {invoices} invoice(s), "
-        f"{amount(total)} EUR due; {len(plan.waiting)} invoice(s) waiting",
+        f"Plan as of {plan.as_of.isoformat()}: {count(len(plan.actions), 'document')}, {count(invoices, 'invoice')}, "
+        f"{amount(total)} EUR due; {count(len(plan.waiting), 'invoice')} waiting",
     ]
     if plan.actions:
         lines += [

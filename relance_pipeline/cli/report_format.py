@@ -8,8 +8,9 @@ import json
 from datetime import date
 from typing import Any
 
-from relance_pipeline.cli.plan_format import amount, columns
+from relance_pipeline.cli.plan_format import columns
 from relance_pipeline.core.report import BUCKETS, AgedBalance, Balance, ClientBalance
+from relance_pipeline.figures import amount, count
 
 _HEADER = (
     "client",
@@ -45,7 +46,7 @@ def to_table(report: AgedBalance) -> str:
     rows.append(("total", *_money(report.totals), "", ""))
     dso = f"{report.dso} days" if report.dso is not None else "n/a (nothing invoiced in the last 365 days)"
     lines = [
-        f"Aged balance as of {report.as_of.isoformat()}: {len(report.clients)} client(s), "
+        f"Aged balance as of {report.as_of.isoformat()}: {count(len(report.clients), 'client')}, "
         f"{amount(report.totals.outstanding)} EUR outstanding",
         "",
         *columns(_HEADER, rows, _RIGHT),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from relance_pipeline.commands.run import RunResult
+from relance_pipeline.figures import amount, count
 
 
 def run_summary(result: RunResult) -> list[str]:
@@ -13,13 +14,11 @@ def run_summary(result: RunResult) -> list[str]:
         action = drafted.action
         files = ", ".join(entry.file for entry in drafted.entries)
         numbers = ", ".join(a.invoice.number for a in action.invoices)
-        lines.append(f"drafted {action.client.id} {action.step.id} ({numbers}; {action.total_due:.2f}): {files}")
-    count = len(result.drafted)
-    if count == 0:
+        lines.append(f"drafted {action.client.id} {action.step.id} ({numbers}; {amount(action.total_due)}): {files}")
+    if not result.drafted:
         lines.append(f"nothing to draft as of {result.plan.as_of}")
     else:
-        noun = "document set" if count == 1 else "document sets"
-        lines.append(f"{count} {noun} drafted as of {result.plan.as_of}")
+        lines.append(f"{count(len(result.drafted), 'document set')} drafted as of {result.plan.as_of}")
     if result.commit:
         lines.append(f"committed {result.commit[:12]}")
     return lines

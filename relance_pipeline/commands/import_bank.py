@@ -26,7 +26,7 @@ from relance_pipeline.imports.ofx import is_ofx, read_ofx
 from relance_pipeline.model import Invoice, Payment, Problem
 from relance_pipeline.outbox.books_files import Conflict, restore_books_files, write_books_files
 from relance_pipeline.outbox.invoice_text import add_payment
-from relance_pipeline.outbox.lock import LockBusy, repository_lock
+from relance_pipeline.outbox.lock import COMMAND_WAIT_SECONDS, LockBusy, repository_lock
 
 MAX_STATEMENT_BYTES = 20 * 1024 * 1024
 
@@ -45,7 +45,7 @@ class BankReport:
 
 def import_bank(root: Path, files: list[Path], today: date, *, dry_run: bool = False) -> BankReport:
     try:
-        with repository_lock(root, wait_seconds=5.0):
+        with repository_lock(root, wait_seconds=COMMAND_WAIT_SECONDS):
             return _import(root, files, today, dry_run)
     except LockBusy as busy:
         return BankReport(problems=[Problem(str(root), None, str(busy))])

@@ -24,7 +24,7 @@ from relance_pipeline.imports.invoice_books import INVOICES_FOLDER, KnownClient,
 from relance_pipeline.model import Problem
 from relance_pipeline.outbox.books_files import Conflict, restore_books_files, write_books_files
 from relance_pipeline.outbox.invoice_text import add_credit_note
-from relance_pipeline.outbox.lock import LockBusy, repository_lock
+from relance_pipeline.outbox.lock import COMMAND_WAIT_SECONDS, LockBusy, repository_lock
 
 MAX_INPUT_BYTES = 50 * 1024 * 1024
 
@@ -42,7 +42,7 @@ class ImportReport:
 
 def import_invoices(root: Path, files: list[Path], today: date, *, dry_run: bool = False) -> ImportReport:
     try:
-        with repository_lock(root, wait_seconds=5.0):
+        with repository_lock(root, wait_seconds=COMMAND_WAIT_SECONDS):
             return _import(root, files, today, dry_run)
     except LockBusy as busy:
         return ImportReport(problems=[Problem(str(root), None, str(busy))])

@@ -16,7 +16,7 @@ from relance_pipeline.books.checks import cross_checks
 from relance_pipeline.books.read import read_books, without_cycle_collection
 from relance_pipeline.core.plan import plan
 from relance_pipeline.core.report import AgedBalance, aged_balance
-from relance_pipeline.model import Books, JournalEntry, Plan, Problem
+from relance_pipeline.model import Books, JournalEntry, Plan, Problem, in_file_order
 from relance_pipeline.render.samples import missing_templates
 
 
@@ -46,7 +46,7 @@ def _plan_repository(root: Path, as_of: date, check_templates: bool, cached: boo
         problems += missing_templates(root, loaded)
     entries, bad_lines = books_cache.read_journal_cached(root) if cached else journal.read_journal(root)
     problems += bad_lines
-    found = sorted(set(problems), key=lambda p: (p.path, p.line or 0, p.message))
+    found = in_file_order(problems)
     if loaded.books is None or any(p.severity == "error" for p in found):
         return Planned(None, tuple(found), loaded.books, tuple(entries))
     result = plan(loaded.books, entries, as_of)

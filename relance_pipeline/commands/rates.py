@@ -12,24 +12,25 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from relance_pipeline import figures
 from relance_pipeline.books import builders
 from relance_pipeline.books.load import YamlFile, parse_document, read_document
 from relance_pipeline.books.read import CONFIG_FILE, RATES_FILE
 from relance_pipeline.books.schema import schema_problems
 from relance_pipeline.core.rates import (
+    B2B_MARGIN,
     RateUpdate,
     coverage,
     format_rate,
     in_force,
     legal_rates_source,
     plan_update,
-    semesters_between,
 )
 from relance_pipeline.imports.ecb import DEFAULT_BASE_URL, SERIES, SourceError, fetch_series, series_url
 from relance_pipeline.imports.ecb import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
-from relance_pipeline.model import Problem, RateTable, Semester, SemesterRates, Settings
+from relance_pipeline.model import LEGAL_FLOOR_FACTOR, Problem, RateTable, Semester, SemesterRates, Settings
 from relance_pipeline.outbox import books_edits, rates_file
-from relance_pipeline.outbox.lock import LockBusy, repository_lock
+from relance_pipeline.outbox.lock import COMMAND_WAIT_SECONDS, LockBusy, repository_lock
 
 _UNKNOWN = '"x.xx"'
 
@@ -64,7 +65,7 @@ def update(
 ) -> Outcome:
     """Add the semesters started by `as_of` (and by today) that the ECB series covers; report disagreements."""
     try:
-        with repository_lock(root, wait_seconds=5.0):
+        with repository_lock(root, wait_seconds=COMMAND_WAIT_SECONDS):
             outcome = _update(root, min(as_of, today), base_url, timeout)
     except LockBusy as busy:
         return Outcome(notes=[f"relance rates update: {busy}"], code=1)
@@ -149,7 +150,7 @@ def _coverage_lines(table: RateTable) -> Iterator[str]:
         return
     count = len(table.semesters)
     history = f"; ECB rate changes recorded to {span.ecb_history_to}" if span.ecb_history_to else ""
-    yield f"{RATES_FILE}: {span.first} to {span.last} ({count} semester{'s' if count > 1 else ''}){history}"
+    yield f"{RATES_FILE}: {span.first} to {span.last} ({figures.count(count, 'semester')}){history}"
 
 
 def _in_force_lines(table: RateTable, as_of: date) -> Iterator[str]:
@@ -163,9 +164,13 @@ def _in_force_lines(table: RateTable, as_of: date) -> Iterator[str]:
         (
             "business client, no contractual rate (B2B default)",
             _percent(row.b2b_default),
-            f"ECB reference {_percent(row.ecb_reference)} + 10 points",
+            f"ECB reference {_percent(row.ecb_reference)} + {B2B_MARGIN} points",
         ),
-        ("business client, contractual rate at least", _percent(floor), "3 × legal_other (C. com. L441-10)"),
+        (
+            "business client, contractual rate at least",
+            _percent(floor),
+            f"{LEGAL_FLOOR_FACTOR} × legal_other (C. com. L441-10)",
+        ),
         ("consumer client, legal interest", _percent(row.legal_other), "legal_other, from the mise en demeure"),
         ("legal rate, creditor acting for professional needs", _percent(row.legal_other), "legal_other"),
         ("legal rate, creditor an individual (non-professional)", _percent(row.legal_individual), "legal_individual"),
@@ -180,7 +185,7 @@ def _missing_lines(table: RateTable, as_of: date) -> Iterator[str]:
     span = coverage(table)
     wanted = Semester.of(as_of)
     first = span.first or wanted
-    absent = [s for s in semesters_between(first, max(wanted, span.last or wanted)) if s not in table.semesters]
+    absent = [s for s in first.through(max(wanted, span.last or wanted)) if s not in table.semesters]
     if not absent and not span.without_legal:
         yield f"Missing: nothing up to {max(wanted, span.last or wanted)}"
         return

@@ -24,7 +24,7 @@ from relance_pipeline.model import Channel, JournalEntry, Payment, Problem
 from relance_pipeline.outbox import books_edits
 from relance_pipeline.outbox import journal as journal_writer
 from relance_pipeline.outbox.invoice_text import add_payment
-from relance_pipeline.outbox.lock import LockBusy, repository_lock
+from relance_pipeline.outbox.lock import COMMAND_WAIT_SECONDS, LockBusy, repository_lock
 
 Done = Literal["posted", "called"]
 CHANNEL_OF: dict[Done, Channel] = {"posted": "letter", "called": "phone"}
@@ -34,7 +34,7 @@ _WHAT: dict[Done, str] = {"posted": "letter waits to be posted", "called": "call
 def record_done(root: Path, event: Done, client: str, step: str, day: date, note: str | None) -> JournalEntry | Problem:
     """Close the open letter (posted) or call sheet (called) of `client` at `step` with a journal line."""
     try:
-        with repository_lock(root, wait_seconds=5.0):
+        with repository_lock(root, wait_seconds=COMMAND_WAIT_SECONDS):
             journal_writer.repair_tail(root)  # an interrupted run's unfinished line, before a line goes after it
             entries, broken = journal.read_journal(root)
             if broken:
@@ -61,7 +61,7 @@ def record_settled(
     """Settle the email of `client` at `step` whose outcome `send` could not know: `sent` (it reached the
     client: closed, with the Message-ID it went with) or `failed` (it did not: the next send tries it again)."""
     try:
-        with repository_lock(root, wait_seconds=5.0):
+        with repository_lock(root, wait_seconds=COMMAND_WAIT_SECONDS):
             journal_writer.repair_tail(root)
             entries, broken = journal.read_journal(root)
             if broken:
@@ -97,7 +97,7 @@ def record_payment(
 ) -> str | list[Problem]:
     """Add the payment to invoice `number`'s file; returns that file's path, or the problems that kept it out."""
     try:
-        with repository_lock(root, wait_seconds=5.0):
+        with repository_lock(root, wait_seconds=COMMAND_WAIT_SECONDS):
             return _record_payment(root, number, amount, day, reference, today)
     except LockBusy as busy:
         return [Problem(str(root), None, str(busy))]

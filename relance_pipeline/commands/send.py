@@ -30,7 +30,7 @@ from relance_pipeline.core.pending import OpenDraft, pending
 from relance_pipeline.model import Books, JournalEntry, Problem
 from relance_pipeline.outbox import journal as journal_writer
 from relance_pipeline.outbox import write as outbox_writer
-from relance_pipeline.outbox.lock import LockBusy, repository_lock
+from relance_pipeline.outbox.lock import COMMAND_WAIT_SECONDS, LockBusy, repository_lock
 from relance_pipeline.ship import print_batch
 from relance_pipeline.ship.git import approval
 from relance_pipeline.ship.outgoing import Outgoing, prepare
@@ -83,7 +83,7 @@ def send(
     """
     report = SendReport(dry_run=dry_run)
     try:
-        with repository_lock(root, wait_seconds=5.0):
+        with repository_lock(root, wait_seconds=COMMAND_WAIT_SECONDS):
             _send(root, today, now, environ, mailer, report)
     except LockBusy as busy:
         report.problems.append(Problem(str(root), None, str(busy)))

@@ -8,7 +8,8 @@ from pathlib import Path
 from relance_pipeline.books import journal
 from relance_pipeline.books.checks import cross_checks
 from relance_pipeline.books.read import Loaded, read_books
-from relance_pipeline.model import Books, Problem
+from relance_pipeline.figures import count
+from relance_pipeline.model import Books, Problem, in_file_order
 from relance_pipeline.render.samples import missing_templates
 
 
@@ -27,17 +28,14 @@ def check_books(root: Path, today: date) -> tuple[list[Problem], Loaded]:
         from relance_pipeline.render.samples import lint_templates
 
         problems += lint_templates(root, loaded.books, today)
-    return sorted(set(problems), key=lambda p: (p.path, p.line or 0, p.message)), loaded
+    return in_file_order(problems), loaded
 
 
 def summary(books: Books) -> str:
     """The one line `relance validate` prints when the books hold no error."""
 
-    def count(number: int, one: str, many: str) -> str:
-        return f"{number} {one if number == 1 else many}"
-
     return (
-        f"valid: {count(len(books.invoices), 'invoice', 'invoices')}, "
-        f"{count(len(books.clients), 'client', 'clients')}, "
+        f"valid: {count(len(books.invoices), 'invoice')}, "
+        f"{count(len(books.clients), 'client')}, "
         f"{count(len(books.policies), 'policy', 'policies')}; rates to {books.rates.last}"
     )

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
-from relance_pipeline.core.rates import LEGAL_FLOOR_FACTOR, legal_rates_source
+from relance_pipeline.core.rates import legal_rates_source
 from relance_pipeline.model import (
     CENT,
     ZERO,
@@ -127,9 +127,9 @@ def penalty_rate(row: SemesterRates, contractual: Decimal | None) -> tuple[Decim
     a contractual rate is never applied unchecked, so it needs the semester's legal rate."""
     if contractual is None:
         return row.b2b_default, "default"
-    if row.legal_other is None:
+    floor = row.contractual_floor
+    if floor is None:
         return None
-    floor = LEGAL_FLOOR_FACTOR * row.legal_other
     return (contractual, "contract") if contractual >= floor else (floor, "floor")
 
 
@@ -194,10 +194,7 @@ def _stretches(invoice: Invoice, start: date, through: date) -> Iterator[tuple[d
     if through < start:
         return
     cuts = {p.date + _ONE_DAY for p in invoice.payments}
-    semester = Semester.of(start).next()
-    while semester.start <= through:
-        cuts.add(semester.start)
-        semester = semester.next()
+    cuts |= {semester.start for semester in Semester.of(start).next().through(Semester.of(through))}
     first = start
     for cut in sorted(c for c in cuts if start < c <= through):
         yield first, cut - _ONE_DAY

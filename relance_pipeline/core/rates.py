@@ -17,8 +17,6 @@ from relance_pipeline.model import EcbRate, RateTable, Semester, SemesterRates
 
 B2B_MARGIN = Decimal(10)
 """Points added to the ECB reference rate for the B2B default penalty rate (C. com. L441-10 II)."""
-LEGAL_FLOOR_FACTOR = Decimal(3)
-"""A contractual B2B rate may not be below 3 × the legal interest rate (C. com. L441-10 II)."""
 
 
 def rate_in_force(changes: Sequence[EcbRate], day: date) -> EcbRate | None:
@@ -39,13 +37,6 @@ def format_rate(rate: Decimal) -> str:
     """Two decimals at least, as the table writes rates ("2.15", "10.00"); more when the figure has them."""
     exponent = rate.as_tuple().exponent
     return f"{rate:.2f}" if isinstance(exponent, int) and exponent >= -2 else str(rate)
-
-
-def semesters_between(first: Semester, last: Semester) -> Iterator[Semester]:
-    semester = first
-    while semester <= last:
-        yield semester
-        semester = semester.next()
 
 
 @dataclass(frozen=True)
@@ -95,7 +86,7 @@ def plan_update(table: RateTable, series: Sequence[EcbRate], until: date) -> Rat
     added: list[AddedRow] = []
     disagreements: list[Disagreement] = []
     unsourced: list[Semester] = []
-    for semester in semesters_between(first, last):
+    for semester in first.through(last):
         basis = rate_in_force(series, semester.start)
         row = table.get(semester)
         if basis is None:
@@ -159,7 +150,7 @@ def coverage(table: RateTable) -> Coverage:
     return Coverage(
         first=first,
         last=last,
-        gaps=tuple(s for s in semesters_between(first, last) if s not in table.semesters),
+        gaps=tuple(s for s in first.through(last) if s not in table.semesters),
         without_legal=tuple(
             s for s, row in sorted(table.semesters.items()) if row.legal_other is None or row.legal_individual is None
         ),
@@ -177,10 +168,8 @@ class InForce:
 
     @property
     def contractual_floor(self) -> Decimal | None:
-        """The lowest contractual B2B penalty rate allowed: 3 × the legal rate (None while it is unknown)."""
-        if self.row is None or self.row.legal_other is None:
-            return None
-        return LEGAL_FLOOR_FACTOR * self.row.legal_other
+        """The lowest contractual B2B penalty rate allowed (None while it is unknown)."""
+        return None if self.row is None else self.row.contractual_floor
 
 
 def in_force(table: RateTable, day: date) -> InForce:

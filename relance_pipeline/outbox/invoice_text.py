@@ -25,9 +25,7 @@ def payment_item(day: date, amount: Decimal, reference: str | None) -> str:
     return "{" + ", ".join(fields) + "}"
 
 
-def add_payment(
-    text: str, day: date, amount: Decimal, reference: str | None, comment: str | None = None
-) -> str | None:
+def add_payment(text: str, day: date, amount: Decimal, reference: str | None, comment: str | None = None) -> str | None:
     """The file's text with one more payment; None when the payments list is written in a way this cannot
     extend safely (a flow list over several lines). `comment` follows the item on its line in a block list."""
     return add_item(text, "payments", payment_item(day, amount, reference), comment)

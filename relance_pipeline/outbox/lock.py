@@ -10,6 +10,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 LOCK_NAME = "relance.lock"
+COMMAND_WAIT_SECONDS = 5.0
+"""How long send, record and rates wait for another command to finish; `run` does not wait (a second nightly
+run has nothing to add)."""
 
 
 class LockBusy(Exception):

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from relance_pipeline import atomic
 from relance_pipeline.books import cache as books_cache
-from relance_pipeline.model import Action, Channel, JournalEntry, Plan
+from relance_pipeline.model import DOCUMENT_ORDER, SUFFIXES, Action, JournalEntry, Plan
 from relance_pipeline.outbox import journal as journal_writer
 
 if TYPE_CHECKING:
@@ -29,14 +29,9 @@ if TYPE_CHECKING:
 OUTBOX_FOLDER = "outbox"
 # outbox/<date>/<client>/<step>.<ext>: the only files `run` writes, and so the only ones it may remove.
 _DOCUMENT_PATH = re.compile(
-    r"^outbox/\d{4}-\d{2}-\d{2}/[a-z0-9][a-z0-9_-]*/[a-z0-9][a-z0-9_-]*\.(pdf|eml|sms\.txt|call\.md|png)$"
-)
-# The renderer's order of an action's documents (the letter first, the email attaches it), hence of its lines.
-_FILES_IN_ORDER: tuple[tuple[Channel, str], ...] = (
-    ("letter", ".pdf"),
-    ("email", ".eml"),
-    ("sms", ".sms.txt"),
-    ("phone", ".call.md"),
+    r"^outbox/\d{4}-\d{2}-\d{2}/[a-z0-9][a-z0-9_-]*/[a-z0-9][a-z0-9_-]*("
+    + "|".join(re.escape(suffix) for suffix in (*SUFFIXES.values(), ".png"))
+    + ")$"
 )
 
 
@@ -142,15 +137,14 @@ def finish_cut_action(root: Path) -> list[JournalEntry]:
     last = entries[-1]
     known = {entry.file for entry in entries}
     folder = PurePosixPath(last.file).parent
-    order = [channel for channel, _ in _FILES_IN_ORDER]
-    if last.channel not in order or last.file != f"{folder}/{last.step}{dict(_FILES_IN_ORDER)[last.channel]}":
+    # The renderer's order of an action's documents is the order of its lines: what follows the last one is cut.
+    if last.channel not in DOCUMENT_ORDER or last.file != f"{folder}/{last.step}{SUFFIXES[last.channel]}":
         return []
     if not _DOCUMENT_PATH.match(last.file):
         return []
-    later = _FILES_IN_ORDER[order.index(last.channel) + 1 :]
     finished: list[JournalEntry] = []
-    for channel, suffix in later:
-        rel = f"{folder}/{last.step}{suffix}"
+    for channel in DOCUMENT_ORDER[DOCUMENT_ORDER.index(last.channel) + 1 :]:
+        rel = f"{folder}/{last.step}{SUFFIXES[channel]}"
         file = root / rel
         if rel in known or not file.is_file():
             continue

@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from relance_pipeline.core.money import contractual_rate
 from relance_pipeline.model import ZERO, Action, Amounts, Books, ChargeKind, Client, RatePeriod, Semester
 
 REFERENCE_LIMIT = 35
@@ -104,9 +105,8 @@ def payment_reference(action: Action) -> str:
 
 def penalty_rate(action: Action, books: Books, as_of: date) -> tuple[Decimal | None, bool]:
     """The late-payment rate in force on the document's date, and whether it is the contract's rate."""
-    contractual = next((a.invoice.penalty_rate for a in action.invoices if a.invoice.penalty_rate is not None), None)
-    if contractual is None:
-        contractual = action.policy.penalty_rate
+    rates = (contractual_rate(a.invoice, action.policy) for a in action.invoices)
+    contractual = next((rate for rate in rates if rate is not None), None)
     if contractual is not None:
         return contractual, True
     periods = sorted((p for a in action.invoices for p in a.periods), key=lambda p: p.end)

@@ -16,17 +16,13 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from relance_pipeline.model import Action, Books, Channel, Problem
+from relance_pipeline.model import DOCUMENT_ORDER, SUFFIXES, Action, Books, Channel, Problem
 from relance_pipeline.render import lint, mail
 from relance_pipeline.render.drafts import Draft, Drafter
 from relance_pipeline.render.environment import TemplateFailure
 
 if TYPE_CHECKING:
     from relance_pipeline.render.letter import LetterPrinter
-
-SUFFIXES: dict[Channel, str] = {"letter": ".pdf", "email": ".eml", "sms": ".sms.txt", "phone": ".call.md"}
-ORDER: tuple[Channel, ...] = ("letter", "email", "sms", "phone")
-"""The letter first: the email of the same step attaches it."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +60,7 @@ class Renderer:
         """The wording of each channel of the action, and the lint's findings; no PDF is made."""
         drafts: list[Draft] = []
         problems: list[Problem] = []
-        for channel in sorted(action.step.channels, key=ORDER.index):
+        for channel in sorted(action.step.channels, key=DOCUMENT_ORDER.index):
             try:
                 draft = self.drafter.draft(action, channel, as_of)
             except TemplateFailure as failure:

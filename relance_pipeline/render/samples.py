@@ -26,6 +26,7 @@ from relance_pipeline.model import (
     Policy,
     Problem,
     Step,
+    in_file_order,
 )
 from relance_pipeline.render import template_files
 from relance_pipeline.render.drafts import Drafter
@@ -88,7 +89,7 @@ def lint_templates(root: Path, books: Books, today: date) -> list[Problem]:
                         findings = lint(draft, Facts.of(action, channel), path, locate)
                         # Warnings depend on the data (an SMS's length): only the real run's count.
                         problems.update(p for p in findings if p.severity == "error")
-    return sorted(problems, key=lambda p: (p.path, p.line or 0, p.message))
+    return in_file_order(problems)
 
 
 def sample_action(

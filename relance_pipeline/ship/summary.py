@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import PurePosixPath
 
-from relance_pipeline.model import CENT, ZERO, Action, JournalEntry
+from relance_pipeline.figures import amount, count
+from relance_pipeline.model import ZERO, Action, JournalEntry
 
 
 @dataclass(frozen=True)
@@ -53,14 +53,14 @@ def summary(
     ]
     total = sum((a.total_due for a in actions), ZERO)
     clients = len({a.client.id for a in actions})
-    title = f"relance {as_of.isoformat()}: {_count(len(files), 'document')} for {_count(clients, 'client')}"
+    title = f"relance {as_of.isoformat()}: {count(len(files), 'document')} for {count(clients, 'client')}"
     body = "\n\n".join(sections) if sections else "Nothing was due."
-    body += f"\n\nTotal due: {_money(total)} €"
+    body += f"\n\nTotal due: {amount(total)} €"
     trailers = (
         ("Relance-As-Of", as_of.isoformat()),
         ("Relance-Drafted", str(len(files))),
         ("Relance-Clients", str(clients)),
-        ("Relance-Total-Due", _money(total)),
+        ("Relance-Total-Due", amount(total)),
     )
     return Summary(title=title, body=body, trailers=trailers)
 
@@ -84,13 +84,13 @@ def _client_section(actions: Sequence[Action], files: Sequence[str], images: Seq
         for amounts in sorted(action.invoices, key=lambda a: a.invoice.number):
             rows.append(
                 f"| {step} | {channels} | {amounts.invoice.number} | {amounts.invoice.due.isoformat()} "
-                f"| {amounts.days_overdue} | {_money(amounts.outstanding)} | {_money(amounts.charges)} "
-                f"| {_money(amounts.indemnity)} | {_money(amounts.total_due)} |"
+                f"| {amounts.days_overdue} | {amount(amounts.outstanding)} | {amount(amounts.charges)} "
+                f"| {amount(amounts.indemnity)} | {amount(amounts.total_due)} |"
             )
         if len(action.invoices) > 1:
             rows.append(
-                f"| {step} | | **total** | | | {_money(action.outstanding)} | {_money(action.charges)} "
-                f"| {_money(action.indemnity)} | **{_money(action.total_due)}** |"
+                f"| {step} | | **total** | | | {amount(action.outstanding)} | {amount(action.charges)} "
+                f"| {amount(action.indemnity)} | **{amount(action.total_due)}** |"
             )
     lines = [f"### {_escape(client.name)} (`{client.id}`)", "", *rows]
     own = [f for f in files if _client_of(f) == client.id]
@@ -104,15 +104,6 @@ def _client_of(path: str) -> str | None:
     """`outbox/<as-of>/<client>/<step>.<ext>` → client."""
     parts = PurePosixPath(path).parts
     return parts[2] if len(parts) == 4 and parts[0] == "outbox" else None
-
-
-def _money(amount: Decimal) -> str:
-    """As `relance plan --format json` writes amounts: two decimals, half up."""
-    return f"{amount.quantize(CENT, rounding=ROUND_HALF_UP):.2f}"
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _escape(text: str) -> str:
