@@ -17,6 +17,7 @@ def test_the_preview_is_the_first_page_at_90_dpi_with_ink_on_it() -> None:
     image.load()
     assert image.mode == "RGB" and image.size == (745, 1053)
     darkest, lightest = image.convert("L").getextrema()
+    assert isinstance(darkest, int) and isinstance(lightest, int)  # one band: a (min, max) pair of ints
     assert darkest < 64 and lightest == 255
 
 

@@ -8,6 +8,7 @@ import pytest
 from render_support import AS_OF, action_for, books_of, client_for
 
 from relance_pipeline.commands.init import init
+from relance_pipeline.model import Language
 from relance_pipeline.render.renderer import Renderer
 
 
@@ -15,7 +16,7 @@ from relance_pipeline.render.renderer import Renderer
 @pytest.mark.parametrize("language", ["fr", "en"])
 @pytest.mark.parametrize("kind", ["business", "consumer"])
 def test_a_call_sheet_lists_the_amounts_the_script_and_the_form(
-    tmp_path: Path, step: str, language: str, kind: str
+    tmp_path: Path, step: str, language: Language, kind: str
 ) -> None:
     root = tmp_path / "books"
     init(root)

@@ -84,7 +84,9 @@ def test_an_email_with_a_letter_attaches_the_same_pdf_and_the_invoice_copies(
     assert rendering.ok, rendering.problems
     letter, mail = rendering.documents
     assert (letter.filename, mail.filename) == ("mise-en-demeure.pdf", "mise-en-demeure.eml")
-    attachments = {part.get_filename(): part for part in parse(mail.content).iter_attachments()}
+    parts = list(parse(mail.content).iter_attachments())
+    attachments = {name: part for part in parts if (name := part.get_filename()) is not None}
+    assert len(attachments) == len(parts), "every attachment is named"
     assert sorted(attachments) == ["F-2026-003.pdf", "F-2026-007.pdf", "mise-en-demeure-2026-06-15.pdf"]
     assert attachments["mise-en-demeure-2026-06-15.pdf"].get_content() == letter.content
     assert attachments["F-2026-003.pdf"].get_content() == (repo / "documents/F-2026-003.pdf").read_bytes()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
+from pypdf.generic import DictionaryObject, PdfObject
 from render_support import AS_OF, action_for, books_of, client_for, plain
 
 from relance_pipeline.model import Books
@@ -67,6 +68,13 @@ def test_every_letter_template_prints_the_amounts_dates_and_mentions_of_its_leve
         assert ("déjà réglé" if french else "already paid") in text
 
 
+def dictionary(value: PdfObject) -> DictionaryObject:
+    """The PDF dictionary a key leads to, following an indirect reference."""
+    resolved = value.get_object()
+    assert isinstance(resolved, DictionaryObject), resolved
+    return resolved
+
+
 def test_the_letter_is_pdf_a_3b_dated_by_the_letter_with_its_font_embedded(renderer: Renderer, books: Books) -> None:
     pdf = letter_of(renderer, books, "business", "fr", "mise-en-demeure")
     reader = PdfReader(io.BytesIO(pdf))
@@ -78,11 +86,11 @@ def test_the_letter_is_pdf_a_3b_dated_by_the_letter_with_its_font_embedded(rende
     assert "2026-06-15" in raw  # created/modified: the letter's date, never the clock's
     assert reader.metadata is not None
     assert reader.metadata.title == "Mise en demeure de payer – factures F-2026-003, F-2026-007"
-    assert "/OutputIntents" in reader.trailer["/Root"]
+    assert "/OutputIntents" in dictionary(reader.trailer["/Root"])
     fonts = {
-        font["/BaseFont"]
+        dictionary(font)["/BaseFont"]
         for page in reader.pages
-        for font in page["/Resources"]["/Font"].values()  # type: ignore[union-attr]
+        for font in dictionary(dictionary(page["/Resources"])["/Font"]).values()
     }
     assert fonts and all("Relance-Sans" in str(name) for name in fonts)
 

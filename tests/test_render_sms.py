@@ -8,6 +8,7 @@ import pytest
 from render_support import AS_OF, action_for, books_of, client_for
 
 from relance_pipeline.commands.init import init
+from relance_pipeline.model import Language
 from relance_pipeline.render import sms
 from relance_pipeline.render.renderer import Renderer
 
@@ -32,7 +33,7 @@ def test_segments_count_the_euro_sign_twice_and_fall_to_70_outside_gsm() -> None
 @pytest.mark.parametrize("step", ["relance-1", "relance-2", "appel", "lettre", "mise-en-demeure"])
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_each_sms_template_fits_one_segment_for_one_invoice_and_carries_the_amount(
-    tmp_path: Path, step: str, language: str
+    tmp_path: Path, step: str, language: Language
 ) -> None:
     root = tmp_path / "books"
     init(root)
