@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,6 +11,15 @@ import pytest
 from relance_pipeline.commands.init import init
 from relance_pipeline.model import Books
 from relance_pipeline.render.renderer import Renderer
+
+CHECKOUT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # pytest's `pythonpath` puts the checkout first for this process only; the `relance` and `python`
+    # processes the tests start must not import another installed copy either.
+    inherited = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(CHECKOUT), *([inherited] if inherited else [])])
 
 
 @pytest.fixture

@@ -115,7 +115,7 @@ def test_the_lock_of_a_killed_process_is_free_at_once(example_repo: Path) -> Non
     with pytest.raises(LockBusy), repository_lock(example_repo):
         pass
     holder.send_signal(signal.SIGKILL)
-    holder.wait()
+    holder.communicate()  # reaps it and closes its pipe
     assert lock_path(example_repo).read_text().strip() == str(holder.pid)  # the file stays; the lock does not
     with repository_lock(example_repo):
         pass

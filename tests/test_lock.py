@@ -34,5 +34,5 @@ def test_another_process_holding_the_lock_makes_a_waiter_wait_until_it_ends(tmp_
     started = time.monotonic()
     with repository_lock(tmp_path, wait_seconds=10):
         waited = time.monotonic() - started
-    holder.wait()
+    holder.communicate()  # reaps it and closes its pipe
     assert 0 < waited < 10

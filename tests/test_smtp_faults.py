@@ -11,7 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -91,22 +91,29 @@ def mute_server(*, greeting: bytes = b"") -> Iterator[dict[str, str]]:
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()
+    listener.settimeout(0.05)  # accept() wakes up to see `stop`: closing the listener would not wake it
     accepted: list[socket.socket] = []
+    stop = threading.Event()
 
     def serve() -> None:
-        while True:
+        while not stop.is_set():
             try:
                 connection, _ = listener.accept()
-            except OSError:
-                return
-            connection.sendall(greeting)
+            except TimeoutError:
+                continue
             accepted.append(connection)
+            with suppress(OSError):  # a client that already gave up is no fault of the server's
+                connection.sendall(greeting)
 
-    threading.Thread(target=serve, daemon=True).start()
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
     try:
         port = listener.getsockname()[1]
         yield {"RELANCE_SMTP_HOST": "127.0.0.1", "RELANCE_SMTP_PORT": str(port), "RELANCE_SMTP_TIMEOUT": "1"}
     finally:
+        # Every connection it accepted is closed, even one accepted while the test was ending.
+        stop.set()
+        server.join()
         listener.close()
         for connection in accepted:
             connection.close()
