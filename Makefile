@@ -4,9 +4,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_AS_OF ?= 2026-06-15
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench lock clean
 
-$(STAMP): pyproject.toml scripts/bootstrap
+$(STAMP): pyproject.toml constraints.txt scripts/bootstrap
 	scripts/bootstrap $(VENV)
 	touch $(STAMP)
 
@@ -22,6 +22,10 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# Refresh constraints.txt (README, "Reproducible installs"); UPGRADE=1 resolves every version afresh.
+lock:
+	scripts/lock $(if $(UPGRADE),--upgrade)
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache

@@ -18,6 +18,10 @@ from relance_pipeline.commands.init import scaffold_folder
 
 ROOT = Path(__file__).parent.parent
 WORKFLOWS = sorted((ROOT / ".github/workflows").glob("*.yml"))
+# What `relance init` writes: the loop's workflows, and a ci.yml that validates the books (the project's own
+# ci.yml runs its tests instead).
+SCAFFOLD_WORKFLOWS = sorted((scaffold_folder() / ".github/workflows").glob("*.yml"))
+SHARED_WITH_THE_SCAFFOLD = [".github/workflows/nightly.yml", ".github/workflows/send.yml", ".gitattributes"]
 BIN = str(Path(sys.executable).parent)
 
 
@@ -37,7 +41,7 @@ def tool(name: str) -> str:
 def test_actionlint_finds_nothing_wrong_in_the_workflows() -> None:
     assert [w.name for w in WORKFLOWS] == ["ci.yml", "nightly.yml", "send.yml"]
     done = subprocess.run(
-        [tool("actionlint"), "-shellcheck", tool("shellcheck"), "-no-color", *map(str, WORKFLOWS)],
+        [tool("actionlint"), "-shellcheck", tool("shellcheck"), "-no-color", *map(str, WORKFLOWS + SCAFFOLD_WORKFLOWS)],
         capture_output=True,
         text=True,
         check=False,
@@ -58,11 +62,21 @@ def test_actionlint_does_report_a_broken_workflow(tmp_path: Path) -> None:
     assert done.returncode == 1 and "SC2086" in done.stdout
 
 
-def test_relance_init_ships_the_same_workflows_and_gitattributes() -> None:
-    shipped = scaffold_folder()
-    for file in [*WORKFLOWS, ROOT / ".gitattributes"]:
-        rel = file.relative_to(ROOT)
-        assert (shipped / rel).read_bytes() == file.read_bytes(), rel
+def test_relance_init_ships_the_same_loop_workflows_and_gitattributes() -> None:
+    assert [w.name for w in SCAFFOLD_WORKFLOWS] == ["ci.yml", "nightly.yml", "send.yml"]
+    for rel in SHARED_WITH_THE_SCAFFOLD:
+        assert (scaffold_folder() / rel).read_bytes() == (ROOT / rel).read_bytes(), rel
+
+
+def test_ci_runs_the_readme_test_command_on_the_oldest_and_newest_python_supported() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    prefix = "Programming Language :: Python :: "
+    supported = [c.removeprefix(prefix) for c in project["classifiers"] if c.startswith(prefix)]
+    assert project["requires-python"] == f">={supported[0]}"
+    test = workflow("ci.yml")["jobs"]["test"]
+    assert test["strategy"]["matrix"]["python"] == [supported[0], supported[-1]]
+    assert next(step["run"] for step in test["steps"] if "run" in step) == "bash .ci/run"
+    assert "make test" in (ROOT / ".ci/run").read_text()
 
 
 def test_every_scaffold_file_is_matched_by_the_package_data_globs() -> None:
