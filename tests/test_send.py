@@ -374,3 +374,33 @@ def test_a_journal_line_naming_a_file_outside_the_outbox_is_an_error_and_never_r
     assert "which is not a path inside outbox/" in report.problems[0].message
     validated = CliRunner().invoke(main, ["--repo", str(example_repo), "validate"])
     assert validated.exit_code == 1 and "outbox/journal.jsonl:1: " in validated.output
+
+
+def test_the_date_is_the_time_of_sending_not_the_stale_date_of_the_draft(example_repo: Path) -> None:
+    stale = email_bytes("nordwind", "relance-1", Date="Mon, 15 Jun 2026 09:00:00 +0200")
+    add_draft(example_repo, "nordwind", "relance-1", stale)
+    mailbox = Mailbox()
+    with smtp_server(mailbox) as environ:
+        run_send(example_repo, environ)
+    received = message_from_bytes(mailbox.received[0].data, policy=policy.default)
+    assert received.get_all("Date") is not None and len(received.get_all("Date") or []) == 1
+    assert received["Date"].datetime == NOW
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (b"X-Note : reviewed\r\nCc: someone@evil.example\r\n", "this header line is not `Name: value`"),
+        (b"Message-ID: <second@evil.example>\r\n", "has more than one Message-ID header"),
+    ],
+    ids=["space-before-colon", "two-message-ids"],
+)
+def test_a_header_block_readers_would_read_differently_is_refused(
+    example_repo: Path, extra: bytes, expected: str
+) -> None:
+    rel = add_draft(example_repo, "nordwind", "relance-1", extra + email_bytes("nordwind", "relance-1"))
+    mailbox = Mailbox()
+    with smtp_server(mailbox) as environ:
+        report = run_send(example_repo, environ)
+    assert mailbox.received == [] and report.exit_code == 1
+    assert [p.path for p in report.problems] == [rel] and expected in report.problems[0].message

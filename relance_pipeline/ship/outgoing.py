@@ -1,8 +1,11 @@
 """An email draft of the outbox, checked before it goes out: who it is from, who it is to, its Message-ID.
 
-The bytes sent are the bytes the reviewer approved (line ends made CRLF for SMTP); only a missing
-Message-ID or Date header is added on top, because a message needs both and the outbox files carry
-no time of the run.
+The bytes sent are the bytes the reviewer approved (line ends made CRLF for SMTP), except the Date: it is
+the real time of sending, in the creditor's timezone (the draft's own Date, the drafting day at 09:00, is
+stale by the time a merge is sent, or even in the future when the send runs early in the morning). A missing
+Message-ID is derived from the draft. A header block that mail readers may read differently (a line that is
+neither `Name: value` nor a continuation, such as `X-Note : reviewed`, after which Python's parser stops
+while others read on) or that repeats Message-ID, Date or Subject is refused.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from relance_pipeline.outbox import journal as journal_writer
 MAX_EMAIL_BYTES = 25 * 1024 * 1024
 _FORBIDDEN = ("Cc", "Bcc", "Resent-To", "Resent-Cc", "Resent-Bcc")
 _LINE_END = re.compile(rb"\r?\n")
+_HEADER_LINE = re.compile(rb"^[!-9;-~]+:")
+_SINGLE = ("Message-ID", "Date", "Subject")
 
 
 @dataclass(frozen=True)
@@ -44,8 +49,11 @@ def prepare(path: str, raw: bytes, client: Client | None, sender: str, now: date
     """
     if len(raw) > MAX_EMAIL_BYTES:
         return Problem(path, None, f"is larger than {MAX_EMAIL_BYTES // (1024 * 1024)} MiB; not sent")
+    unreadable = _unreadable_header_line(raw)
+    if unreadable is not None:
+        return Problem(path, unreadable, "this header line is not `Name: value`; mail readers would differ on it")
     headers = BytesHeaderParser(policy=policy.default).parsebytes(raw)
-    for name in ("From", "To"):
+    for name in ("From", "To", *_SINGLE):
         if len(headers.get_all(name) or []) > 1:
             return Problem(path, None, f"has more than one {name} header; a draft has one of each")
     found = _addresses(headers, "From")
@@ -72,10 +80,36 @@ def prepare(path: str, raw: bytes, client: Client | None, sender: str, now: date
     if not message_id:
         message_id = f"<{draft_sha[:32]}@{sender.rpartition('@')[2]}>"
         extra += f"Message-ID: {message_id}\r\n".encode("ascii")
-    if headers.get("Date") is None:
-        extra += f"Date: {format_datetime(now)}\r\n".encode("ascii")
+    extra += f"Date: {format_datetime(now)}\r\n".encode("ascii")
+    data = _without_header(data, b"date")
     # The envelope, which decides who receives the message, names the books' address and nothing read from the file.
     return Outgoing(sender, (client.email.strip(),), message_id, extra + data, draft_sha)
+
+
+def _unreadable_header_line(raw: bytes) -> int | None:
+    """The number of the first line of the header block that is neither a header nor a continuation."""
+    for number, line in enumerate(_LINE_END.split(raw), start=1):
+        if not line:
+            return None
+        if line[:1] not in (b" ", b"\t") and not _HEADER_LINE.match(line):
+            return number
+    return None
+
+
+def _without_header(data: bytes, name: bytes) -> bytes:
+    """The CRLF message without the header `name` (and its continuation lines)."""
+    head, separator, body = data.partition(b"\r\n\r\n")
+    kept: list[bytes] = []
+    dropping = False
+    for line in head.split(b"\r\n"):
+        if line[:1] in (b" ", b"\t"):
+            if not dropping:
+                kept.append(line)
+            continue
+        dropping = line.split(b":", 1)[0].strip().lower() == name
+        if not dropping:
+            kept.append(line)
+    return b"\r\n".join(kept) + separator + body
 
 
 def _addresses(headers: Message, name: str) -> list[str] | Problem | None:
