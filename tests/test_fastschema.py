@@ -26,6 +26,7 @@ EXAMPLES: dict[Kind, list[str]] = {
     "policy": ["policies/standard.yaml"],
     "client": [p.relative_to(SCAFFOLD).as_posix() for p in sorted((SCAFFOLD / "ledger/clients").glob("*.yaml"))],
     "invoice": [p.relative_to(SCAFFOLD).as_posix() for p in sorted((SCAFFOLD / "ledger/invoices").rglob("*.yaml"))],
+    "mapping": [p.relative_to(SCAFFOLD).as_posix() for p in sorted((SCAFFOLD / "imports").glob("*.yaml"))],
 }
 EDGE_VALUES: list[Any] = [
     None,

@@ -23,8 +23,8 @@ from relance_pipeline.model import Problem, in_file_order
 if TYPE_CHECKING:  # jsonschema is imported only to explain an invalid file: valid books never pay for it
     from jsonschema import Draft202012Validator, ValidationError
 
-Kind = Literal["config", "client", "invoice", "policy", "rates"]
-KINDS: tuple[Kind, ...] = ("config", "client", "invoice", "policy", "rates")
+Kind = Literal["config", "client", "invoice", "policy", "rates", "mapping"]
+KINDS: tuple[Kind, ...] = ("config", "client", "invoice", "policy", "rates", "mapping")
 _BASE = "https://relance.invalid/schemas/"
 _TYPE_WORDS = {
     "object": "a mapping of keys (key: value lines)",

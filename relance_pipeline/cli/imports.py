@@ -18,13 +18,17 @@ def import_group() -> None:
     """Bring invoices and bank statements into the books (nothing is written on any error)."""
 
 
+MAPPING_HELP = "For CSV files: imports/NAME.yaml, or a preset ({})."
+
+
 @import_group.command(name="invoices")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Print what would be written; write nothing.")
+@click.option("--mapping", default=None, metavar="NAME", help=MAPPING_HELP.format("generic-fr, invoiceninja"))
 @click.pass_obj
-def invoices_command(obj: Repository, files: tuple[Path, ...], dry_run: bool) -> None:
-    """Factur-X/ZUGFeRD PDFs, CII or UBL XML → invoice and client files."""
-    _finish(import_invoices(obj.repo, list(files), obj.today(), dry_run=dry_run))
+def invoices_command(obj: Repository, files: tuple[Path, ...], dry_run: bool, mapping: str | None) -> None:
+    """Factur-X/ZUGFeRD PDFs, CII or UBL XML, CSV exports → invoice and client files."""
+    _finish(import_invoices(obj.repo, list(files), obj.today(), dry_run=dry_run, mapping=mapping))
 
 
 def _finish(report: ImportReport) -> None:
@@ -44,10 +48,11 @@ def _finish(report: ImportReport) -> None:
     "--format", "output", type=click.Choice(["table", "markdown"]), default="table", show_default=True,
     help="markdown: the table the nightly pull request shows.",
 )  # fmt: skip
+@click.option("--mapping", default=None, metavar="NAME", help=MAPPING_HELP.format("generic-bank, boursobank"))
 @click.pass_obj
-def bank_command(obj: Repository, files: tuple[Path, ...], dry_run: bool, output: str) -> None:
-    """camt.053/054 or OFX statements → payments matched to invoices (the unsure ones listed, never written)."""
-    report = import_bank(obj.repo, list(files), obj.today(), dry_run=dry_run)
+def bank_command(obj: Repository, files: tuple[Path, ...], dry_run: bool, output: str, mapping: str | None) -> None:
+    """camt.053/054, OFX or CSV statements → payments matched to invoices (the unsure ones listed, never written)."""
+    report = import_bank(obj.repo, list(files), obj.today(), dry_run=dry_run, mapping=mapping)
     if not report.exit_code:
         for line in bank_lines(report) if output == "table" else bank_markdown(report):
             click.echo(line)

@@ -17,9 +17,11 @@ from relance_pipeline.books.builders import invoice as invoice_record
 from relance_pipeline.books.load import parse_document
 from relance_pipeline.books.read import read_books
 from relance_pipeline.books.schema import schema_problems
-from relance_pipeline.commands.import_invoices import shown_path
+from relance_pipeline.commands.import_invoices import load_mapping, shown_path
 from relance_pipeline.commands.validate import validate
 from relance_pipeline.imports.camt import is_camt, read_camt
+from relance_pipeline.imports.csv_export import read_bank_csv
+from relance_pipeline.imports.csv_mapping import ColumnMapping
 from relance_pipeline.imports.imported import Statement
 from relance_pipeline.imports.matching import Applied, Matching, match_lines
 from relance_pipeline.imports.ofx import is_ofx, read_ofx
@@ -43,16 +45,22 @@ class BankReport:
         return 1 if any(p.severity == "error" for p in self.problems) else 0
 
 
-def import_bank(root: Path, files: list[Path], today: date, *, dry_run: bool = False) -> BankReport:
+def import_bank(
+    root: Path, files: list[Path], today: date, *, dry_run: bool = False, mapping: str | None = None
+) -> BankReport:
     try:
         with repository_lock(root, wait_seconds=COMMAND_WAIT_SECONDS):
-            return _import(root, files, today, dry_run)
+            return _import(root, files, today, dry_run, mapping)
     except LockBusy as busy:
         return BankReport(problems=[Problem(str(root), None, str(busy))])
 
 
-def _import(root: Path, files: list[Path], today: date, dry_run: bool) -> BankReport:
+def _import(root: Path, files: list[Path], today: date, dry_run: bool, mapping_name: str | None) -> BankReport:
     report = BankReport(dry_run=dry_run)
+    mapping = load_mapping(root, mapping_name, "bank") if mapping_name else None
+    if isinstance(mapping, list):
+        report.problems += mapping
+        return report
     loaded = read_books(root)
     if loaded.settings is None:
         report.problems += loaded.errors or [Problem("relance.yaml", None, "cannot be read")]
@@ -60,7 +68,7 @@ def _import(root: Path, files: list[Path], today: date, dry_run: bool) -> BankRe
     iban = "".join(loaded.settings.creditor.iban.split()).upper()
     statements: list[Statement] = []
     for file in files:
-        found = read_statement(root, file)
+        found = read_statement(root, file, mapping)
         if isinstance(found, Problem):
             report.problems.append(found)
             continue
@@ -87,7 +95,7 @@ def _import(root: Path, files: list[Path], today: date, dry_run: bool) -> BankRe
     return report
 
 
-def read_statement(root: Path, file: Path) -> Statement | Problem:
+def read_statement(root: Path, file: Path, mapping: ColumnMapping | None = None) -> Statement | Problem:
     name = shown_path(root, file)
     try:
         if file.stat().st_size > MAX_STATEMENT_BYTES:
@@ -99,7 +107,9 @@ def read_statement(root: Path, file: Path) -> Statement | Problem:
         return read_ofx(name, data)
     if is_camt(data):
         return read_camt(name, data)
-    return Problem(name, None, "not a statement relance reads (camt.053, camt.054, OFX)")
+    if mapping is not None:
+        return read_bank_csv(name, data, mapping)
+    return Problem(name, None, "not a statement relance reads (camt.053, camt.054, OFX; a CSV export with --mapping)")
 
 
 def _foreign(statement: Statement, iban: str) -> list[Problem]:

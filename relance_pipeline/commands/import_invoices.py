@@ -13,10 +13,12 @@ from decimal import Decimal
 from pathlib import Path
 
 from relance_pipeline.books.builders import money
-from relance_pipeline.books.load import YamlFile, parse_document
+from relance_pipeline.books.load import YamlFile, parse_document, read_document
 from relance_pipeline.books.read import Loaded, read_books
 from relance_pipeline.books.schema import schema_problems
 from relance_pipeline.commands.validate import validate
+from relance_pipeline.imports.csv_export import read_invoice_csv
+from relance_pipeline.imports.csv_mapping import PRESETS, ColumnMapping, MappingKind, mapping_from
 from relance_pipeline.imports.en16931 import read_invoice_xml
 from relance_pipeline.imports.facturx_pdf import read_facturx_pdf
 from relance_pipeline.imports.imported import ImportedInvoice
@@ -27,6 +29,7 @@ from relance_pipeline.outbox.invoice_text import add_credit_note
 from relance_pipeline.outbox.lock import COMMAND_WAIT_SECONDS, LockBusy, repository_lock
 
 MAX_INPUT_BYTES = 50 * 1024 * 1024
+MAPPINGS_FOLDER = "imports"
 
 
 @dataclass
@@ -40,19 +43,25 @@ class ImportReport:
         return 1 if any(p.severity == "error" for p in self.problems) else 0
 
 
-def import_invoices(root: Path, files: list[Path], today: date, *, dry_run: bool = False) -> ImportReport:
+def import_invoices(
+    root: Path, files: list[Path], today: date, *, dry_run: bool = False, mapping: str | None = None
+) -> ImportReport:
     try:
         with repository_lock(root, wait_seconds=COMMAND_WAIT_SECONDS):
-            return _import(root, files, today, dry_run)
+            return _import(root, files, today, dry_run, mapping)
     except LockBusy as busy:
         return ImportReport(problems=[Problem(str(root), None, str(busy))])
 
 
-def _import(root: Path, files: list[Path], today: date, dry_run: bool) -> ImportReport:
+def _import(root: Path, files: list[Path], today: date, dry_run: bool, mapping_name: str | None) -> ImportReport:
     report = ImportReport(dry_run=dry_run)
+    mapping = load_mapping(root, mapping_name, "invoices") if mapping_name else None
+    if isinstance(mapping, list):
+        report.problems += mapping
+        return report
     documents: list[ImportedInvoice] = []
     for file in files:
-        found = read_invoice_file(root, file)
+        found = read_invoice_file(root, file, mapping)
         if isinstance(found, Problem):
             report.problems.append(found)
         else:
@@ -103,7 +112,7 @@ def _import(root: Path, files: list[Path], today: date, dry_run: bool) -> Import
     return report
 
 
-def read_invoice_file(root: Path, file: Path) -> list[ImportedInvoice] | Problem:
+def read_invoice_file(root: Path, file: Path, mapping: ColumnMapping | None = None) -> list[ImportedInvoice] | Problem:
     name = shown_path(root, file)
     try:
         if file.stat().st_size > MAX_INPUT_BYTES:
@@ -115,9 +124,33 @@ def read_invoice_file(root: Path, file: Path) -> list[ImportedInvoice] | Problem
         found = read_facturx_pdf(name, data)
     elif data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
         found = read_invoice_xml(name, data)
+    elif mapping is not None:
+        return read_invoice_csv(name, data, mapping)
     else:
         return Problem(name, None, "not a Factur-X PDF, a CII or UBL XML file, nor a CSV export given with --mapping")
     return found if isinstance(found, Problem) else [found]
+
+
+def load_mapping(root: Path, name: str, kind: MappingKind) -> ColumnMapping | list[Problem]:
+    """`imports/<name>.yaml` when the repository has it, else the preset of that name."""
+    file = root / MAPPINGS_FOLDER / f"{name}.yaml"
+    if file.is_file():
+        document = read_document(root, file)
+        if isinstance(document, Problem):
+            return [document]
+        problems = schema_problems(document, "mapping")
+        if problems:
+            return problems
+        found = mapping_from(name, document.data)
+        where = document.path
+    elif name in PRESETS:
+        found, where = PRESETS[name], f"preset {name}"
+    else:
+        known = ", ".join(sorted(PRESETS))
+        return [Problem(f"{MAPPINGS_FOLDER}/{name}.yaml", None, f"no such mapping file, nor a preset ({known})")]
+    if found.kind != kind:
+        return [Problem(where, None, f"a mapping of kind {found.kind}, not {kind}")]
+    return found
 
 
 def known_books(loaded: Loaded) -> tuple[list[KnownClient], dict[str, KnownInvoice]]:

@@ -134,6 +134,7 @@ def _invoice(name: str, root: etree._Element, syntax: Syntax, pdf: bytes | None)
         payment_reference=_text(root, syntax, "BT-83"),
         refers_to=refers_to,
         pdf=pdf,
+        paid_on=issued,  # BT-113 is paid in advance: on the invoice's date at the latest
     )
 
 

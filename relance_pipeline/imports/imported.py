@@ -41,6 +41,9 @@ class ImportedInvoice:
     """A credit note's invoice (BT-25)."""
     pdf: bytes | None = None
     """The Factur-X PDF itself, to be kept as the invoice's document."""
+    paid_on: date | None = None
+    """When the part already paid (total − amount due) was paid, if the file says (a CSV export may)."""
+    paid_note: str = "prepaid (BT-113)"
 
 
 @dataclass(frozen=True)

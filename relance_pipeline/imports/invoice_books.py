@@ -128,6 +128,14 @@ def _plan_invoice(
         else:
             changes.said.append(f"unchanged {known.path}: {doc.number} is already in the books")
         return
+    if doc.amount_due < doc.total and doc.paid_on is None:
+        # The export says how much was paid, not when: penalties run to the day of payment, and a wrong date
+        # (or none) would misstate them. Such an invoice waits for its payments from the bank statements.
+        settled = "paid" if doc.amount_due == 0 else f"{doc.total - doc.amount_due:.2f} paid"
+        changes.problems.append(Problem(doc.source, doc.line, f"{doc.number} is {settled} on a date the file does not "
+                                        "give: not imported (import the bank statement, or map a paid_date column)",
+                                        "warning"))  # fmt: skip
+        return
     due = doc.due
     if due is None:
         due = doc.issued + timedelta(days=DEFAULT_TERM_DAYS)
@@ -221,10 +229,10 @@ def _invoice_text(doc: ImportedInvoice, client: str, due: date, document: str | 
     if document is not None:
         lines.append(f"document: {document}")
     prepaid = doc.total - doc.amount_due
-    if prepaid > 0:
+    if prepaid > 0 and doc.paid_on is not None:
         lines += [
             "payments:",
-            f'  - {{date: {doc.issued.isoformat()}, amount: "{prepaid:.2f}", reference: "prepaid (BT-113)"}}',
+            f'  - {{date: {doc.paid_on.isoformat()}, amount: "{prepaid:.2f}", reference: {_quoted(doc.paid_note)}}}',
         ]
     return "\n".join(lines) + "\n"
 
