@@ -199,3 +199,11 @@ def test_an_invoice_in_another_currency_and_a_credit_note_naming_no_invoice_are_
     assert "TOSL108 is in NOK: relance handles EUR only" in output
     assert "credit note 018304 / 28865 names no invoice it corrects (BT-25)" in output
     assert snapshot(example_repo) == before
+
+
+def test_a_zugferd_1_invoice_reads_like_a_factur_x_one(example_repo: Path) -> None:
+    code, output = relance(example_repo, "import", "invoices", str(SAMPLES / "zugferd_invoice.pdf"))
+    assert code == 0, output
+    invoice = next(i for i in read_books(example_repo).invoices if i.number == "2014-03")
+    expected = ("1005.55", date(2014, 7, 11), "papierflieger-vertriebs-gmbh")
+    assert (str(invoice.total), invoice.issued, invoice.client) == expected

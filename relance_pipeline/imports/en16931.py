@@ -17,8 +17,9 @@ from relance_pipeline.imports.imported import Buyer, ImportedInvoice
 from relance_pipeline.imports.xml_input import line_of, local_name, namespace, parse_xml
 from relance_pipeline.model import CENT, Problem
 
-Syntax = Literal["cii", "ubl"]
+Syntax = Literal["cii", "ubl", "zf1"]
 CII = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
+ZUGFERD_1 = "urn:ferd:CrossIndustryDocument:invoice:1p0"
 UBL_INVOICE = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 UBL_CREDIT_NOTE = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
 _NS = {
@@ -28,6 +29,19 @@ _NS = {
     "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
     "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
 }
+# ZUGFeRD 1.0 (2014) is CII of an older draft: the same terms under other element names and namespaces.
+_ZF1_NS = {
+    "rsm": ZUGFERD_1,
+    "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:12",
+    "udt": "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:15",
+}
+_ZF1_NAMES = (
+    ("rsm:ExchangedDocument", "rsm:HeaderExchangedDocument"),
+    ("rsm:SupplyChainTradeTransaction", "rsm:SpecifiedSupplyChainTradeTransaction"),
+    ("ram:ApplicableHeaderTradeSettlement", "ram:ApplicableSupplyChainTradeSettlement"),
+    ("ram:ApplicableHeaderTradeAgreement", "ram:ApplicableSupplyChainTradeAgreement"),
+    ("ram:SpecifiedTradeSettlementHeaderMonetarySummation", "ram:SpecifiedTradeSettlementMonetarySummation"),
+)
 _SETTLEMENT = "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement"
 _SUMMATION = f"{_SETTLEMENT}/ram:SpecifiedTradeSettlementHeaderMonetarySummation"
 _CII_BUYER = "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeAgreement/ram:BuyerTradeParty"
@@ -92,7 +106,7 @@ def read_invoice_xml(name: str, data: bytes, pdf: bytes | None = None) -> Import
     syntax = _syntax(root)
     if syntax is None:
         return Problem(
-            name, line_of(root), f"not an invoice: the root element is <{local_name(root)}> (CII or UBL 2.1 expected)"
+            name, line_of(root), f"not an invoice: the root element is <{local_name(root)}> (CII, ZUGFeRD 1, UBL 2.1)"
         )
     try:
         return _invoice(name, root, syntax, pdf)
@@ -103,6 +117,8 @@ def read_invoice_xml(name: str, data: bytes, pdf: bytes | None = None) -> Import
 def _syntax(root: etree._Element) -> Syntax | None:
     if namespace(root) == CII and local_name(root) == "CrossIndustryInvoice":
         return "cii"
+    if namespace(root) == ZUGFERD_1 and local_name(root) == "CrossIndustryDocument":
+        return "zf1"
     if (namespace(root), local_name(root)) in ((UBL_INVOICE, "Invoice"), (UBL_CREDIT_NOTE, "CreditNote")):
         return "ubl"
     return None
@@ -165,20 +181,21 @@ def _siren(legal: etree._Element | None, french: bool) -> str | None:
 
 
 def _address(root: etree._Element, syntax: Syntax) -> tuple[str, ...]:
-    base = f"{_CII_BUYER}/ram:PostalTradeAddress" if syntax == "cii" else f"{_UBL_BUYER}/cac:PostalAddress"
-    found = root.find(base, _NS)
+    base = f"{_CII_BUYER}/ram:PostalTradeAddress" if syntax != "ubl" else f"{_UBL_BUYER}/cac:PostalAddress"
+    ns = _namespaces(syntax)
+    found = root.find(_path(base, syntax), ns)
     if found is None:
         return ()
-    streets = _CII_ADDRESS if syntax == "cii" else _UBL_ADDRESS
-    lines = [_clean(e.text) for path in streets for e in found.findall(path, _NS)]
+    streets = _CII_ADDRESS if syntax != "ubl" else _UBL_ADDRESS
+    lines = [_clean(e.text) for path in streets for e in found.findall(path, ns)]
     code, city, country = (
         ("ram:PostcodeCode", "ram:CityName", "ram:CountryID")
-        if syntax == "cii"
+        if syntax != "ubl"
         else ("cbc:PostalZone", "cbc:CityName", "cac:Country/cbc:IdentificationCode")
     )
-    parts = (_clean(found.findtext(code, None, _NS)), _clean(found.findtext(city, None, _NS)))
+    parts = (_clean(found.findtext(code, None, ns)), _clean(found.findtext(city, None, ns)))
     town = " ".join(part for part in parts if part)
-    country_code = _clean(found.findtext(country, None, _NS)).upper()
+    country_code = _clean(found.findtext(country, None, ns)).upper()
     lines.append(town)
     if country_code and country_code != "FR":
         lines.append(country_code)
@@ -186,11 +203,22 @@ def _address(root: etree._Element, syntax: Syntax) -> tuple[str, ...]:
 
 
 def _find(root: etree._Element, syntax: Syntax, term: str) -> etree._Element | None:
-    for path in _TERMS[term][syntax]:
-        found = root.find(path, _NS)
+    for path in _TERMS[term]["cii" if syntax == "zf1" else syntax]:
+        found = root.find(_path(path, syntax), _namespaces(syntax))
         if found is not None and _clean(found.text):
             return found
     return None
+
+
+def _namespaces(syntax: Syntax) -> dict[str, str]:
+    return _ZF1_NS if syntax == "zf1" else _NS
+
+
+def _path(path: str, syntax: Syntax) -> str:
+    if syntax == "zf1":
+        for new, old in _ZF1_NAMES:
+            path = path.replace(new, old)
+    return path
 
 
 def _text(root: etree._Element, syntax: Syntax, term: str) -> str | None:
@@ -215,8 +243,8 @@ def _clean(text: str | None) -> str:
 
 def _date(name: str, element: etree._Element, syntax: Syntax) -> date:
     text = _clean(element.text)
-    shape = "%Y%m%d" if syntax == "cii" else "%Y-%m-%d"
-    if syntax == "cii" and element.get("format", "102") != "102":
+    shape = "%Y%m%d" if syntax != "ubl" else "%Y-%m-%d"
+    if syntax != "ubl" and element.get("format", "102") != "102":
         raise _Missing(Problem(name, line_of(element), f"date format {element.get('format')} is not a day (102)"))
     try:
         return datetime.strptime(text, shape).date()
