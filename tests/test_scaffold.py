@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import subprocess
 from datetime import date
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from packaging.requirements import Requirement
 
 from relance_pipeline.cli.main import main
-from relance_pipeline.commands.init import InitError, example_files, init, scaffold_folder
+from relance_pipeline.commands.init import REQUIREMENTS, InitError, example_files, init, scaffold_folder
 from relance_pipeline.commands.validate import validate
 from relance_pipeline.render import template_files
 
@@ -33,8 +35,9 @@ def test_the_scaffold_holds_the_example_books_and_their_tooling() -> None:
     assert expected <= names
 
 
-# The project's ci.yml runs its own tests; a books repository's validates its books (tests/test_workflows.py).
-NOT_SHARED = {".github/workflows/ci.yml"}
+# The project's ci.yml runs its own tests, a books repository's validates its books; the loop's workflows differ
+# by the variable that turns them on (both: tests/test_workflows.py).
+NOT_SHARED = {".github/workflows/ci.yml", ".github/workflows/nightly.yml", ".github/workflows/send.yml"}
 
 
 @pytest.mark.parametrize("rel", [path.as_posix() for path in example_files() if path.as_posix() not in NOT_SHARED])
@@ -57,9 +60,17 @@ def test_the_top_level_books_have_no_file_the_scaffold_lacks() -> None:
 def test_init_writes_every_file_of_the_example(tmp_path: Path) -> None:
     target = tmp_path / "books"
     written = init(target)
-    assert sorted(path.relative_to(target) for path in written) == example_files()
+    assert sorted(path.relative_to(target) for path in written) == sorted([*example_files(), REQUIREMENTS])
     for rel in example_files():
         assert (target / rel).read_bytes() == (scaffold_folder() / rel).read_bytes()
+
+
+def test_init_pins_the_relance_its_workflows_install_to_the_version_that_made_it(tmp_path: Path) -> None:
+    init(tmp_path / "books")
+    pins = [line for line in (tmp_path / "books/requirements.txt").read_text().splitlines() if not line.startswith("#")]
+    version = metadata.version("relance-pipeline")
+    assert pins == [f"relance-pipeline @ git+https://github.com/relance-pipeline/relance@v{version}"]
+    assert Requirement(pins[0]).name == "relance-pipeline"
 
 
 def test_init_makes_a_git_repository_on_main(tmp_path: Path) -> None:
@@ -115,7 +126,7 @@ def test_relance_init_says_what_it_made_and_what_to_do_next(tmp_path: Path) -> N
     result = CliRunner().invoke(main, ["init", str(target)], catch_exceptions=False)
     assert result.exit_code == 0
     assert result.stdout == (
-        f"created {target} ({len(example_files())} files); next: cd {target} && relance validate\n"
+        f"created {target} ({len(example_files()) + 1} files); next: cd {target} && relance validate\n"
     )
 
 

@@ -21,7 +21,10 @@ WORKFLOWS = sorted((ROOT / ".github/workflows").glob("*.yml"))
 # What `relance init` writes: the loop's workflows, and a ci.yml that validates the books (the project's own
 # ci.yml runs its tests instead).
 SCAFFOLD_WORKFLOWS = sorted((scaffold_folder() / ".github/workflows").glob("*.yml"))
-SHARED_WITH_THE_SCAFFOLD = [".github/workflows/nightly.yml", ".github/workflows/send.yml", ".gitattributes"]
+LOOP = [".github/workflows/nightly.yml", ".github/workflows/send.yml"]
+# The loop's jobs run where the repository variable allows: relance's own repository only when opted in, a books
+# repository unless opted out. Nothing else differs between the two copies.
+PROJECT_GATE, BOOKS_GATE = "if: vars.RELANCE_ENABLED == 'true'", "if: vars.RELANCE_ENABLED != 'false'"
 BIN = str(Path(sys.executable).parent)
 
 
@@ -39,7 +42,7 @@ def tool(name: str) -> str:
 
 
 def test_actionlint_finds_nothing_wrong_in_the_workflows() -> None:
-    assert [w.name for w in WORKFLOWS] == ["ci.yml", "nightly.yml", "send.yml"]
+    assert [w.name for w in WORKFLOWS] == ["ci.yml", "nightly.yml", "release.yml", "send.yml"]
     done = subprocess.run(
         [tool("actionlint"), "-shellcheck", tool("shellcheck"), "-no-color", *map(str, WORKFLOWS + SCAFFOLD_WORKFLOWS)],
         capture_output=True,
@@ -64,8 +67,41 @@ def test_actionlint_does_report_a_broken_workflow(tmp_path: Path) -> None:
 
 def test_relance_init_ships_the_same_loop_workflows_and_gitattributes() -> None:
     assert [w.name for w in SCAFFOLD_WORKFLOWS] == ["ci.yml", "nightly.yml", "send.yml"]
-    for rel in SHARED_WITH_THE_SCAFFOLD:
-        assert (scaffold_folder() / rel).read_bytes() == (ROOT / rel).read_bytes(), rel
+    assert (scaffold_folder() / ".gitattributes").read_bytes() == (ROOT / ".gitattributes").read_bytes()
+    for rel in LOOP:
+        shipped = (scaffold_folder() / rel).read_text()
+        assert shipped.count(BOOKS_GATE) == 1 and PROJECT_GATE not in shipped, rel
+        assert shipped.replace(BOOKS_GATE, PROJECT_GATE) == (ROOT / rel).read_text(), rel
+
+
+@pytest.mark.parametrize("rel", LOOP)
+def test_the_loop_runs_only_where_the_repository_variable_allows(rel: str) -> None:
+    for root, gate in ((ROOT, PROJECT_GATE), (scaffold_folder(), BOOKS_GATE)):
+        loaded = yaml.safe_load((root / rel).read_text())
+        assert [f"if: {job['if']}".split(" && ")[0] for job in loaded["jobs"].values()] == [gate], root / rel
+
+
+def test_a_books_repository_installs_the_relance_its_requirements_pin_and_the_project_its_checkout() -> None:
+    for rel in [".github/workflows/ci.yml", *LOOP]:
+        loaded = yaml.safe_load((scaffold_folder() / rel).read_text())
+        scripts = "\n".join(step.get("run", "") for job in loaded["jobs"].values() for step in job["steps"])
+        assert "python -m pip install --quiet -r requirements.txt" in scripts, rel
+        assert "relance-pipeline" not in scripts and "RELANCE_PACKAGE" not in scripts, rel
+    for rel in LOOP:
+        assert "python -m pip install --quiet -c constraints.txt ." in (ROOT / rel).read_text(), rel
+
+
+def test_the_release_builds_on_a_version_tag_and_publishes_by_trusted_publishing_alone() -> None:
+    release = workflow("release.yml")
+    assert release[True] == {"push": {"tags": ["v*"]}}
+    assert release["permissions"] == {"contents": "read"}
+    build, publish = release["jobs"]["build"], release["jobs"]["publish"]
+    assert "scripts/build-dist dist" in "\n".join(step.get("run", "") for step in build["steps"])
+    assert "permissions" not in build
+    assert publish["needs"] == "build" and publish["permissions"] == {"id-token": "write"}
+    assert publish["environment"]["name"] == "pypi"
+    assert publish["steps"][-1] == {"uses": "pypa/gh-action-pypi-publish@release/v1"}
+    assert "secrets." not in (ROOT / ".github/workflows/release.yml").read_text()
 
 
 def test_ci_runs_the_readme_test_command_on_the_oldest_and_newest_python_supported() -> None:
@@ -93,8 +129,9 @@ def test_each_workflow_has_least_permissions_and_its_own_concurrency_group() -> 
     assert workflow("ci.yml")["permissions"] == {"contents": "read"}
     assert workflow("nightly.yml")["permissions"] == {"contents": "write", "pull-requests": "write"}
     assert workflow("send.yml")["permissions"] == {"contents": "write"}
+    assert workflow("release.yml")["permissions"] == {"contents": "read"}
     groups = [workflow(w.name)["concurrency"]["group"] for w in WORKFLOWS]
-    assert len(set(groups)) == 3
+    assert len(set(groups)) == len(WORKFLOWS)
     assert workflow("send.yml")["concurrency"]["cancel-in-progress"] is False
 
 

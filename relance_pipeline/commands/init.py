@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from importlib import resources
+from importlib import metadata, resources
 from pathlib import Path
 
 from relance_pipeline.render import template_files
+
+PACKAGE_SOURCE = "relance-pipeline @ git+https://github.com/relance-pipeline/relance@v{version}"
+"""Where a new repository's workflows install relance from, at the version that ran `relance init`: the
+project's git repository at the release's tag while the package is not on PyPI; once it is, this becomes
+`relance-pipeline=={version}`. Change it here, the one place (README, "Install")."""
+REQUIREMENTS = Path("requirements.txt")
+"""The file of the new repository that pins it; its workflows run `pip install -r requirements.txt`."""
 
 
 class InitError(Exception):
@@ -36,6 +43,8 @@ def init(target: Path, *, copy_templates: bool = False) -> list[Path]:
         source = scaffold_folder()
         for rel in example_files():
             written.append(_copy(source / rel, target / rel))
+        (target / REQUIREMENTS).write_text(requirements(), encoding="utf-8")
+        written.append(target / REQUIREMENTS)
         if copy_templates:
             package = template_files.package_folder()
             for file in sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
@@ -44,6 +53,16 @@ def init(target: Path, *, copy_templates: bool = False) -> list[Path]:
         raise InitError(f"{target}: cannot be written ({error.strerror or error})") from None
     _git_init(target)
     return written
+
+
+def requirements() -> str:
+    """requirements.txt of a new repository: this very version of relance, so that a night never changes
+    behaviour because a release appeared; upgrading is a commit that changes the version."""
+    return (
+        "# The relance this repository's workflows install (pip install -r requirements.txt). Pinned: a new\n"
+        "# release changes nothing here until you change the version below, after reading its release notes.\n"
+        f"{PACKAGE_SOURCE.format(version=metadata.version('relance-pipeline'))}\n"
+    )
 
 
 def _copy(source: Path, destination: Path) -> Path:
