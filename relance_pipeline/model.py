@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Literal, NamedTuple, get_args
@@ -89,6 +89,8 @@ class Client:
     siren: str | None = None
     vat_id: str | None = None
     contact: str | None = None
+    hold: Hold | None = None
+    """Pauses every invoice of the client, new ones included."""
 
     @property
     def is_business(self) -> bool:
@@ -121,6 +123,43 @@ class Hold:
 
 
 @dataclass(frozen=True)
+class Instalment:
+    due: date
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class PaymentPlan:
+    """Instalments agreed with the client for what was outstanding on `agreed`."""
+
+    agreed: date
+    instalments: tuple[Instalment, ...]
+
+    def still_to_come(self, on: date) -> Decimal:
+        """The instalments not yet due on `on` (due on or after it): what the client may still owe and be on time."""
+        return sum((i.amount for i in self.instalments if i.due >= on), ZERO)
+
+    def missed(self, invoice: Invoice, on: date) -> tuple[Instalment, ...]:
+        """The instalments due before `on` that the payments have not covered, oldest first.
+
+        Payments are counted against instalments in due order, whatever their dates: what matters is whether
+        the client has paid, by now, what was due by now.
+        """
+        behind = invoice.outstanding(on) - self.still_to_come(on)
+        missed: list[Instalment] = []
+        for instalment in sorted((i for i in self.instalments if i.due < on), key=lambda i: i.due, reverse=True):
+            if behind <= 0:
+                break
+            missed.append(instalment)
+            behind -= instalment.amount
+        return tuple(reversed(missed))
+
+    def arrears(self, invoice: Invoice, on: date) -> Decimal:
+        """What is due now under the plan and unpaid: the outstanding balance beyond the instalments to come."""
+        return max(invoice.outstanding(on) - self.still_to_come(on), ZERO)
+
+
+@dataclass(frozen=True)
 class Invoice:
     number: str
     client: str
@@ -134,6 +173,7 @@ class Invoice:
     hold: Hold | None = None
     penalty_rate: Decimal | None = None
     document: str | None = None
+    payment_plan: PaymentPlan | None = None
 
     def settled_on(self, day: date) -> Decimal:
         """What payments and credit notes dated on or before `day` have taken off the total."""
@@ -176,6 +216,9 @@ class Policy:
     penalty_rate: Decimal | None = None
     """A contractual rate in percent; None means the B2B default (ECB reference + 10 points)."""
     paid_late_penalties: PaidLate = "waived"
+    manual_wait_days: int | None = None
+    """A letter or call sheet not recorded as posted or made this many days after its draft stops holding the
+    client back (the step counts as skipped, never as received); None waits for the record."""
 
     def step_index(self, step_id: str) -> int | None:
         for index, step in enumerate(self.steps):
@@ -270,6 +313,22 @@ class JournalEntry:
     event: JournalEvent
     message_id: str | None = None
     note: str | None = None
+    invoice_steps: tuple[tuple[str, str], ...] = ()
+    """(invoice, step) for each invoice a document lists at a step other than the document's own."""
+
+    def step_of(self, invoice: str) -> str:
+        return dict(self.invoice_steps).get(invoice, self.step)
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A reminder the client received: the day it was delivered, its step, by which channels."""
+
+    date: date
+    step: str
+    channels: tuple[Channel, ...]
+    note: str | None = None
+    """What the user recorded (a call's answer, a registered-mail number)."""
 
 
 @dataclass(frozen=True)
@@ -336,6 +395,14 @@ class Action:
     invoices: tuple[Amounts, ...]
     deadline: date | None
     """The new payment date the document asks for (as-of + the step's deadline_days)."""
+    own_steps: Mapping[str, Step] = field(default_factory=dict)
+    """Invoice number → the step it is recorded at, when not the document's (it has not been through the
+    earlier steps, so it is mentioned at its own level)."""
+    contacts: Mapping[str, tuple[Contact, ...]] = field(default_factory=dict)
+    """Invoice number → the reminders about it the client received before, oldest first."""
+
+    def step_of(self, number: str) -> Step:
+        return self.own_steps.get(number, self.step)
 
     @property
     def outstanding(self) -> Decimal:
@@ -364,7 +431,7 @@ class Action:
         return "formal" if self.client.relationship == "new" else "personal"
 
 
-WaitReason = Literal["held", "interval", "not_yet", "awaiting_decision", "drafted_today"]
+WaitReason = Literal["held", "interval", "not_yet", "awaiting_decision", "pending", "payment_plan"]
 
 
 @dataclass(frozen=True)

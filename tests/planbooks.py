@@ -8,12 +8,15 @@ plan, then record each action in the journal as `relance run` does (one drafted 
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 from relance_pipeline.books import journal
 from relance_pipeline.books.read import read_books
 from relance_pipeline.commands.init import init
+from relance_pipeline.core.history import DELIVERED_BY
+from relance_pipeline.core.pending import pending
 from relance_pipeline.core.plan import plan
 from relance_pipeline.model import Books, JournalEntry, Plan, Problem
 from relance_pipeline.outbox import journal as journal_writer
@@ -91,11 +94,47 @@ class Ledger:
     def record(self, entries: list[JournalEntry]) -> None:
         journal_writer.append(self.root, entries)
 
-    def night(self, as_of: date) -> Plan:
-        """Plan, then journal what `relance run` would have drafted."""
+    def night(self, as_of: date, *, deliver: bool = True) -> Plan:
+        """Plan, then journal what `relance run` would have drafted; with `deliver`, each document is also
+        reviewed, merged and delivered that same day (sent, posted, called)."""
         tonight = self.plan(as_of)
-        self.record(drafted_entries(tonight))
+        drafted = drafted_entries(tonight)
+        self.record(drafted)
+        if deliver:
+            self.record([delivered(line, as_of) for line in drafted])
         return tonight
+
+    def deliver(self, day: date, clients: tuple[str, ...] | None = None) -> list[JournalEntry]:
+        """Deliver every open draft (of `clients`) on `day`: what send and record would journal."""
+        lines = [
+            delivered(draft.entry, day)
+            for draft in pending(self.journal())
+            if clients is None or draft.entry.client in clients
+        ]
+        self.record(lines)
+        return lines
+
+    def withdraw(self, day: date, client: str) -> None:
+        lines = [
+            replace(draft.entry, date=day, event="withdrawn", note="file deleted in review")
+            for draft in pending(self.journal())
+            if draft.entry.client == client
+        ]
+        self.record(lines)
+
+
+def deliver_open(root: Path, day: date) -> list[JournalEntry]:
+    """Journal every open draft of a repository as delivered on `day`: the reviewer merged, the emails were
+    sent, the letters posted, the calls made."""
+    entries, problems = journal.read_journal(root)
+    assert not problems, problems
+    lines = [delivered(draft.entry, day) for draft in pending(entries)]
+    journal_writer.append(root, lines)
+    return lines
+
+
+def delivered(line: JournalEntry, day: date) -> JournalEntry:
+    return replace(line, date=day, event=DELIVERED_BY[line.channel])
 
 
 def drafted_entries(result: Plan) -> list[JournalEntry]:
@@ -110,6 +149,7 @@ def drafted_entries(result: Plan) -> list[JournalEntry]:
             file=f"outbox/{result.as_of.isoformat()}/{action.client.id}/{action.step.id}.{channel}",
             sha256="0" * 64,
             event="drafted",
+            invoice_steps=tuple(sorted((number, step.id) for number, step in action.own_steps.items())),
         )
         for action in result.actions
         for channel in action.step.channels
@@ -117,8 +157,11 @@ def drafted_entries(result: Plan) -> list[JournalEntry]:
 
 
 def entry(
-    day: date, client: str, step: str, invoices: tuple[str, ...], event: str = "drafted", channel: str = "email"
+    day: date, client: str, step: str, invoices: tuple[str, ...], event: str | None = None, channel: str = "email"
 ) -> JournalEntry:
+    """A journal line; without `event`, the document delivered that day (sent, posted or called)."""
+    if event is None:
+        event = DELIVERED_BY[channel]  # type: ignore[index]
     return JournalEntry(
         date=day,
         client=client,

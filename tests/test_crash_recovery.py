@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 
 from loop_support import Mailbox, add_draft, email_bytes, events, git, smtp_server
+from planbooks import deliver_open
 from safety_support import (
     assert_journal_points_at_its_files,
     assert_no_duplicate_steps,
@@ -111,6 +112,7 @@ def test_a_run_killed_at_random_moments_then_rerun_ends_exactly_as_an_uninterrup
         drawn.clear()
         result = run(clean, date.fromisoformat(night), commit=True, progress=lambda *_: drawn.append(time.monotonic()))
         assert not result.failed and len(result.drafted) > 1
+        deliver_open(clean, date.fromisoformat(night))  # reviewed, merged and sent: the next steps can come
         actions[night] = len(result.drafted)
         per_action[night] = (drawn[-1] - drawn[0]) / (len(drawn) - 1)  # how long drafting one action takes
     rng = random.Random(20260309)
@@ -136,6 +138,7 @@ def test_a_run_killed_at_random_moments_then_rerun_ends_exactly_as_an_uninterrup
         finished = run_relance(crashed, "run", "--as-of", night, "--commit")
         assert finished.returncode == 0, finished.stdout + finished.stderr
         assert_all_committed(crashed)
+        deliver_open(crashed, date.fromisoformat(night))
     assert kills >= 12, f"only {kills} kills landed while the run was writing"
     assert_same_as_uninterrupted(crashed, clean)
 
@@ -313,6 +316,9 @@ def test_send_and_record_after_a_killed_run_cut_its_partial_line_first_and_lose_
         report = send(example_repo, environ)
     assert report.exit_code == 0, report.problems
     assert [entry.file for entry in report.sent] == [draft]
-    assert record_done(example_repo, "called", "lucie-martin", "appel", date(2026, 6, 16), "ok") is not None
+    assert (
+        record_done(example_repo, "called", "lucie-martin", "appel", date(2026, 6, 16), "ok", date(2026, 6, 16))
+        is not None
+    )
     assert [event for event, _ in events(example_repo)] == ["drafted", "drafted", "sent", "called"]
     assert events(example_repo)[3] == ("called", call)

@@ -153,6 +153,9 @@ def test_charges_grow_with_time_and_shrink_with_a_payment(invoice: Invoice, kind
     first = data.draw(after(invoice.due))
     later = data.draw(st.dates(first, LAST_DAY))
     notice = data.draw(st.none() | st.dates(invoice.due, first))
+    # A credit note corrects the invoice from its due date (legal-fr.md): one dated between the two days lowers
+    # the charges of every day before it too, so time alone is compared without one.
+    assume(not any(first < note.date <= later for note in invoice.credit_notes))
     earlier_amounts = amounts_of(invoice, kind, first, notice)
     assert amounts_of(invoice, kind, later, notice).charges >= earlier_amounts.charges
     outstanding = invoice.outstanding(LAST_DAY)

@@ -15,6 +15,7 @@ import pytest
 from planbooks import Ledger, entry
 
 from relance_pipeline.core.plan import plan
+from relance_pipeline.core.report import aged_balance
 from relance_pipeline.model import Plan
 
 
@@ -129,16 +130,27 @@ def test_no_document_within_the_minimum_interval_of_the_last_contact(ledger: Led
     assert steps(ledger.plan(date(2026, 3, 27))) == [("acme", "relance-2", ("F-1",))]
 
 
-def test_a_step_drafted_today_is_not_planned_again_by_a_second_run(ledger: Ledger) -> None:
+def test_a_draft_holds_its_client_back_until_it_is_delivered(ledger: Ledger) -> None:
     ledger.invoice("F-1", "acme", "2026-03-01", "1000.00")
-    first = ledger.night(date(2026, 3, 8))
+    first = ledger.night(date(2026, 3, 8), deliver=False)
     assert steps(first) == [("acme", "relance-1", ("F-1",))]
-    again = ledger.plan(date(2026, 3, 8))
-    assert again.actions == ()
-    # relance-2 is due at 21 days (03-22), which is after the 7 days since tonight's contact (03-15).
-    assert [(w.invoice.number, w.reason, w.next_step, w.next_date) for w in again.waiting] == [
-        ("F-1", "drafted_today", "relance-2", date(2026, 3, 22))
-    ]
+    # The same night again, and every night while the pull request waits: nothing more for acme.
+    for day in (date(2026, 3, 8), date(2026, 3, 22), date(2026, 4, 30)):
+        again = ledger.plan(day)
+        assert again.actions == ()
+        assert [(w.invoice.number, w.reason, w.detail) for w in again.waiting] == [
+            ("F-1", "pending", "relance-1 drafted on 2026-03-08, waiting for review and sending of the email")
+        ]
+
+
+def test_the_interval_counts_from_the_day_the_client_received_the_reminder(ledger: Ledger) -> None:
+    ledger.invoice("F-1", "acme", "2026-03-01", "1000.00")
+    ledger.night(date(2026, 3, 8), deliver=False)
+    ledger.deliver(date(2026, 3, 20))  # the pull request was merged twelve days late
+    assert ledger.plan(date(2026, 3, 26)).actions == ()
+    (waiting,) = ledger.plan(date(2026, 3, 26)).waiting
+    assert (waiting.reason, waiting.next_step, waiting.next_date) == ("interval", "relance-2", date(2026, 3, 27))
+    assert steps(ledger.plan(date(2026, 3, 27))) == [("acme", "relance-2", ("F-1",))]
 
 
 def test_a_step_in_the_journal_is_never_planned_again(ledger: Ledger) -> None:
@@ -149,18 +161,29 @@ def test_a_step_in_the_journal_is_never_planned_again(ledger: Ledger) -> None:
         assert all(a.step.id != "relance-1" for a in tonight.actions)
 
 
-def test_a_withdrawn_draft_is_not_drafted_again_and_is_no_contact(ledger: Ledger) -> None:
+def test_a_withdrawn_draft_is_not_issued_and_is_drafted_again_fresh_after_the_interval(ledger: Ledger) -> None:
     ledger.invoice("F-1", "acme", "2026-03-01", "1000.00")
     ledger.invoice("F-2", "acme", "2026-03-05", "100.00")
-    drafted = entry(date(2026, 3, 8), "acme", "relance-1", ("F-1",))
-    withdrawn = replace(drafted, date=date(2026, 3, 9), event="withdrawn")
-    ledger.record([drafted, withdrawn])
-    # The withdrawn relance-1 is not a contact, so F-2's relance-1 goes out on 2026-03-12 despite the interval;
-    # F-1's relance-1 counts as issued: it is not listed again, and waits for its relance-2.
+    drafted = entry(date(2026, 3, 8), "acme", "relance-1", ("F-1", "F-2"), event="drafted")
+    ledger.record([drafted, replace(drafted, date=date(2026, 3, 9), event="withdrawn")])
+    # The reviewer deleted it (she had phoned them): F-1 is still at no step, and the client got nothing.
     tonight = ledger.plan(date(2026, 3, 12))
-    assert steps(tonight) == [("acme", "relance-1", ("F-2",))]
-    assert [(w.invoice.number, w.reason, w.next_step) for w in tonight.waiting] == [("F-1", "not_yet", "relance-2")]
-    assert ledger.plan(date(2026, 3, 11)).actions == ()
+    assert tonight.actions == ()
+    assert [(w.invoice.number, w.reason, w.next_step, w.next_date) for w in tonight.waiting] == [
+        ("F-1", "interval", "relance-1", date(2026, 3, 16)),
+        ("F-2", "interval", "relance-1", date(2026, 3, 16)),
+    ]
+    assert "withdrawn in review on 2026-03-09" in tonight.waiting[0].detail
+    assert steps(ledger.plan(date(2026, 3, 16))) == [("acme", "relance-1", ("F-1", "F-2"))]
+
+
+def test_a_hold_added_in_review_keeps_a_withdrawn_step_from_being_drafted_again(ledger: Ledger) -> None:
+    ledger.invoice("F-1", "acme", "2026-03-01", "1000.00")
+    drafted = entry(date(2026, 3, 8), "acme", "relance-1", ("F-1",), event="drafted")
+    ledger.record([drafted, replace(drafted, date=date(2026, 3, 9), event="withdrawn")])
+    ledger.invoice("F-1", "acme", "2026-03-01", "1000.00", extra="hold: {reason: promise, until: 2026-03-31}\n")
+    assert [ledger.plan(date(2026, 3, day)).actions for day in range(10, 32)] == [()] * 22
+    assert steps(ledger.plan(date(2026, 4, 1))) == [("acme", "relance-1", ("F-1",))]
 
 
 def test_after_the_last_step_the_invoice_awaits_a_decision_and_nothing_goes_out(ledger: Ledger) -> None:
@@ -253,7 +276,7 @@ def test_a_consumers_mise_en_demeure_starts_legal_interest_the_next_day(ledger: 
     ledger.client("lucie", kind="consumer", policy="two-steps")
     ledger.invoice("F-1", "lucie", "2026-01-01", "800.00")
     ledger.record([entry(date(2026, 1, 8), "lucie", "relance-1", ("F-1",))])
-    notice = entry(date(2026, 4, 20), "lucie", "mise-en-demeure", ("F-1",), channel="letter")
+    notice = entry(date(2026, 4, 20), "lucie", "mise-en-demeure", ("F-1",), event="drafted", channel="letter")
     ledger.record([notice, replace(notice, date=date(2026, 4, 22), event="posted")])
     # drafted 04-20, posted 04-22: 04-23..05-20 = 8 + 20 = 28 days at legal_other 2.62 % on 800 = 1.6079 → 1.61,
     # no indemnity (from the draft it would be 30 days, 1.72)
@@ -277,7 +300,7 @@ def test_consumer_legal_interest_runs_from_the_day_after_the_notice_email_was_se
     )
     ledger.client("lucie", kind="consumer", policy="two-steps")
     ledger.invoice("F-1", "lucie", "2026-01-01", "800.00")
-    notice = entry(date(2026, 4, 20), "lucie", "mise-en-demeure", ("F-1",))
+    notice = entry(date(2026, 4, 20), "lucie", "mise-en-demeure", ("F-1",), event="drafted")
     ledger.record([notice, replace(notice, date=date(2026, 4, 21), event="sent")])
     # sent 04-21: 04-22..05-20 = 9 + 20 = 29 days at 2.62 % on 800 = 1.6653 → 1.67
     (action,) = ledger.plan(date(2026, 5, 20)).actions
@@ -294,10 +317,19 @@ def test_a_mise_en_demeure_only_drafted_starts_no_legal_interest(ledger: Ledger)
     )
     ledger.client("lucie", kind="consumer", policy="two-steps")
     ledger.invoice("F-1", "lucie", "2026-01-01", "800.00")
-    ledger.record([entry(date(2026, 4, 20), "lucie", "mise-en-demeure", ("F-1",), channel="letter")])
-    # Never posted: the consumer never received it, so nothing runs (the draft's date would give 1.72 on 05-20).
-    (action,) = ledger.plan(date(2026, 5, 20)).actions
-    assert (action.invoices[0].charges, action.invoices[0].charge_kind) == (Decimal("0.00"), "none")
+    ledger.record([entry(date(2026, 4, 20), "lucie", "mise-en-demeure", ("F-1",), event="drafted", channel="letter")])
+    # Never posted: the consumer never received it, so nothing runs (the draft's date would give 1.72 on 05-20),
+    # and nothing more is drafted while the letter waits to be posted.
+    tonight = ledger.plan(date(2026, 5, 20))
+    assert tonight.actions == ()
+    assert [(w.reason, w.detail) for w in tonight.waiting] == [
+        (
+            "pending",
+            "mise-en-demeure drafted on 2026-04-20, waiting for the letter to be posted (relance record posted)",
+        )
+    ]
+    report = aged_balance(ledger.books(), ledger.journal(), tonight, date(2026, 5, 20))
+    assert report.clients[0].balance.interest == Decimal("0.00")
 
 
 def test_a_withdrawn_mise_en_demeure_starts_no_legal_interest(ledger: Ledger) -> None:
@@ -310,7 +342,7 @@ def test_a_withdrawn_mise_en_demeure_starts_no_legal_interest(ledger: Ledger) ->
     )
     ledger.client("lucie", kind="consumer", policy="two-steps")
     ledger.invoice("F-1", "lucie", "2026-01-01", "800.00")
-    notice = entry(date(2026, 4, 20), "lucie", "mise-en-demeure", ("F-1",), channel="letter")
+    notice = entry(date(2026, 4, 20), "lucie", "mise-en-demeure", ("F-1",), event="drafted", channel="letter")
     ledger.record([notice, replace(notice, date=date(2026, 4, 21), event="withdrawn")])
     (action,) = ledger.plan(date(2026, 5, 20)).actions
     assert (action.invoices[0].charges, action.invoices[0].charge_kind) == (Decimal("0.00"), "none")

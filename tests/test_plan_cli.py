@@ -31,6 +31,7 @@ def test_the_json_plan_of_the_example_has_the_design_shape_and_hand_checked_amou
     # F-2026-007: 1200 due 03-22. 03-23..06-15: 85 days at 12.15 % = 33.9534 → 33.95.
     assert ferrand["invoices"][0] == {
         "number": "F-2026-003",
+        "step": "relance-1",
         "issued": "2026-01-15",
         "due": "2026-02-14",
         "days_overdue": 121,

@@ -11,7 +11,8 @@ from relance_pipeline.books import journal
 from relance_pipeline.books.read import read_books
 from relance_pipeline.cli.main import main
 from relance_pipeline.commands.send import send
-from relance_pipeline.model import Payment
+from relance_pipeline.core.plan import plan
+from relance_pipeline.model import Payment, Plan
 
 INVOICE = "ledger/invoices/2026/F-2026-007.yaml"
 
@@ -51,11 +52,54 @@ def test_a_call_is_recorded_with_what_was_said(example_repo: Path) -> None:
     assert (entries[-1].event, entries[-1].file, entries[-1].note) == ("called", sheet, "promised payment by 30/06")
 
 
-def test_recording_what_was_never_drafted_is_an_error_and_writes_nothing(example_repo: Path) -> None:
-    code, output = relance(example_repo, "record", "posted", "--client", "nordwind", "--step", "mise-en-demeure")
+def test_a_reminder_made_before_relance_is_recorded_and_escalation_resumes_after_it(example_repo: Path) -> None:
+    # nordwind's F-2026-004 fell due on 2026-03-01; its two reminders and the call were made by hand.
+    for event, step, day in (("sent", "relance-1", "2026-03-08"), ("sent", "relance-2", "2026-03-22"),
+                             ("called", "appel", "2026-03-31")):  # fmt: skip
+        code, output = relance(example_repo, "record", event, "--client", "nordwind", "--step", step, "--date", day)
+        assert code == 0, output
+        assert "(no draft: about F-2026-004)" in output
+    entries, _ = journal.read_journal(example_repo)
+    assert [(e.event, e.step, e.channel, e.invoices) for e in entries] == [
+        ("sent", "relance-1", "email", ("F-2026-004",)),
+        ("sent", "relance-2", "email", ("F-2026-004",)),
+        ("called", "appel", "phone", ("F-2026-004",)),
+    ]
+    loaded = read_books(example_repo)
+    assert loaded.books is not None
+    tonight = plan(loaded.books, entries, date(2026, 4, 10))
+    assert isinstance(tonight, Plan)
+    assert [(a.client.id, a.step.id) for a in tonight.actions if a.client.id == "nordwind"] == [("nordwind", "lettre")]
+
+
+def test_a_reminder_by_hand_names_its_invoices_and_its_step_must_be_the_policys(example_repo: Path) -> None:
+    code, output = relance(example_repo, "record", "sent", "--client", "atelier-ferrand", "--step", "relance-1",
+                           "--date", "2026-03-01", "--invoice", "F-2026-007")  # fmt: skip
+    assert code == 0 and "about F-2026-007" in output
+    code, output = relance(example_repo, "record", "sent", "--client", "atelier-ferrand", "--step", "rappel-2")
+    assert (
+        code == 1
+        and "has no step 'rappel-2' (its steps: relance-1, relance-2, appel, lettre, mise-en-demeure)" in output
+    )
+    code, output = relance(example_repo, "record", "sent", "--client", "nordwind", "--step", "relance-1",
+                           "--invoice", "F-2026-007")  # fmt: skip
+    assert code == 1 and "client 'nordwind' has no invoice F-2026-007" in output
+    code, output = relance(example_repo, "record", "sent", "--client", "nordwind", "--step", "relance-1",
+                           "--date", "2026-02-01")  # fmt: skip
+    assert code == 1 and "no invoice of 'nordwind' was overdue on 2026-02-01" in output
+    assert len(events(example_repo)) == 1
+
+
+def test_a_record_before_the_drafts_date_or_in_the_future_is_refused(example_repo: Path) -> None:
+    add_draft(example_repo, "nordwind", "appel", b"# Appel\n", channel="phone", day=date(2026, 6, 15))
+    code, output = relance(example_repo, "record", "called", "--client", "nordwind", "--step", "appel",
+                           "--date", "2026-06-14")  # fmt: skip
     assert code == 1
-    assert "no letter waits to be posted for client 'nordwind' at step 'mise-en-demeure'" in output
-    assert events(example_repo) == []
+    assert "drafted on 2026-06-15: it cannot have reached the client on 2026-06-14" in output
+    code, output = relance(example_repo, "record", "called", "--client", "nordwind", "--step", "appel",
+                           "--date", "2099-01-01")  # fmt: skip
+    assert code == 1 and "--date 2099-01-01 is in the future" in output
+    assert [event for event, _ in events(example_repo)] == ["drafted"]
 
 
 def test_a_letter_is_recorded_posted_only_once(example_repo: Path) -> None:

@@ -135,7 +135,7 @@ def test_a_missing_semester_leaves_out_only_the_client_that_needs_it(ledger: Led
 def test_consumer_legal_interest_is_a_column_of_its_own(ledger: Ledger) -> None:
     ledger.invoice("F-1", "acme", "2026-05-01", "1000.00")
     ledger.invoice("F-2", "lucie", "2026-03-01", "800.00")
-    notice = entry(date(2026, 5, 1), "lucie", "mise-en-demeure", ("F-2",), channel="letter")
+    notice = entry(date(2026, 5, 1), "lucie", "mise-en-demeure", ("F-2",), event="drafted", channel="letter")
     ledger.record([notice, replace(notice, date=date(2026, 5, 4), event="posted")])
     # acme: 05-02..06-15 = 45 days at 12.15 % on 1000 = 14.9795 → 14.98 penalties
     # lucie: posted 05-04, 05-05..06-15 = 27 + 15 = 42 days at 2.62 % on 800 = 2.4118 → 2.41 interest

@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from click.testing import CliRunner
+from planbooks import deliver_open
 
 from relance_pipeline.books import journal
 from relance_pipeline.cli.main import main
@@ -62,6 +63,7 @@ def test_running_twice_for_the_same_date_changes_nothing(example_repo: Path) -> 
 
 def test_a_later_date_only_adds_what_became_due(example_repo: Path) -> None:
     run(example_repo, FIRST_NIGHT)
+    deliver_open(example_repo, FIRST_NIGHT)
     before = outbox_files(example_repo)
     later = run(example_repo, SECOND_NIGHT)
     after = outbox_files(example_repo)
@@ -85,6 +87,8 @@ def test_the_same_books_give_byte_identical_outboxes(tmp_path: Path, example_rep
     for night in (FIRST_NIGHT, SECOND_NIGHT, date(2026, 5, 4), date(2026, 5, 11)):
         run(example_repo, night)
         run(other, night)
+        deliver_open(example_repo, night)
+        deliver_open(other, night)
     files = outbox_files(example_repo)
     assert any(name.endswith(".pdf") for name in files)
     assert files == outbox_files(other)
@@ -154,6 +158,7 @@ def test_letters_get_a_png_preview_when_the_settings_ask_for_it(example_repo: Pa
     for night in (FIRST_NIGHT, SECOND_NIGHT, date(2026, 3, 16), date(2026, 3, 23), date(2026, 4, 6)):
         result = run(example_repo, night)
         assert not result.failed, result.problems
+        deliver_open(example_repo, night)
     letters = sorted(p for p in (example_repo / "outbox").rglob("*.pdf"))
     assert letters
     for letter in letters:

@@ -13,8 +13,10 @@ from relance_pipeline.model import (
     Creditor,
     EcbRate,
     Hold,
+    Instalment,
     Invoice,
     Payment,
+    PaymentPlan,
     Policy,
     RateTable,
     Semester,
@@ -66,12 +68,21 @@ def client(client_id: str, document: YamlFile) -> Client:
         siren=_compact_or_none(data.get("siren")),
         vat_id=_compact_or_none(data.get("vat_id")),
         contact=data.get("contact"),
+        hold=hold(data["hold"]) if "hold" in data else None,
     )
+
+
+def hold(data: Any) -> Hold:
+    return Hold(data["reason"], day(data["until"]) if "until" in data else None, data.get("note"))
+
+
+def payment_plan(data: Any) -> PaymentPlan:
+    instalments = (Instalment(day(i["due"]), money(i["amount"])) for i in data["instalments"])
+    return PaymentPlan(day(data["agreed"]), tuple(sorted(instalments, key=lambda i: i.due)))
 
 
 def invoice(document: YamlFile) -> Invoice:
     data = document.data
-    hold = data.get("hold")
     return Invoice(
         number=data["number"],
         client=data["client"],
@@ -86,11 +97,10 @@ def invoice(document: YamlFile) -> Invoice:
         credit_notes=tuple(
             CreditNote(str(c["number"]), day(c["date"]), money(c["amount"])) for c in data.get("credit_notes", [])
         ),
-        hold=None
-        if hold is None
-        else Hold(hold["reason"], day(hold["until"]) if "until" in hold else None, hold.get("note")),
+        hold=hold(data["hold"]) if "hold" in data else None,
         penalty_rate=rate(data["penalty_rate"]) if "penalty_rate" in data else None,
         document=data.get("document"),
+        payment_plan=payment_plan(data["payment_plan"]) if "payment_plan" in data else None,
     )
 
 
@@ -111,6 +121,7 @@ def policy(policy_id: str, document: YamlFile) -> Policy:
             for s in data["steps"]
         ),
         min_interval_days=data["min_interval_days"],
+        manual_wait_days=data.get("manual_wait_days"),
         source=document.path,
         penalty_rate=None if contractual == "b2b_default" else rate(contractual),
         paid_late_penalties=data.get("paid_late_penalties", "waived"),

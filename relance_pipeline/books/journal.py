@@ -34,6 +34,7 @@ def from_record(record: Any) -> JournalEntry:
             event=record["event"],
             message_id=record.get("message_id"),
             note=record.get("note"),
+            invoice_steps=_invoice_steps(record.get("invoice_steps")),
         )
     except KeyError as missing:
         raise ValueError(f"has no {missing}") from None
@@ -59,6 +60,15 @@ def inside_outbox(file: str) -> bool:
         and "\\" not in file
         and not any(ord(c) < 32 for c in file)
     )
+
+
+def _invoice_steps(value: Any) -> tuple[tuple[str, str], ...]:
+    """`{"F-2": "relance-1"}`: the invoices a document lists at a step other than its own."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise TypeError("invoice_steps is not an object")
+    return tuple(sorted((str(number), str(step)) for number, step in value.items()))
 
 
 def read_journal(root: Path) -> tuple[list[JournalEntry], list[Problem]]:

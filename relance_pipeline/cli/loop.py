@@ -15,10 +15,18 @@ from typing import Protocol
 import click
 
 from relance_pipeline import figures
-from relance_pipeline.commands.record import Done, Settled, parse_amount, record_done, record_payment, record_settled
+from relance_pipeline.commands.record import (
+    NO_DOCUMENT,
+    Done,
+    Settled,
+    parse_amount,
+    record_done,
+    record_payment,
+    record_settled,
+)
 from relance_pipeline.commands.send import SendReport, send
 from relance_pipeline.core.pending import OpenDraft
-from relance_pipeline.model import Problem
+from relance_pipeline.model import Channel, Problem
 
 
 class Repository(Protocol):
@@ -99,40 +107,72 @@ def _todo(draft: OpenDraft, event: Done) -> str:
 
 @click.group(name="record")
 def record_group() -> None:
-    """Record what you did by hand: a letter posted, a call made, a payment received."""
+    """Record what you did by hand: a reminder sent, a letter posted, a call made, a payment received."""
 
 
-@record_group.command(name="posted")
-@click.option("--client", required=True, help="The client's id (its file name in ledger/clients/).")
-@click.option("--step", required=True, help="The step of the letter, e.g. mise-en-demeure.")
-@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Default: today.")
-@click.option("--note", default=None, help="E.g. the registered-mail number.")
-@click.pass_obj
-def posted_command(obj: Repository, client: str, step: str, day: datetime | None, note: str | None) -> None:
-    """Record that the letter of CLIENT at STEP was posted."""
-    _done(obj, "posted", client, step, day, note)
-
-
-@record_group.command(name="called")
-@click.option("--client", required=True, help="The client's id (its file name in ledger/clients/).")
-@click.option("--step", required=True, help="The step of the call sheet, e.g. appel.")
-@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Default: today.")
-@click.option("--note", default=None, help='What was said, e.g. "promised payment by 30/06".')
-@click.pass_obj
-def called_command(obj: Repository, client: str, step: str, day: datetime | None, note: str | None) -> None:
-    """Record that the client was called at STEP."""
-    _done(obj, "called", client, step, day, note)
+_CLIENT = click.option("--client", required=True, help="The client's id (its file name in ledger/clients/).")
+_DATE = click.option(
+    "--date",
+    "day",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The day it was done; default: today.",
+)
+_INVOICES = click.option(
+    "--invoice",
+    "invoices",
+    multiple=True,
+    help="With no draft to close: an invoice it was about (repeat it); default: the client's overdue ones that day.",
+)
 
 
 @record_group.command(name="sent")
-@click.option("--client", required=True, help="The client's id (its file name in ledger/clients/).")
-@click.option("--step", required=True, help="The step of the email, e.g. relance-1.")
-@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Default: today.")
-@click.option("--note", default=None, help='How you know, e.g. "found in the client\'s reply".')
+@_CLIENT
+@click.option("--step", required=True, help="The step of the reminder, e.g. relance-1.")
+@click.option("--channel", type=click.Choice(["email", "sms"]), default="email", show_default=True)
+@_DATE
+@_INVOICES
+@click.option("--note", default=None, help="What it said, or where it is kept.")
 @click.pass_obj
-def sent_command(obj: Repository, client: str, step: str, day: datetime | None, note: str | None) -> None:
-    """Record that the email of CLIENT at STEP, whose sending was unknown, did reach the client."""
-    _settled(obj, "sent", client, step, day, note)
+def sent_command(
+    obj: Repository,
+    client: str,
+    step: str,
+    channel: str,
+    day: datetime | None,
+    invoices: tuple[str, ...],
+    note: str | None,
+) -> None:
+    """Record a reminder sent by hand (or before relance was used), so that escalation resumes after it."""
+    _done(obj, "sent", client, step, day, note, "sms" if channel == "sms" else "email", invoices)
+
+
+@record_group.command(name="posted")
+@_CLIENT
+@click.option("--step", required=True, help="The step of the letter, e.g. mise-en-demeure.")
+@_DATE
+@_INVOICES
+@click.option("--note", default=None, help="E.g. the registered-mail number.")
+@click.pass_obj
+def posted_command(
+    obj: Repository, client: str, step: str, day: datetime | None, invoices: tuple[str, ...], note: str | None
+) -> None:
+    """Record that the letter of CLIENT at STEP was posted."""
+    _done(obj, "posted", client, step, day, note, "letter", invoices)
+
+
+@record_group.command(name="called")
+@_CLIENT
+@click.option("--step", required=True, help="The step of the call sheet, e.g. appel.")
+@_DATE
+@_INVOICES
+@click.option("--note", default=None, help='What was said, e.g. "promised payment by 30/06".')
+@click.pass_obj
+def called_command(
+    obj: Repository, client: str, step: str, day: datetime | None, invoices: tuple[str, ...], note: str | None
+) -> None:
+    """Record that the client was called at STEP."""
+    _done(obj, "called", client, step, day, note, "phone", invoices)
 
 
 @record_group.command(name="failed")
@@ -154,12 +194,23 @@ def _settled(obj: Repository, event: Settled, client: str, step: str, day: datet
     click.echo(f"recorded: {outcome.file} {event} on {outcome.date.isoformat()}")
 
 
-def _done(obj: Repository, event: Done, client: str, step: str, day: datetime | None, note: str | None) -> None:
-    outcome = record_done(obj.repo, event, client, step, obj.as_of(day), note)
+def _done(
+    obj: Repository,
+    event: Done,
+    client: str,
+    step: str,
+    day: datetime | None,
+    note: str | None,
+    channel: Channel,
+    invoices: tuple[str, ...],
+) -> None:
+    today = obj.today()
+    outcome = record_done(obj.repo, event, client, step, day.date() if day else today, note, today, channel, invoices)
     if isinstance(outcome, Problem):
         _print_problems([outcome])
         sys.exit(1)
-    click.echo(f"recorded: {outcome.file} {event} on {outcome.date.isoformat()}")
+    what = f" (no draft: about {', '.join(outcome.invoices)})" if outcome.sha256 == NO_DOCUMENT else ""
+    click.echo(f"recorded: {outcome.file} {outcome.event} on {outcome.date.isoformat()}{what}")
 
 
 @record_group.command(name="paid")

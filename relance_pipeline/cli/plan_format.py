@@ -35,7 +35,7 @@ def _action(action: Action) -> dict[str, Any]:
         "formal_notice": action.step.formal_notice,
         "channels": list(action.step.channels),
         "deadline": action.deadline.isoformat() if action.deadline else None,
-        "invoices": [_invoice(amounts) for amounts in action.invoices],
+        "invoices": [_invoice(amounts, action.step_of(amounts.invoice.number).id) for amounts in action.invoices],
         "outstanding": amount(action.outstanding),
         "penalties": amount(action.charges),
         "indemnity": amount(action.indemnity),
@@ -43,10 +43,11 @@ def _action(action: Action) -> dict[str, Any]:
     }
 
 
-def _invoice(amounts: Amounts) -> dict[str, Any]:
+def _invoice(amounts: Amounts, step: str) -> dict[str, Any]:
     invoice = amounts.invoice
     return {
         "number": invoice.number,
+        "step": step,
         "issued": invoice.issued.isoformat(),
         "due": invoice.due.isoformat(),
         "days_overdue": amounts.days_overdue,
@@ -111,7 +112,10 @@ def _action_rows(action: Action) -> list[tuple[str, ...]]:
     for index, amounts in enumerate(action.invoices):
         head = (action.client.id, action.step.id, ", ".join(action.step.channels)) if index == 0 else ("", "", "")
         money = (amounts.outstanding, amounts.charges, amounts.indemnity, amounts.total_due)
-        rows.append((*head, amounts.invoice.number, str(amounts.days_overdue), *(amount(m) for m in money)))
+        number = amounts.invoice.number
+        own = action.step_of(number)
+        label = number if own == action.step else f"{number} (at {own.id})"
+        rows.append((*head, label, str(amounts.days_overdue), *(amount(m) for m in money)))
     if len(action.invoices) > 1:
         money = (action.outstanding, action.charges, action.indemnity, action.total_due)
         rows.append(("", "", "", "total", "", *(amount(m) for m in money)))

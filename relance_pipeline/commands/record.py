@@ -1,6 +1,8 @@
 """`relance record`: what the user did by hand, written where the pipeline reads it.
 
-- `posted` (a letter) and `called` (a call sheet) close the draft with a journal line;
+- `sent` (an email or text sent by hand), `posted` (a letter) and `called` (a call) close the open draft with
+  a journal line; with no draft, they record a reminder made before relance or outside it, so that escalation
+  resumes at the right level (core.history reads a delivery with no draft as such);
 - `paid` adds a payment to the invoice's YAML file (as text: the rest of the file is left as it was), and
   takes it back if the books no longer validate with it.
 """
@@ -19,34 +21,60 @@ from relance_pipeline.books.load import parse_document
 from relance_pipeline.books.read import read_books
 from relance_pipeline.books.schema import schema_problems
 from relance_pipeline.commands.validate import validate
-from relance_pipeline.core.pending import find
-from relance_pipeline.model import Channel, JournalEntry, Payment, Problem
+from relance_pipeline.core.history import DELIVERED_BY
+from relance_pipeline.core.pending import OpenDraft, find
+from relance_pipeline.model import SUFFIXES, Channel, JournalEntry, JournalEvent, Payment, Problem
 from relance_pipeline.outbox import books_edits
 from relance_pipeline.outbox import journal as journal_writer
 from relance_pipeline.outbox.invoice_text import add_payment
 from relance_pipeline.outbox.lock import COMMAND_WAIT_SECONDS, LockBusy, repository_lock
 
-Done = Literal["posted", "called"]
-CHANNEL_OF: dict[Done, Channel] = {"posted": "letter", "called": "phone"}
-_WHAT: dict[Done, str] = {"posted": "letter waits to be posted", "called": "call sheet waits for a call"}
+Done = Literal["sent", "posted", "called"]
+CHANNEL_OF: dict[Done, Channel] = {"sent": "email", "posted": "letter", "called": "phone"}
+NO_DOCUMENT = journal_writer.sha256(b"")
+BY_HAND = "recorded by hand: no document in outbox/"
 
 
-def record_done(root: Path, event: Done, client: str, step: str, day: date, note: str | None) -> JournalEntry | Problem:
-    """Close the open letter (posted) or call sheet (called) of `client` at `step` with a journal line."""
+def record_done(
+    root: Path,
+    event: Done,
+    client: str,
+    step: str,
+    day: date,
+    note: str | None,
+    today: date,
+    channel: Channel | None = None,
+    invoices: tuple[str, ...] = (),
+) -> JournalEntry | Problem:
+    """Record that the client received `step` on `day`: the open draft of that channel is closed (the letter
+    posted, the call made, the email or text sent by hand); with no draft, a reminder made before relance or
+    outside it is recorded, about `invoices` (default: those of the client overdue on that day)."""
+    channel = channel or CHANNEL_OF[event]
+    if day > today:
+        return Problem(journal.JOURNAL_FILE, None, f"--date {day.isoformat()} is in the future: record it once done")
     try:
         with repository_lock(root, wait_seconds=COMMAND_WAIT_SECONDS):
             journal_writer.repair_tail(root)  # an interrupted run's unfinished line, before a line goes after it
             entries, broken = journal.read_journal(root)
             if broken:
                 return broken[0]
-            drafts = find(entries, CHANNEL_OF[event], client, step)
-            if not drafts:
-                return Problem(journal.JOURNAL_FILE, None, f"no {_WHAT[event]} for client '{client}' at step '{step}'")
-            draft = drafts[0]
-            file = root / draft.file
-            sha = journal_writer.sha256(file.read_bytes()) if file.is_file() else draft.entry.sha256
-            line = replace(draft.entry, date=day, event=event, sha256=sha, note=note, message_id=None)
-            journal_writer.append(root, [line])
+            drafts = find(entries, channel, client, step)
+            done = [e for e in entries if (e.client, e.step, e.channel) == (client, step, channel)]
+            done = [e for e in done if e.event == DELIVERED_BY[channel]]
+            if drafts:
+                line = _closing(root, drafts, event, day, note)
+            elif done:
+                # Twice the same command is a slip, not a second reminder: recording it would claim one.
+                line = Problem(
+                    journal.JOURNAL_FILE,
+                    None,
+                    f"{step} of '{client}' is already recorded {done[-1].event} on {done[-1].date.isoformat()} "
+                    f"({done[-1].file}); nothing waits to be {done[-1].event}",
+                )
+            else:
+                line = _by_hand(root, event, channel, client, step, day, note, invoices)
+            if isinstance(line, JournalEntry):
+                journal_writer.append(root, [line])
             return line
     except LockBusy as busy:
         return Problem(str(root), None, str(busy))
@@ -78,6 +106,79 @@ def record_settled(
             return line
     except LockBusy as busy:
         return Problem(str(root), None, str(busy))
+
+
+def _closing(root: Path, drafts: list[OpenDraft], event: Done, day: date, note: str | None) -> JournalEntry | Problem:
+    earlier = [d for d in drafts if d.entry.date <= day]
+    if not earlier:
+        drafted = drafts[-1].entry
+        return Problem(
+            drafted.file,
+            None,
+            f"drafted on {drafted.date.isoformat()}: it cannot have reached the client on {day.isoformat()}, "
+            f"before it was written (give --date {drafted.date.isoformat()} or later)",
+        )
+    draft = earlier[0]
+    if draft.unknown is not None and event == "sent":
+        # `send` handed it over and heard nothing back; the user says it arrived: sent, with the Message-ID it had.
+        unknown = draft.unknown
+        return replace(unknown, date=day, event="sent", message_id=unknown.message_id, note=note or "settled by hand")
+    file = root / draft.file
+    sha = journal_writer.sha256(file.read_bytes()) if file.is_file() else draft.entry.sha256
+    return replace(draft.entry, date=day, event=_event(event, draft.entry.channel), sha256=sha, note=note,
+                   message_id=None)  # fmt: skip
+
+
+def _event(event: Done, channel: Channel) -> JournalEvent:
+    return DELIVERED_BY[channel] if event == "sent" else event
+
+
+def _by_hand(
+    root: Path,
+    event: Done,
+    channel: Channel,
+    client: str,
+    step: str,
+    day: date,
+    note: str | None,
+    invoices: tuple[str, ...],
+) -> JournalEntry | Problem:
+    """A reminder with no draft in the journal: checked against the books, since nothing else vouches for it."""
+    loaded = read_books(root)
+    if loaded.books is None:
+        return loaded.errors[0]
+    books = loaded.books
+    if client not in books.clients:
+        return Problem("ledger/clients", None, f"no client '{client}' (its file would be ledger/clients/{client}.yaml)")
+    policy = books.policy_for(books.clients[client])
+    if policy.step_index(step) is None:
+        known = ", ".join(s.id for s in policy.steps)
+        return Problem(policy.source, None, f"the policy '{policy.id}' has no step '{step}' (its steps: {known})")
+    own = [i for i in books.invoices if i.client == client]
+    if invoices:
+        unknown = sorted(set(invoices) - {i.number for i in own})
+        if unknown:
+            return Problem("ledger/invoices", None, f"client '{client}' has no invoice {', '.join(unknown)}")
+        listed = tuple(sorted(invoices))
+    else:
+        listed = tuple(sorted(i.number for i in own if i.due < day and i.outstanding(day) > 0))
+        if not listed:
+            return Problem(
+                "ledger/invoices",
+                None,
+                f"no invoice of '{client}' was overdue on {day.isoformat()}: name it with --invoice",
+            )
+    return JournalEntry(
+        date=day,
+        client=client,
+        step=step,
+        channel=channel,
+        invoices=listed,
+        file=f"outbox/{day.isoformat()}/{client}/{step}{SUFFIXES[channel]}",
+        sha256=NO_DOCUMENT,
+        event=_event(event, channel),
+        note=note or BY_HAND,
+    )
 
 
 def parse_amount(text: str) -> Decimal | None:

@@ -13,9 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from relance_pipeline.model import Channel, JournalEntry, JournalEvent
-
-DONE: dict[Channel, JournalEvent] = {"email": "sent", "sms": "sent", "letter": "posted", "phone": "called"}
+from relance_pipeline.core.history import DELIVERED_BY as DONE
+from relance_pipeline.model import Channel, JournalEntry
 
 
 @dataclass(frozen=True)

@@ -1,21 +1,37 @@
 """Which reminder is due for whom tonight: a pure function of the books, the journal and the as-of date.
 
-Escalation is per client, as the client lives it: at most one document per client per run, at the most
-advanced step due among its invoices, listing every overdue invoice that is not held and not already issued
-at that step or beyond, and none within the policy's minimum interval of the last contact. An invoice's next
-step needs the previous one issued in an earlier run, so a job that missed nights catches up step by step
-instead of jumping to the mise en demeure.
+Escalation follows what the client received (core.history): each invoice has its own level, the last step
+delivered about it; its next step is due once it is that many days overdue. At most one document per client
+per run, at the most advanced step due, listing each overdue invoice that is not held at its own step: the
+next one when it is due (or when the invoice was never reminded), else the one it is at. Nothing is drafted
+for a client while one of its documents waits (for review, sending, posting or the call), nor within the
+policy's interval of the last delivered contact or withdrawn draft: a job that missed nights, or a pull
+request merged late, catches up one step per delivery instead of jumping to the mise en demeure.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from relance_pipeline.core import money
-from relance_pipeline.core.history import History, Level, history
-from relance_pipeline.model import Action, Amounts, Books, Client, Invoice, JournalEntry, Plan, Policy, Problem, Waiting
+from relance_pipeline.core.history import MANUAL, History, Level, Reminder, history
+from relance_pipeline.model import (
+    Action,
+    Amounts,
+    Books,
+    Client,
+    Contact,
+    Hold,
+    Invoice,
+    JournalEntry,
+    Plan,
+    Policy,
+    Problem,
+    Step,
+    Waiting,
+)
 
 
 @dataclass(frozen=True)
@@ -23,9 +39,12 @@ class _State:
     """One overdue, not-held invoice of a client and where it stands tonight."""
 
     invoice: Invoice
+    """Under a payment plan in arrears: what is due under the plan, from the first missed instalment."""
     level: Level
     ready: bool
-    """Its next step is due and its previous step was issued in an earlier run."""
+    """Its next step is due tonight."""
+    since: date | None = None
+    """Under a payment plan: only reminders from the day it was agreed count."""
 
 
 def plan(books: Books, journal: Iterable[JournalEntry], as_of: date) -> Plan:
@@ -53,6 +72,14 @@ def is_overdue(invoice: Invoice, as_of: date) -> bool:
     return invoice.due < as_of and invoice.outstanding(as_of) > 0
 
 
+def active_hold(client: Client, invoice: Invoice, as_of: date) -> Hold | None:
+    """The invoice's own hold, else its client's, when it holds on the date."""
+    for hold in (invoice.hold, client.hold):
+        if hold is not None and hold.active_on(as_of):
+            return hold
+    return None
+
+
 def _overdue_by_client(books: Books, as_of: date) -> dict[str, list[Invoice]]:
     """The overdue invoices of each client the books know, with a policy the books know (validate reports the
     others)."""
@@ -71,33 +98,44 @@ def _overdue_by_client(books: Books, as_of: date) -> dict[str, list[Invoice]]:
 def _client_plan(
     books: Books, client: Client, policy: Policy, invoices: Sequence[Invoice], past: History, as_of: date
 ) -> tuple[Action | None, list[Waiting]] | list[money.MissingRate]:
-    last_contact = past.last_contact.get(client.id)
+    lapsed, waits_for = _open(past.open_reminders(client.id), policy, as_of)
+    last = _last(past, client.id)
     waiting: list[Waiting] = []
     states: list[_State] = []
     for invoice in invoices:
-        level = past.level(invoice.number, policy)
-        if invoice.hold is not None and invoice.hold.active_on(as_of):
-            waiting.append(_held(invoice, policy, level, last_contact, as_of))
-        elif level.index == len(policy.steps) - 1:
-            waiting.append(_awaiting_decision(invoice, policy, level, as_of))
+        state = _state(client, policy, invoice, past, lapsed, as_of)
+        if isinstance(state, Waiting):
+            waiting.append(state)
+        elif state.level.index == len(policy.steps) - 1:
+            waiting.append(_awaiting_decision(state, policy, as_of))
         else:
-            states.append(_State(invoice, level, _is_ready(invoice, policy, level, as_of)))
+            states.append(state)
+    if waits_for is not None:
+        reminder, what = waits_for
+        return None, waiting + [_pending(s, policy, reminder, what, as_of) for s in states]
     ready = [s for s in states if s.ready]
     if not ready:
-        return None, waiting + [_not_ready(s, policy, last_contact, as_of) for s in states]
-    if last_contact is not None and (as_of - last_contact).days < _interval(policy).days:
-        # A contact today means tonight's document is already drafted: the run is idempotent.
-        return None, waiting + [_too_soon(s, policy, last_contact, as_of) for s in states]
+        return None, waiting + [_not_ready(s, policy, last, as_of) for s in states]
+    if last is not None and (as_of - last).days < _interval(policy).days:
+        return None, waiting + [_too_soon(s, policy, last, past, client.id, as_of) for s in states]
     target = max(s.level.index + 1 for s in ready)
     step = policy.steps[target]
-    # An invoice already issued at this step or a later one is not listed again: a step is never planned twice
-    # for the same invoice, and no invoice moves back. It waits for its own next step.
+    # An invoice already at this step or a later one is not listed again: it waits for its own next step.
     joining = [s for s in states if s.level.index < target]
     waiting += [_not_ready(s, policy, as_of, as_of) for s in states if s.level.index >= target]
     listed: list[Amounts] = []
+    own: dict[str, Step] = {}
+    contacts: dict[str, tuple[Contact, ...]] = {}
     gaps: list[money.MissingRate] = []
     for state in joining:
-        notice = past.notice_date(state.invoice.number, policy)
+        number = state.invoice.number
+        # Listed at its next step when that is due (or it was never reminded), else at the one it is at:
+        # an invoice never skips a step, whatever the document's.
+        index = state.level.index + 1 if state.ready or state.level.index < 0 else state.level.index
+        if index != target:
+            own[number] = policy.steps[index]
+        contacts[number] = past.contacts(number, state.since)
+        notice = past.notice_date(number, policy)
         amounts = money.amounts(state.invoice, client, policy, books.rates, as_of, notice)
         if isinstance(amounts, money.MissingRate):
             gaps.append(amounts)
@@ -106,7 +144,66 @@ def _client_plan(
     if gaps:
         return gaps
     deadline = as_of + timedelta(days=step.deadline_days) if step.deadline_days else None
-    return Action(client=client, policy=policy, step=step, invoices=tuple(listed), deadline=deadline), waiting
+    action = Action(client, policy, step, tuple(listed), deadline, own_steps=own, contacts=contacts)
+    return action, waiting
+
+
+def _open(
+    reminders: Sequence[Reminder], policy: Policy, as_of: date
+) -> tuple[list[Reminder], tuple[Reminder, str] | None]:
+    """The open reminders that no longer hold the client back (a letter or call left unrecorded past the
+    policy's `manual_wait_days`), and the first one that does, with what it waits for."""
+    lapsed: list[Reminder] = []
+    for reminder in reminders:
+        manual = all(channel in MANUAL and state != "unknown" for channel, state in reminder.waiting)
+        wait = policy.manual_wait_days
+        if manual and wait is not None and reminder.drafted and (as_of - reminder.drafted).days >= wait:
+            lapsed.append(reminder)
+            continue
+        return lapsed, (reminder, reminder.waits_for())
+    return lapsed, None
+
+
+def _last(past: History, client: str) -> date | None:
+    """The day the interval counts from: the last delivered contact, or a draft withdrawn in review since."""
+    days = [d for d in (past.last_contact(client), past.last_withdrawn(client)) if d is not None]
+    return max(days, default=None)
+
+
+def _state(
+    client: Client, policy: Policy, invoice: Invoice, past: History, lapsed: Sequence[Reminder], as_of: date
+) -> _State | Waiting:
+    hold = active_hold(client, invoice, as_of)
+    payment_plan = invoice.payment_plan
+    since = payment_plan.agreed if payment_plan is not None else None
+    level = _with_lapsed(past.level(invoice.number, policy, since), invoice, policy, lapsed)
+    if hold is not None:
+        return _held(invoice, hold, policy, level, past.last_contact(client.id), client.hold is hold, as_of)
+    if payment_plan is not None:
+        missed = payment_plan.missed(invoice, as_of)
+        if not missed:
+            return _kept(invoice, as_of)
+        # Dunning resumes on what is due under the plan, from the first instalment missed: the plan has its
+        # own level, starting again at the courteous first step.
+        invoice = replace(
+            invoice,
+            due=missed[0].due,
+            total=payment_plan.arrears(invoice, as_of),
+            payments=(),
+            credit_notes=(),
+        )
+    return _State(invoice, level, _is_ready(invoice, policy, level, as_of), since)
+
+
+def _with_lapsed(level: Level, invoice: Invoice, policy: Policy, lapsed: Sequence[Reminder]) -> Level:
+    """A step skipped by the policy's manual_wait_days counts as passed, from the day it lapsed."""
+    for reminder in lapsed:
+        step = reminder.invoice_steps.get(invoice.number)
+        index = policy.step_index(step) if step else None
+        if index is not None and index > level.index and reminder.drafted is not None:
+            assert policy.manual_wait_days is not None
+            level = Level(index, reminder.drafted + timedelta(days=policy.manual_wait_days))
+    return level
 
 
 def _interval(policy: Policy) -> timedelta:
@@ -115,9 +212,11 @@ def _interval(policy: Policy) -> timedelta:
 
 
 def _is_ready(invoice: Invoice, policy: Policy, level: Level, as_of: date) -> bool:
+    if level.index + 1 >= len(policy.steps):
+        return False
     following = policy.steps[level.index + 1]
-    earlier_run = level.since is None or level.since < as_of
-    return earlier_run and invoice.days_overdue(as_of) >= following.after_days
+    earlier = level.since is None or level.since < as_of
+    return earlier and invoice.days_overdue(as_of) >= following.after_days
 
 
 def _next_date(
@@ -136,10 +235,16 @@ def _next_date(
     return following.id, max(dates)
 
 
-def _held(invoice: Invoice, policy: Policy, level: Level, last_contact: date | None, as_of: date) -> Waiting:
-    assert invoice.hold is not None
-    hold = invoice.hold
-    detail = hold.reason.replace("_", " ")
+def _held(
+    invoice: Invoice,
+    hold: Hold,
+    policy: Policy,
+    level: Level,
+    last_contact: date | None,
+    client_wide: bool,
+    as_of: date,
+) -> Waiting:
+    detail = ("client on hold, " if client_wide else "") + hold.reason.replace("_", " ")
     detail += f" until {hold.until.isoformat()}" if hold.until else " (no end date)"
     detail += f": {hold.note}" if hold.note else ""
     step, due = _next_date(invoice, policy, level, last_contact)
@@ -147,34 +252,48 @@ def _held(invoice: Invoice, policy: Policy, level: Level, last_contact: date | N
     return Waiting(invoice, "held", detail, invoice.outstanding(as_of), step, when)
 
 
-def _awaiting_decision(invoice: Invoice, policy: Policy, level: Level, as_of: date) -> Waiting:
+def _kept(invoice: Invoice, as_of: date) -> Waiting:
+    assert invoice.payment_plan is not None
+    coming = sorted((i for i in invoice.payment_plan.instalments if i.due >= as_of), key=lambda i: i.due)
+    detail = f"payment plan agreed {invoice.payment_plan.agreed.isoformat()}, instalments met"
+    if coming:
+        detail += f"; next: {coming[0].amount:.2f} on {coming[0].due.isoformat()}"
+    when = coming[0].due + timedelta(days=1) if coming else None
+    return Waiting(invoice, "payment_plan", detail, invoice.outstanding(as_of), None, when)
+
+
+def _awaiting_decision(state: _State, policy: Policy, as_of: date) -> Waiting:
+    level, invoice = state.level, state.invoice
     last = policy.steps[level.index]
     since = f" on {level.since.isoformat()}" if level.since else ""
-    detail = f"every step issued (last: {last.id}{since}): court, payment plan or write-off"
+    under = " under its payment plan" if state.since else ""
+    detail = f"every step delivered{under} (last: {last.id}{since}): court, payment plan or write-off"
     return Waiting(invoice, "awaiting_decision", detail, invoice.outstanding(as_of))
+
+
+def _pending(state: _State, policy: Policy, reminder: Reminder, what: str, as_of: date) -> Waiting:
+    step, _ = _next_date(state.invoice, policy, state.level, None)
+    drafted = f"drafted on {reminder.drafted.isoformat()}" if reminder.drafted else "recorded"
+    detail = f"{reminder.step} {drafted}, waiting for {what}"
+    return Waiting(state.invoice, "pending", detail, state.invoice.outstanding(as_of), step, None)
 
 
 def _not_ready(state: _State, policy: Policy, last_contact: date | None, as_of: date) -> Waiting:
     invoice, level = state.invoice, state.level
     step, when = _next_date(invoice, policy, level, last_contact)
-    outstanding = invoice.outstanding(as_of)
-    if level.since is not None and level.since >= as_of:
-        issued = policy.steps[level.index].id
-        detail = f"{issued} drafted on {level.since.isoformat()}, waiting for review"
-        return Waiting(invoice, "drafted_today", detail, outstanding, step, when)
     following = policy.steps[level.index + 1]
     detail = f"{invoice.days_overdue(as_of)} days overdue; {step} at {following.after_days} days"
-    return Waiting(invoice, "not_yet", detail, outstanding, step, when)
+    return Waiting(invoice, "not_yet", detail, invoice.outstanding(as_of), step, when)
 
 
-def _too_soon(state: _State, policy: Policy, last_contact: date, as_of: date) -> Waiting:
+def _too_soon(state: _State, policy: Policy, last: date, past: History, client: str, as_of: date) -> Waiting:
     if not state.ready:
-        return _not_ready(state, policy, last_contact, as_of)
+        return _not_ready(state, policy, last, as_of)
     invoice = state.invoice
-    step, when = _next_date(invoice, policy, state.level, last_contact)
-    if last_contact >= as_of:
-        later = "" if last_contact == as_of else " (after the as-of date)"
-        detail = f"contacted on {last_contact.isoformat()}{later}: one document per client per run"
-        return Waiting(invoice, "drafted_today", detail, invoice.outstanding(as_of), step, when)
-    detail = f"last contact {last_contact.isoformat()}, at least {policy.min_interval_days} days between contacts"
+    step, when = _next_date(invoice, policy, state.level, last)
+    withdrawn = past.last_withdrawn(client)
+    if withdrawn is not None and withdrawn == last and last != past.last_contact(client):
+        detail = f"a draft was withdrawn in review on {last.isoformat()}: drafted again fresh after the interval"
+    else:
+        detail = f"last contact {last.isoformat()}, at least {policy.min_interval_days} days between contacts"
     return Waiting(invoice, "interval", detail, invoice.outstanding(as_of), step, when)

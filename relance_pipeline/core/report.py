@@ -112,7 +112,7 @@ def aged_balance(books: Books, journal: Iterable[JournalEntry], plan: Plan, as_o
         if isinstance(balance, list):
             missing += [gap.problem() for gap in balance]
             continue
-        contact = past.last_contact.get(client_id)
+        contact = past.last_contact(client_id)
         step, when, deciding = _next(actions.get(client_id), waiting.get(client_id, []), as_of)
         treatment: PaidLate = policy.paid_late_penalties if policy is not None else "waived"
         last = contact if contact and contact <= as_of else None

@@ -33,6 +33,8 @@ def to_line(entry: JournalEntry) -> str:
         record["message_id"] = entry.message_id
     if entry.note is not None:
         record["note"] = entry.note
+    if entry.invoice_steps:
+        record["invoice_steps"] = dict(entry.invoice_steps)
     return json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(", ", ": ")) + "\n"
 
 

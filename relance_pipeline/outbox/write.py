@@ -73,6 +73,7 @@ def write_action(
                 sha256=journal_writer.sha256(document.content),
                 event="drafted",
                 message_id=document.message_id,
+                invoice_steps=tuple(sorted((number, step.id) for number, step in action.own_steps.items())),
             )
         )
     extra_files = []
