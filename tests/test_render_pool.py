@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from planbooks import deliver_open
 from safety_support import relance_command
 
 from relance_pipeline.books import journal
@@ -58,6 +59,8 @@ def test_two_workers_write_the_same_files_and_journal_as_one_process(
         parallel = run(pooled, night, jobs=2)
         assert not single.failed and not parallel.failed, (single.problems, parallel.problems)
         assert [d.entries for d in parallel.drafted] == [d.entries for d in single.drafted]
+        deliver_open(alone, night)  # reviewed and delivered: the next night escalates
+        deliver_open(pooled, night)
     files = outbox_files(alone)
     assert sum(name.endswith(".pdf") for name in files) >= 2
     assert sum(name.endswith(".png") for name in files) >= 2
