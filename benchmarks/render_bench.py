@@ -1,74 +1,93 @@
-"""What rendering costs: milliseconds per letter (PDF/A), per email, and for `validate`'s template lint.
+"""What rendering costs, stage by stage: milliseconds per letter for its words (templates and the legal lint),
+its PDF (PDF/A-3b), its PNG preview and its email, and for `validate`'s template lint.
 
-One `Renderer` for the whole run, as `relance run` uses it; sample actions of the example books (a business
-client with two invoices, the mise en demeure: letter + email). Best of a few rounds.
+One `Renderer` for the whole run, as a worker of `relance run` uses it, over the first letters of a night of
+synthetic books (`benchmarks.run_bench.letter_books`: each letter with its email). Best of a few rounds.
 
-    python -m benchmarks.render_bench [--letters 20] [--rounds 3]
+    python -m benchmarks render [--letters 20] [--rounds 3]
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from relance_pipeline.books.read import read_books
-from relance_pipeline.commands.init import init
-from relance_pipeline.model import Action, Channel, Policy, Step
+from relance_pipeline.commands.plan import plan_repository
+from relance_pipeline.model import Action
+from relance_pipeline.render import mail
+from relance_pipeline.render.drafts import Draft
 from relance_pipeline.render.renderer import Renderer
-from relance_pipeline.render.samples import lint_templates, sample_action
-
-AS_OF = date(2026, 6, 15)
 
 
-def only(policy: Policy, step: Step, channel: Channel) -> Action:
-    """The sample action with one channel (the policy's step replaced too, so the step keeps its number)."""
-    single = dataclasses.replace(step, channels=(channel,))
-    policy = dataclasses.replace(policy, steps=tuple(single if s == step else s for s in policy.steps))
-    return sample_action(policy, single, "fr", "business", "new", 2, AS_OF)
+def stage_costs(root: Path, as_of: date, count: int, rounds: int = 3) -> dict[str, float]:
+    """Milliseconds per letter of each stage, on the first `count` letters of the night at `as_of`."""
+    from relance_pipeline.render.preview import first_page_png
+
+    planned = plan_repository(root, as_of)
+    assert planned.plan is not None and planned.books is not None, [str(p) for p in planned.problems]
+    books = planned.books
+    actions = [action for action in planned.plan.actions if "letter" in action.step.channels][:count]
+    renderer = Renderer(root, books)
+    printer = renderer.printer()
+    drafted: list[tuple[Action, list[Draft]]] = [(a, renderer.drafts(a, as_of)[0]) for a in actions]
+    letters = [next(d for d in drafts if d.channel == "letter") for _, drafts in drafted]
+    pdfs = [printer.pdf(letter.html or "", letter.template) for letter in letters]
+
+    def emails() -> None:
+        for (action, drafts), pdf in zip(drafted, pdfs, strict=True):
+            for draft in drafts:
+                if draft.channel == "email":
+                    attachment = mail.Attachment(f"{action.step.id}.pdf", pdf)
+                    mail.build(draft, action.client, books.settings, as_of, [attachment])
+
+    stages: dict[str, Callable[[], object]] = {
+        "words (templates + lint)": lambda: [renderer.drafts(action, as_of) for action in actions],
+        "letter PDF": lambda: [printer.pdf(letter.html or "", letter.template) for letter in letters],
+        "PNG preview": lambda: [first_page_png(pdf) for pdf in pdfs],
+        "email": emails,
+    }
+    return {name: 1000 * best_seconds(work, rounds) / len(actions) for name, work in stages.items()}
+
+
+def best_seconds(work: Callable[[], object], rounds: int) -> float:
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        work()
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.render_bench")
+    from benchmarks.books import AS_OF
+    from benchmarks.run_bench import letter_books
+    from relance_pipeline.render.samples import lint_templates
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks render")
     parser.add_argument("--letters", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
     options = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
-        root = Path(folder) / "books"
-        init(root)
-        books = read_books(root).books
-        assert books is not None
-        policy = books.policies["standard"]
-        step = next(step for step in policy.steps if step.id == "mise-en-demeure")
-        letter_only, email_only = (only(policy, step, channel) for channel in ("letter", "email"))
-
+        made = letter_books(Path(folder) / "books", options.letters)
         start = time.perf_counter()
-        renderer = Renderer(root, books)
-        renderer.render(letter_only, AS_OF)
-        first = time.perf_counter() - start
-
-        def per_document(action: Action, count: int) -> float:
-            best = float("inf")
-            for _ in range(options.rounds):
-                start = time.perf_counter()
-                for _ in range(count):
-                    renderer.render(action, AS_OF)
-                best = min(best, (time.perf_counter() - start) / count)
-            return best
-
-        letter = per_document(letter_only, options.letters)
-        email = per_document(email_only, options.letters)
+        planned = plan_repository(made.root, AS_OF)
+        assert planned.plan is not None and planned.books is not None
+        first = next(a for a in planned.plan.actions if "letter" in a.step.channels)
+        Renderer(made.root, planned.books).render(first, AS_OF)
+        first_ms = 1000 * (time.perf_counter() - start)
+        costs = stage_costs(made.root, AS_OF, options.letters, options.rounds)
         start = time.perf_counter()
-        lint_templates(root, books, AS_OF)
-        lint = time.perf_counter() - start
-    print(f"first letter (loads templates, stylesheet, fonts): {first * 1000:.0f} ms")
-    print(f"letter (PDF/A-3b, 1 page):                         {letter * 1000:.0f} ms")
-    print(f"email (text + HTML, 2 invoice copies):             {email * 1000:.1f} ms")
-    print(f"validate's template lint (standard policy):        {lint * 1000:.0f} ms")
+        lint_templates(made.root, planned.books, AS_OF)
+        lint_ms = 1000 * (time.perf_counter() - start)
+    print(f"first letter (plan, templates, stylesheet, fonts):  {first_ms:.0f} ms")
+    for name, ms in costs.items():
+        print(f"{name + ':':<51} {ms:.1f} ms/letter")
+    print(f"validate's template lint (standard policy):         {lint_ms:.0f} ms")
     return 0
 
 
