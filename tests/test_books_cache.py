@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import sys
 import time
 from datetime import date
 from pathlib import Path
@@ -146,3 +148,33 @@ def test_a_committed_file_edited_since_is_read_again(example_repo: Path) -> None
     file.write_text(file.read_text(encoding="utf-8").replace("F-2026-003", "F-2026-777", 1), encoding="utf-8")
     numbers = {invoice.number for invoice in books_cache.read_books_cached(example_repo).invoices}
     assert "F-2026-777" in numbers and "F-2026-003" not in numbers
+
+
+SIGNATURE = "from relance_pipeline.books import cache; print(cache._code_signature().hex())"
+
+
+def code_signature_of(package_parent: Path) -> str:
+    """The code signature as a relance installed under `package_parent` computes it, in a process of its own."""
+    environment = {**os.environ, "PYTHONPATH": str(package_parent), "PYTHONDONTWRITEBYTECODE": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", SIGNATURE],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=environment,
+        cwd=package_parent,
+    )
+    return done.stdout.strip()
+
+
+def test_the_same_relance_installed_afresh_elsewhere_keeps_the_cache_and_an_edited_one_does_not(
+    tmp_path: Path,
+) -> None:
+    package = Path(books_cache.__file__).parent.parent
+    # Copied without dates or inodes, as pip lays a wheel out on a new CI runner.
+    installed = tmp_path / "site"
+    shutil.copytree(package, installed / package.name, copy_function=shutil.copyfile)
+    assert code_signature_of(installed) == books_cache._code_signature().hex()
+    read = installed / package.name / "books" / "read.py"
+    read.write_text(read.read_text(encoding="utf-8") + "\n# a newer relance\n", encoding="utf-8")
+    assert code_signature_of(installed) != books_cache._code_signature().hex()

@@ -2,14 +2,15 @@
 does not parse 10,000 YAML files again.
 
 Reading the books is a pure function of their files (and of this package's code): the cache is used only when
-the files below relance.yaml, policies/, ledger/ and templates/ are the same as when it was made, and the
-package's own files too. "The same" is what git says when those files are exactly as in its index (the index's
-blob hashes then name their content: a fresh clone of the same commit matches, so CI can restore the cache);
-otherwise every such file must have the same path, size, inode, mtime and ctime. Anything else — an edited
-invoice, a new file, a newer relance — reads the books from scratch, as without a cache. From file metadata, a
-cache is never written from files changed in the last seconds before the read (a later change in the same clock
-tick could go unseen); in no case when a file changed during the read. The journal is kept by its content's
-hash. Everything that depends on the date (the checks, the plan) is computed on every run.
+the files below relance.yaml, policies/ and ledger/ are the same as when it was made, and the package's code and
+schemas too (by content: the same relance installed afresh on a CI runner matches). "The same" is what git says
+when those files are exactly as in its index (the index's blob hashes then name their content: a fresh clone of
+the same commit matches, so CI can restore the cache); otherwise every such file must have the same path, size,
+inode, mtime and ctime. Anything else — an edited invoice, a new file, a newer relance — reads the books from
+scratch, as without a cache. From file metadata, a cache is never written from files changed in the last seconds
+before the read (a later change in the same clock tick could go unseen); in no case when a file changed during
+the read. The journal is kept by its content's hash. Everything that depends on the date (the checks, the plan)
+is computed on every run.
 
 The cache lives inside `.git`, like the lock: it is never committed, and nothing a pull request brings can
 plant one. Without a `.git` folder (or with RELANCE_NO_CACHE set) there is no cache.
@@ -168,18 +169,33 @@ def _tree(entries: list[_Entry | str], folder: str, rel: str) -> None:
 
 
 _code: bytes | None = None
+_CODE_SUFFIXES = (".py", ".json")
+"""What the cached values depend on: the code that reads and checks the books, and the schemas."""
 
 
 def _code_signature() -> bytes:
-    """This package's files (code, schemas, built-in templates) and Python's version: a new relance reads anew."""
+    """This package's code and schemas, by content, and Python's version: a new relance reads anew. By content,
+    not by file dates, so that the same relance installed afresh on a CI runner finds the cache a previous job
+    left (a few milliseconds for some 70 files)."""
     global _code
     if _code is None:
         package = Path(__file__).parent.parent
-        entries: list[_Entry | str] = [sys.version, str(package)]
-        _tree(entries, str(package), "relance_pipeline")
-        kept = sorted(str(e) for e in entries if "__pycache__" not in (e if isinstance(e, str) else e[0]))
-        _code = hashlib.blake2b("\n".join(kept).encode("utf-8", "surrogateescape"), digest_size=_DIGEST_SIZE).digest()
+        digest = hashlib.blake2b(sys.version.encode(), digest_size=_DIGEST_SIZE)
+        for folder, subfolders, files in os.walk(package):
+            subfolders[:] = sorted(name for name in subfolders if name not in _NOT_CODE)
+            for name in sorted(files):
+                if name.endswith(_CODE_SUFFIXES):
+                    path = os.path.join(folder, name)
+                    with open(path, "rb") as handle:
+                        content = handle.read()
+                    relative = os.path.relpath(path, package).encode("utf-8", "surrogateescape")
+                    digest.update(b"%d:%s:%d:" % (len(relative), relative, len(content)))
+                    digest.update(content)
+        _code = digest.digest()
     return _code
+
+
+_NOT_CODE = frozenset({"__pycache__", "templates", "scaffold"})
 
 
 def _load(store: Path, key: bytes) -> object | None:
