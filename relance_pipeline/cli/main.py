@@ -177,7 +177,7 @@ def _finish(outcome: rates_command.Outcome) -> None:
 @click.pass_obj
 def plan_command(obj: Context, as_of: datetime | None, output: str) -> None:
     """Which reminder is due for whom, with the amounts French law allows; writes nothing."""
-    planned = plan_repository(obj.repo, obj.as_of(as_of))
+    planned = plan_repository(obj.repo, obj.as_of(as_of), cached=True)
     code = report_problems(planned.problems)
     if planned.plan is None:
         sys.exit(code or 1)
@@ -197,7 +197,7 @@ def plan_command(obj: Context, as_of: datetime | None, output: str) -> None:
 @click.pass_obj
 def report_command(obj: Context, as_of: datetime | None, output: str) -> None:
     """Aged balance per client (not due, 0-30, 31-60, 61-90, >90 days), penalties, next step, totals and DSO."""
-    reported = report_repository(obj.repo, obj.as_of(as_of))
+    reported = report_repository(obj.repo, obj.as_of(as_of), cached=True)
     code = report_problems(reported.problems)
     if reported.report is None:
         sys.exit(code or 1)

@@ -31,8 +31,9 @@ class Planned:
 
 
 def plan_repository(root: Path, as_of: date, *, check_templates: bool = False, cached: bool = False) -> Planned:
-    """`cached`: take the books and journal from the last run's cache when their files did not change
-    (books_cache; `relance run` does, so that a night with nothing new costs little)."""
+    """`cached`: take the books and journal from the cache when their files did not change (books_cache; the
+    commands do, so that `validate` then `run` in the nightly job read the books once, and a night with nothing
+    new costs little)."""
     with without_cycle_collection():
         return _plan_repository(root, as_of, check_templates, cached)
 
@@ -59,9 +60,9 @@ class Reported:
     problems: tuple[Problem, ...] = ()
 
 
-def report_repository(root: Path, as_of: date) -> Reported:
+def report_repository(root: Path, as_of: date, *, cached: bool = False) -> Reported:
     """The aged balance of a repository: the plan of the same date says what comes next for each client."""
-    planned = plan_repository(root, as_of)
+    planned = plan_repository(root, as_of, cached=cached)
     if planned.plan is None or planned.books is None:
         return Reported(None, planned.problems)
     result = aged_balance(planned.books, planned.journal, planned.plan, as_of)

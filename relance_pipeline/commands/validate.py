@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from relance_pipeline.books import journal
+from relance_pipeline.books.cache import read_books_cached, read_journal_cached
 from relance_pipeline.books.checks import cross_checks
-from relance_pipeline.books.read import Loaded, read_books
+from relance_pipeline.books.read import Loaded
 from relance_pipeline.figures import count
 from relance_pipeline.model import Books, Problem, in_file_order
 from relance_pipeline.render.samples import missing_templates
@@ -19,10 +19,13 @@ def validate(root: Path, today: date) -> list[Problem]:
 
 
 def check_books(root: Path, today: date) -> tuple[list[Problem], Loaded]:
-    """Every problem of the repository in file order, and what was read (for the summary of valid books)."""
-    loaded = read_books(root)
+    """Every problem of the repository in file order, and what was read (for the summary of valid books).
+
+    The books are read through the cache: the same files give the same problems, and the `run` that follows in
+    the nightly job finds them parsed."""
+    loaded = read_books_cached(root)
     problems = loaded.problems + cross_checks(loaded, today, root) + missing_templates(root, loaded)
-    problems += journal.read_journal(root)[1]  # a line send would refuse (a file outside outbox/) shows on the PR
+    problems += read_journal_cached(root)[1]  # a line send would refuse (a file outside outbox/) shows on the PR
     if loaded.books is not None and not any(problem.severity == "error" for problem in problems):
         # The templates are rendered once the books hold together: a wrong policy would only echo through them.
         from relance_pipeline.render.samples import lint_templates
