@@ -166,3 +166,19 @@ def test_the_nightly_imports_the_committed_statements_before_it_updates_the_rate
         assert "relance import bank --format markdown" in scripts and "imports/bank/*.xml" in scripts
         order = [scripts.index(c) for c in ("relance import bank", "relance rates update", "relance run")]
         assert order == sorted(order)
+
+
+@pytest.mark.parametrize(
+    ("name", "job", "command"), [("nightly.yml", "draft", "relance import bank"), ("send.yml", "send", "relance send")]
+)
+def test_the_nightly_and_send_keep_the_books_cache_keyed_on_the_books_tree(name: str, job: str, command: str) -> None:
+    steps = workflow(name)["jobs"][job]["steps"]
+    cached = [index for index, step in enumerate(steps) if str(step.get("uses", "")).startswith("actions/cache@")]
+    assert len(cached) == 1
+    cache = steps[cached[0]]
+    assert cache["with"]["path"] == ".git/relance"
+    key_step = next(index for index, step in enumerate(steps) if step.get("id") == "books-key")
+    assert cache["with"]["key"] == "${{ steps.books-key.outputs.key }}"
+    assert "HEAD:ledger" in steps[key_step]["run"] and "relance --version" in steps[key_step]["run"]
+    first_use = next(index for index, step in enumerate(steps) if command in step.get("run", ""))
+    assert key_step < cached[0] < first_use
