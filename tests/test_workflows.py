@@ -180,5 +180,6 @@ def test_the_nightly_and_send_keep_the_books_cache_keyed_on_the_books_tree(name:
     key_step = next(index for index, step in enumerate(steps) if step.get("id") == "books-key")
     assert cache["with"]["key"] == "${{ steps.books-key.outputs.key }}"
     assert "HEAD:ledger" in steps[key_step]["run"] and "relance --version" in steps[key_step]["run"]
-    first_use = next(index for index, step in enumerate(steps) if command in step.get("run", ""))
+    lines = [[line.strip() for line in step.get("run", "").splitlines()] for step in steps]
+    first_use = next(index for index, run in enumerate(lines) if any(line.startswith(command) for line in run))
     assert key_step < cached[0] < first_use
