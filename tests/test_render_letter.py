@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
-from pypdf.generic import DictionaryObject, PdfObject
+from pypdf.generic import BooleanObject, DictionaryObject, PdfObject
 from render_support import AS_OF, action_for, books_of, client_for, plain
 
 from relance_pipeline.model import Books
@@ -195,3 +195,40 @@ def test_the_printer_forgets_each_letters_qr_code_so_a_night_does_not_grow_its_m
     assert not [key for key in cache if key.startswith("data:")]
     assert len(cache) == 0, "the example's letters use no shared image file"
     assert letter_of(renderer, books, "business", "fr", "lettre") == first
+
+
+def test_a_one_page_letter_is_laid_out_once_its_page_counter_included(
+    renderer: Renderer, books: Books, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The footer's `1 / 1` needs the page count, which WeasyPrint fills in the margin boxes after the layout:
+    the page itself is laid out once (a counter of pages in the letter's body would lay it out again)."""
+    from weasyprint.layout import page as weasyprint_page
+
+    laid_out: list[int] = []
+    original = weasyprint_page.remake_page
+
+    def counted(index: int, *args: object) -> object:
+        laid_out.append(index)
+        return original(index, *args)
+
+    monkeypatch.setattr(weasyprint_page, "remake_page", counted)
+    pdf = letter_of(renderer, books, "consumer", "fr", "relance-1")
+    assert len(PdfReader(io.BytesIO(pdf)).pages) == 1
+    assert laid_out == [0]
+    assert "1 / 1" in text_of(pdf)
+
+
+def test_the_qr_code_is_one_pixel_a_module_printed_without_smoothing(renderer: Renderer, books: Books) -> None:
+    page = PdfReader(io.BytesIO(letter_of(renderer, books, "business", "fr", "lettre"))).pages[0]
+    (image,) = page.images
+    assert image.image is not None
+    width, height = image.image.size
+    assert width == height and 21 <= width <= 177  # QR versions 1 to 40, no border: one pixel a module
+    resources = page["/Resources"].get_object()
+    assert isinstance(resources, DictionaryObject)
+    xobjects = resources["/XObject"].get_object()
+    assert isinstance(xobjects, DictionaryObject)
+    (stream,) = [xobjects[name].get_object() for name in xobjects]
+    assert isinstance(stream, DictionaryObject)
+    interpolate = stream["/Interpolate"]
+    assert isinstance(interpolate, BooleanObject) and interpolate.value is False
