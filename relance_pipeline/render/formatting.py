@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
@@ -22,7 +23,14 @@ DATE_FORMATS = ("short", "medium", "long", "full")
 def money(amount: Decimal, language: Language, currency: str = "EUR") -> str:
     if not isinstance(amount, Decimal):
         raise TypeError(f"an amount is needed here, not {amount!r}")
-    return str(format_currency(amount, currency, locale=LOCALES[language]))
+    return _money(str(amount), language, currency)
+
+
+@lru_cache(maxsize=4096)
+def _money(amount: str, language: Language, currency: str) -> str:
+    """Babel parses the locale's pattern on every call, and a letter repeats its amounts (40,00 €, 0,00 €) as a
+    night does its dates. Keyed by the amount's text, not its value: -0.00 equals 0.00 but prints otherwise."""
+    return str(format_currency(Decimal(amount), currency, locale=LOCALES[language]))
 
 
 def long_date(day: date, language: Language, style: str = "long") -> str:
@@ -32,6 +40,11 @@ def long_date(day: date, language: Language, style: str = "long") -> str:
         raise TypeError(f"a date is needed here, not {day!r}")
     if style not in DATE_FORMATS:
         raise ValueError(f"date style '{style}' is not one of {', '.join(DATE_FORMATS)}")
+    return _long_date(day, language, style)
+
+
+@lru_cache(maxsize=4096)
+def _long_date(day: date, language: Language, style: str) -> str:
     return str(format_date(day, style, locale=LOCALES[language]))
 
 
