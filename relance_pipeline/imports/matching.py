@@ -66,6 +66,7 @@ def match_lines(lines: Iterable[BankLine], invoices: Iterable[Invoice], clients:
     recorded = {p.reference for i in invoices for p in i.payments if p.reference}
     balances = {i.number: _balance(i) for i in invoices}
     by_number = {i.number: i for i in invoices}
+    finder = _NumberFinder(by_number)
     done: set[str] = set()
     for line in sorted(lines, key=lambda ln: (ln.booked, ln.source, ln.line or 0, ln.reference)):
         reason = _skip_reason(line)
@@ -75,7 +76,7 @@ def match_lines(lines: Iterable[BankLine], invoices: Iterable[Invoice], clients:
             result.already.append(line)
         else:
             done.add(line.reference)
-            found = _match(line, by_number, balances, clients)
+            found = _match(line, by_number, balances, clients, finder)
             if isinstance(found, Unmatched):
                 result.unmatched.append(found)
             else:
@@ -101,9 +102,13 @@ def _balance(invoice: Invoice) -> Decimal:
 
 
 def _match(
-    line: BankLine, invoices: Mapping[str, Invoice], balances: dict[str, Decimal], clients: Mapping[str, Client]
+    line: BankLine,
+    invoices: Mapping[str, Invoice],
+    balances: dict[str, Decimal],
+    clients: Mapping[str, Client],
+    finder: _NumberFinder,
 ) -> list[Applied] | Unmatched:
-    named = _named_invoices(line.remittance, invoices)
+    named = finder.named(line.remittance)
     if named:
         return _by_reference(line, [invoices[n] for n in named], balances)
     matching_clients = _clients_named(line.debtor, clients) if line.debtor else []
@@ -164,19 +169,27 @@ def _by_sum(
     return Unmatched(line, f"no open invoice of {client}, nor a sum of them, is {line.amount:.2f}")
 
 
-def _named_invoices(remittance: str, invoices: Mapping[str, Invoice]) -> list[str]:
-    """Invoice numbers written as whole words (`VIR F-2026-003 MERCI`, not `F-2026-0031`), and RF references
-    written with or without their spaces."""
-    text = remittance.upper()
-    squeezed = re.sub(r"\s+", "", text)
-    found = []
-    for number in invoices:
-        pattern = rf"(?<![A-Z0-9]){re.escape(number.upper())}(?![A-Z0-9])"
-        rf = rf_reference(number)
-        if re.search(pattern, text) or (rf is not None and re.search(rf"{rf}(?![A-Z0-9])", squeezed)):
-            found.append(number)
-    # A number inside a longer named number (F-1 in F-1-A) is the longer one's.
-    return sorted(n for n in found if not any(n != m and n.upper() in m.upper() for m in found))
+class _NumberFinder:
+    """Every invoice number in one pattern, compiled once per import: a year of statements against a few
+    hundred invoices would otherwise compile a pattern per number for each line."""
+
+    def __init__(self, numbers: Iterable[str]) -> None:
+        ordered = sorted({n.upper() for n in numbers}, key=lambda n: (-len(n), n))
+        self.by_upper = {n.upper(): n for n in numbers}
+        alternatives = "|".join(re.escape(n) for n in ordered) or "(?!)"
+        self.pattern = re.compile(rf"(?<![A-Z0-9])(?:{alternatives})(?![A-Z0-9])")
+        self.by_rf = {rf: n for n in numbers if (rf := rf_reference(n)) is not None}
+
+    def named(self, remittance: str) -> list[str]:
+        """Invoice numbers written as whole words (`VIR F-2026-003 MERCI`, not `F-2026-0031`), the longest
+        first where one contains another, and RF references written with or without their spaces."""
+        text = remittance.upper()
+        found = {self.by_upper[m.group(0)] for m in self.pattern.finditer(text)}
+        for candidate in re.findall(r"RF[0-9]{2}[A-Z0-9]{1,21}", re.sub(r"\s+", "", text)):
+            number = self.by_rf.get(candidate)
+            if number is not None:
+                found.add(number)
+        return sorted(found)
 
 
 def _clients_named(debtor: str, clients: Mapping[str, Client]) -> list[str]:
