@@ -34,6 +34,9 @@ class Problem(NamedTuple):
     line: int | None
     message: str
     severity: Literal["error", "warning"] = "error"
+    code: str = ""
+    """The kind of problem, dotted (`template.missing`, `schema.type`, `reference.unknown`): stable when the
+    wording changes, so that code and tests recognise a problem by it, never by its message."""
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line is not None else self.path
@@ -42,8 +45,12 @@ class Problem(NamedTuple):
 
 
 def in_file_order(problems: Iterable[Problem]) -> list[Problem]:
-    """Each problem once, by file, line and message: the order they are shown in."""
-    return sorted(set(problems), key=lambda p: (p.path, p.line or 0, p.message))
+    """Each problem once, by file, line and message: the order they are shown in. Two rules of a schema may
+    say the same thing of one value: the first one's code is kept."""
+    unique: dict[tuple[str, int | None, str, str], Problem] = {}
+    for problem in problems:
+        unique.setdefault((problem.path, problem.line, problem.message, problem.severity), problem)
+    return sorted(unique.values(), key=lambda p: (p.path, p.line or 0, p.message))
 
 
 @dataclass(frozen=True)

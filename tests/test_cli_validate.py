@@ -43,6 +43,32 @@ def test_a_missing_semester_of_today_warns_on_stderr_and_still_exits_0(example_r
     )
 
 
+def test_an_invoice_with_a_schema_error_still_has_its_client_and_number_checked(example_repo: Path) -> None:
+    (example_repo / "ledger/invoices/2026/F-2026-007.yaml").write_text(
+        "number: F-2026-003\nclient: atelier-ferand\nissued: 2026-02-20\ndue: soon\ntotal: '1200.00'\n",
+        encoding="utf-8",
+    )
+    result = relance(example_repo, "validate")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        "ledger/invoices/2026/F-2026-007.yaml:1: number: 'F-2026-003' is already the number of "
+        "ledger/invoices/2026/F-2026-003.yaml; each invoice needs its own number",
+        "ledger/invoices/2026/F-2026-007.yaml:2: client: no client 'atelier-ferand' (did you mean 'atelier-ferrand'?): "
+        "add ledger/clients/atelier-ferand.yaml or use the name of a file there",
+        "ledger/invoices/2026/F-2026-007.yaml:4: due: 'soon' is not a date (YYYY-MM-DD)",
+    ]
+
+
+def test_a_reference_the_schema_already_refused_is_not_reported_twice(example_repo: Path) -> None:
+    (example_repo / "ledger/invoices/2026/F-2026-007.yaml").write_text(
+        "number: F-2026-007\nclient: Atelier Ferrand\nissued: 2026-02-20\ndue: 2026-03-20\ntotal: '1200.00'\n",
+        encoding="utf-8",
+    )
+    result = relance(example_repo, "validate")
+    assert result.exit_code == 1
+    assert [line.split(": ")[0] for line in result.stdout.splitlines()] == ["ledger/invoices/2026/F-2026-007.yaml:2"]
+
+
 def test_every_error_of_every_file_is_printed_in_one_pass_and_exits_1(example_repo: Path) -> None:
     (example_repo / "ledger/invoices/2026/F-2026-007.yaml").write_text(
         "number: F-2026-007\nclient: atelier-ferrand\nissued: 2026-02-20\ndue: 2026-13-01\ntotal: '1200.00'\n",

@@ -12,7 +12,14 @@ from zoneinfo import available_timezones
 from relance_pipeline import clock
 from relance_pipeline.books.identities import identity_problem
 from relance_pipeline.books.load import YamlFile
-from relance_pipeline.books.read import CLIENTS_FOLDER, CONFIG_FILE, POLICIES_FOLDER, RATES_FILE, Loaded
+from relance_pipeline.books.read import (
+    CLIENTS_FOLDER,
+    CONFIG_FILE,
+    INVOICES_FOLDER,
+    POLICIES_FOLDER,
+    RATES_FILE,
+    Loaded,
+)
 from relance_pipeline.model import LEGAL_FLOOR_FACTOR, Client, Invoice, Policy, Problem, RateTable, Semester, Settings
 
 _Locate = Callable[[Sequence[str | int]], int | None]
@@ -48,17 +55,27 @@ def _settings_checks(loaded: Loaded, settings: Settings) -> Iterator[Problem]:
     for key, value in (("siret", creditor.siret), ("iban", creditor.iban), ("bic", creditor.bic)):
         message = identity_problem(key, _written(document, ["creditor", key], value))
         if message:
-            yield Problem(path, at(["creditor", key]), f"creditor.{key}: {message}")
+            yield Problem(path, at(["creditor", key]), f"creditor.{key}: {message}", code="identity.invalid")
     if creditor.vat_id is not None:
         message = identity_problem("vat_id", _written(document, ["creditor", "vat_id"], creditor.vat_id))
         if message:
-            yield Problem(path, at(["creditor", "vat_id"]), f"creditor.vat_id: {message}")
+            yield Problem(path, at(["creditor", "vat_id"]), f"creditor.vat_id: {message}", code="identity.invalid")
     if not clock.is_known_timezone(settings.timezone):
         close = difflib.get_close_matches(settings.timezone, sorted(available_timezones()), n=1)
         hint = f"did you mean '{close[0]}'?" if close else "a time zone such as Europe/Paris is expected"
-        yield Problem(path, at(["timezone"]), f"timezone: '{settings.timezone}' is not a known time zone ({hint})")
+        yield Problem(
+            path,
+            at(["timezone"]),
+            f"timezone: '{settings.timezone}' is not a known time zone ({hint})",
+            code="timezone.unknown",
+        )
     if not _exists(loaded, POLICIES_FOLDER, settings.default_policy, loaded.policies):
-        yield Problem(path, at(["default_policy"]), f"default_policy: {_no_policy(settings.default_policy, loaded)}")
+        yield Problem(
+            path,
+            at(["default_policy"]),
+            f"default_policy: {_no_policy(settings.default_policy, loaded)}",
+            code="reference.unknown",
+        )
 
 
 def _exists(loaded: Loaded, folder: str, name: str, known: Mapping[str, object]) -> bool:
@@ -75,36 +92,28 @@ def _client_checks(loaded: Loaded) -> Iterator[Problem]:
     for client in loaded.clients.values():
         at, document = locator(loaded, client.source), loaded.documents.get(client.source)
         if client.policy is not None and not _exists(loaded, POLICIES_FOLDER, client.policy, loaded.policies):
-            yield Problem(client.source, at(["policy"]), f"policy: {_no_policy(client.policy, loaded)}")
+            yield Problem(
+                client.source, at(["policy"]), f"policy: {_no_policy(client.policy, loaded)}", code="reference.unknown"
+            )
         for key, value in (("siren", client.siren), ("vat_id", client.vat_id)):
             if value is None:
                 continue
             message = identity_problem(key, _written(document, [key], value))
             if message:
-                yield Problem(client.source, at([key]), f"{key}: {message}")
+                yield Problem(client.source, at([key]), f"{key}: {message}", code="identity.invalid")
 
 
 def _invoice_checks(loaded: Loaded, today: date, root: Path | None) -> Iterator[Problem]:
-    first_seen: dict[str, Invoice] = {}
+    yield from _reference_checks(loaded)
     for invoice in loaded.invoices:
         at = locator(loaded, invoice.source)
-        if invoice.number in first_seen:
-            other = first_seen[invoice.number].source
-            yield Problem(
-                invoice.source,
-                at(["number"]),
-                f"number: '{invoice.number}' is already the number of {other}; each invoice needs its own number",
-            )
-        else:
-            first_seen[invoice.number] = invoice
         client = loaded.clients.get(invoice.client)
-        if client is None and not _exists(loaded, CLIENTS_FOLDER, invoice.client, loaded.clients):
-            yield Problem(invoice.source, at(["client"]), _no_client(invoice.client, loaded.clients))
         if invoice.due < invoice.issued:
             yield Problem(
                 invoice.source,
                 at(["due"]),
                 f"due: {invoice.due} is before the issue date {invoice.issued}; the due date is on or after it",
+                code="date.due_before_issue",
             )
         yield from _amount_checks(invoice, at)
         yield from _document_check(invoice, at, root)
@@ -115,6 +124,42 @@ def _invoice_checks(loaded: Loaded, today: date, root: Path | None) -> Iterator[
                 yield problem._replace(line=at(["penalty_rate"]))
 
 
+def _reference_checks(loaded: Loaded) -> Iterator[Problem]:
+    """Each invoice's number is its own and its client exists, for a file left out for a schema error too: one
+    validate shows both mistakes, not the second once the first is fixed."""
+    first_seen: dict[str, str] = {}
+    for source, number, client in _invoice_keys(loaded):
+        at = locator(loaded, source)
+        if number is not None and number in first_seen:
+            yield Problem(
+                source,
+                at(["number"]),
+                f"number: '{number}' is already the number of {first_seen[number]}; each invoice needs its own number",
+                code="number.duplicate",
+            )
+        elif number is not None:
+            first_seen[number] = source
+        if client is not None and not _exists(loaded, CLIENTS_FOLDER, client, loaded.clients):
+            yield Problem(source, at(["client"]), _no_client(client, loaded.clients), code="reference.unknown")
+
+
+def _invoice_keys(loaded: Loaded) -> Iterator[tuple[str, str | None, str | None]]:
+    """(file, number, client) of each invoice file read, in file order. Of a file its schema rejected, the number
+    and client are taken only where they are text that the schema found nothing wrong with."""
+    invoices = {invoice.source: invoice for invoice in loaded.invoices}
+    for path, document in loaded.documents.items():
+        if path in invoices:
+            yield path, invoices[path].number, invoices[path].client
+        elif path.startswith(f"{INVOICES_FOLDER}/") and path in loaded.rejected and isinstance(document.data, dict):
+            flagged = {p.line for p in loaded.problems if p.path == path}
+            yield path, _sound_text(document, "number", flagged), _sound_text(document, "client", flagged)
+
+
+def _sound_text(document: YamlFile, key: str, flagged: set[int | None]) -> str | None:
+    value = document.data.get(key)
+    return value if isinstance(value, str) and document.line_of([key]) not in flagged else None
+
+
 def _no_client(name: str, clients: Mapping[str, Client]) -> str:
     close = difflib.get_close_matches(name, sorted(clients), n=1)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
@@ -123,7 +168,9 @@ def _no_client(name: str, clients: Mapping[str, Client]) -> str:
 
 def _amount_checks(invoice: Invoice, at: _Locate) -> Iterator[Problem]:
     if invoice.total <= 0:
-        yield Problem(invoice.source, at(["total"]), f"total: {invoice.total} should be more than 0")
+        yield Problem(
+            invoice.source, at(["total"]), f"total: {invoice.total} should be more than 0", code="amount.not_positive"
+        )
     settled = sum((p.amount for p in invoice.payments), Decimal(0)) + sum(
         (c.amount for c in invoice.credit_notes), Decimal(0)
     )
@@ -134,6 +181,7 @@ def _amount_checks(invoice: Invoice, at: _Locate) -> Iterator[Problem]:
             at([key]),
             f"{key}: payments and credit notes add up to {settled:.2f}, more than the total {invoice.total:.2f}; "
             "check the amounts, or record the excess as a refund outside the books",
+            code="amount.over_settled",
         )
 
 
@@ -147,7 +195,10 @@ def _document_check(invoice: Invoice, at: _Locate, root: Path | None) -> Iterato
     except (OSError, ValueError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
         yield Problem(
-            invoice.source, at(["document"]), f"document: '{invoice.document}' cannot be used as a path ({reason})"
+            invoice.source,
+            at(["document"]),
+            f"document: '{invoice.document}' cannot be used as a path ({reason})",
+            code="document.path",
         )
         return
     if not inside:
@@ -156,12 +207,14 @@ def _document_check(invoice: Invoice, at: _Locate, root: Path | None) -> Iterato
             at(["document"]),
             f"document: '{invoice.document}' is outside the repository; copy the PDF into documents/ "
             "and give its path from the repository root",
+            code="document.outside",
         )
     elif not found:
         yield Problem(
             invoice.source,
             at(["document"]),
             f"document: no file '{invoice.document}' in the repository (the path is from the repository root)",
+            code="document.missing",
         )
 
 
@@ -194,6 +247,7 @@ def _floor_check(
                 f"the floor is charged for that semester; write at least {floor} to charge the contract's rate "
                 "throughout",
                 severity="warning",
+                code="rate.below_floor",
             )
 
 
@@ -242,6 +296,7 @@ def _step_checks(policy: Policy, at: _Locate) -> Iterator[Problem]:
                 policy.source,
                 at(["steps", index, "id"]),
                 f"{field}.id: '{step.id}' is already the id of an earlier step; each step needs its own id",
+                code="policy.step_duplicate",
             )
         seen.add(step.id)
         if previous is not None and step.after_days <= previous:
@@ -250,6 +305,7 @@ def _step_checks(policy: Policy, at: _Locate) -> Iterator[Problem]:
                 at(["steps", index, "after_days"]),
                 f"{field}.after_days: {step.after_days} should be more than the previous step's {previous} "
                 "(steps go in the order they are sent)",
+                code="policy.step_order",
             )
         previous = step.after_days
     notices = [step.id for step in policy.steps if step.formal_notice]
@@ -258,6 +314,7 @@ def _step_checks(policy: Policy, at: _Locate) -> Iterator[Problem]:
             policy.source,
             at(["steps"]),
             f"steps: only one step can be the mise en demeure (formal_notice: true), not {', '.join(notices)}",
+            code="policy.notice_twice",
         )
 
 
@@ -271,4 +328,5 @@ def _rate_table_checks(loaded: Loaded, rates: RateTable, today: date) -> Iterato
             f"has no row for {semester}, the semester of today ({today}); the table ends at {last}. "
             f"Run `relance rates update` or add the row by hand: penalties after {last} cannot be computed",
             severity="warning",
+            code="rate.current_missing",
         )

@@ -99,5 +99,5 @@ def _read_lines(lines: Sequence[str | bytes], parse: Callable[[Any], Any]) -> tu
             entries.append(from_record(parse(raw)))
         except (ValueError, UnicodeDecodeError) as error:
             reason = str(error) if not isinstance(error, json.JSONDecodeError) else "is not valid JSON"
-            problems.append(Problem(JOURNAL_FILE, number, f"this line {reason}"))
+            problems.append(Problem(JOURNAL_FILE, number, f"this line {reason}", code="journal.line"))
     return entries, problems

@@ -144,23 +144,30 @@ def read_document(root: Path, file: Path, *, allow_empty: bool = False) -> YamlF
         if os.path.islink(file) and not file.resolve().is_relative_to(root.resolve()):
             # A link committed in the books must not make relance read, and quote in its messages, a file of
             # the machine it runs on (a CI runner's keys, /proc/self/environ).
-            return Problem(rel, 1, "is a link to a file outside the repository; books files live in it")
+            return Problem(
+                rel, 1, "is a link to a file outside the repository; books files live in it", code="file.link_outside"
+            )
         raw = _read_bounded(file)
     except OSError as error:
-        return Problem(rel, None, f"cannot be read: {error.strerror or error}")
+        return Problem(rel, None, f"cannot be read: {error.strerror or error}", code="file.unreadable")
     if raw is None:
-        return Problem(rel, 1, f"is too large to be a books file (more than {MAX_FILE_BYTES // 1024} KiB)")
+        return Problem(
+            rel, 1, f"is too large to be a books file (more than {MAX_FILE_BYTES // 1024} KiB)", code="file.too_large"
+        )
     return parse_document(rel, raw, allow_empty=allow_empty)
 
 
 def parse_document(rel: str, raw: bytes, *, allow_empty: bool = False) -> YamlFile | Problem:
     if b"\x00" in raw:
-        return Problem(rel, _line_at(raw, raw.index(b"\x00")), "is a binary file, not YAML text")
+        return Problem(rel, _line_at(raw, raw.index(b"\x00")), "is a binary file, not YAML text", code="file.binary")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         return Problem(
-            rel, _line_at(raw, error.start), f"is not UTF-8 text (byte 0x{raw[error.start]:02x}); save it as UTF-8"
+            rel,
+            _line_at(raw, error.start),
+            f"is not UTF-8 text (byte 0x{raw[error.start]:02x}); save it as UTF-8",
+            code="file.encoding",
         )
     too_deep = _too_deep(rel, text)
     if too_deep is not None:
@@ -170,11 +177,11 @@ def parse_document(rel: str, raw: bytes, *, allow_empty: bool = False) -> YamlFi
     except yaml.MarkedYAMLError as error:
         return yaml_problem(rel, text, error)
     except yaml.YAMLError as error:
-        return Problem(rel, 1, f"is not valid YAML: {' '.join(str(error).split())}")
+        return Problem(rel, 1, f"is not valid YAML: {' '.join(str(error).split())}", code="yaml.syntax")
     except RecursionError:
-        return Problem(rel, 1, f"is nested too deeply (more than {MAX_DEPTH} levels)")
+        return Problem(rel, 1, f"is nested too deeply (more than {MAX_DEPTH} levels)", code="yaml.too_deep")
     if data is None and not allow_empty:
-        return Problem(rel, 1, "is empty; it should hold a YAML mapping")
+        return Problem(rel, 1, "is empty; it should hold a YAML mapping", code="yaml.empty")
     # Checked after loading because aliases make a small text expand without bound (an alias bomb),
     # and everything downstream (schemas, templates) walks the expanded document.
     problem = _check_depth(rel, data) if _is_small_tree(text) else _check_shape(rel, data)
@@ -261,7 +268,12 @@ def _deepest_token(rel: str, tokens: Iterable[yaml.Token]) -> Problem | None:
         if isinstance(token, _OPENERS):
             depth += 1
             if depth > MAX_DEPTH:
-                return Problem(rel, token.start_mark.line + 1, f"is nested too deeply (more than {MAX_DEPTH} levels)")
+                return Problem(
+                    rel,
+                    token.start_mark.line + 1,
+                    f"is nested too deeply (more than {MAX_DEPTH} levels)",
+                    code="yaml.too_deep",
+                )
         elif isinstance(token, _CLOSERS):
             depth -= 1
     return None
@@ -278,7 +290,7 @@ def _check_shape(rel: str, data: Any) -> Problem | None:
     while stack:
         node, depth, done = stack.pop()
         if depth > MAX_DEPTH:
-            return Problem(rel, 1, f"is nested too deeply (more than {MAX_DEPTH} levels)")
+            return Problem(rel, 1, f"is nested too deeply (more than {MAX_DEPTH} levels)", code="yaml.too_deep")
         children = _children(node)
         if not children:
             continue
@@ -286,7 +298,10 @@ def _check_shape(rel: str, data: Any) -> Problem | None:
             sizes[id(node)] = 1 + sum(sizes.get(id(child), 1) for child in children)
             if sizes[id(node)] > MAX_NODES:
                 return Problem(
-                    rel, 1, f"its aliases (*name) expand to more than {MAX_NODES} values: write the values out instead"
+                    rel,
+                    1,
+                    f"its aliases (*name) expand to more than {MAX_NODES} values: write the values out instead",
+                    code="yaml.aliases",
                 )
             continue
         if id(node) in sizes:
@@ -306,7 +321,7 @@ def _is_small_tree(text: str) -> bool:
 def _check_depth(rel: str, data: Any) -> Problem | None:
     """`_check_shape` for a small tree: only its depth can be wrong."""
     if _deeper_than(data, 1):
-        return Problem(rel, 1, f"is nested too deeply (more than {MAX_DEPTH} levels)")
+        return Problem(rel, 1, f"is nested too deeply (more than {MAX_DEPTH} levels)", code="yaml.too_deep")
     return None
 
 

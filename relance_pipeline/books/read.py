@@ -83,7 +83,9 @@ def _read_books(root: Path) -> Loaded:
             rejected.add(found.path)
             return None
         if not isinstance(found.data, dict):
-            problems.append(Problem(found.path, 1, "should hold a mapping of keys (key: value lines)"))
+            problems.append(
+                Problem(found.path, 1, "should hold a mapping of keys (key: value lines)", code="yaml.not_mapping")
+            )
             rejected.add(found.path)
             return None
         errors = schema_problems(found, kind)
@@ -126,7 +128,9 @@ def _read_books(root: Path) -> Loaded:
 def _settings(root: Path, checked: _Checker, problems: list[Problem]) -> Settings | None:
     file = root / CONFIG_FILE
     if not file.is_file():
-        problems.append(Problem(CONFIG_FILE, None, "is missing: every dunning repository starts with it"))
+        problems.append(
+            Problem(CONFIG_FILE, None, "is missing: every dunning repository starts with it", code="file.missing")
+        )
         return None
     doc = checked(file, "config")
     return builders.settings(doc) if doc else None
@@ -143,7 +147,9 @@ def configured_timezone(root: Path) -> str | None:
 def _rates(root: Path, checked: _Checker, problems: list[Problem]) -> RateTable | None:
     file = root / RATES_FILE
     if not file.is_file():
-        problems.append(Problem(RATES_FILE, None, "is missing: the late-payment rates per semester live there"))
+        problems.append(
+            Problem(RATES_FILE, None, "is missing: the late-payment rates per semester live there", code="file.missing")
+        )
         return None
     doc = checked(file, "rates")
     return builders.rate_table(doc) if doc else None
@@ -160,6 +166,7 @@ def _named(root: Path, file: Path, problems: list[Problem]) -> bool:
             1,
             f"the file name '{file.stem}' cannot be used as an identifier: use lower case letters, digits, - and _ "
             f"(for example {suggestion}{file.suffix})",
+            code="file.name",
         )
     )
     return False

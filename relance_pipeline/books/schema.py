@@ -151,11 +151,16 @@ def _problems(
     if "propertyNames" in error.absolute_schema_path:
         wanted = schema.get("x-expected", "an allowed name")
         line = document.line_of([*where, str(value)])
-        return [Problem(document.path, line, _say(field, f"the key '{value}' is not {wanted}"))]
+        return [Problem(document.path, line, _say(field, f"the key '{value}' is not {wanted}"), code="schema.key")]
     if error.validator == "additionalProperties" and isinstance(value, dict):
         allowed = sorted(schema.get("properties", {}))
         return [
-            Problem(document.path, document.line_of([*where, key]), _unknown_key(field, str(key), allowed))
+            Problem(
+                document.path,
+                document.line_of([*where, key]),
+                _unknown_key(field, str(key), allowed),
+                code="schema.unknown_key",
+            )
             for key in value
             if key not in allowed
         ]
@@ -163,11 +168,20 @@ def _problems(
         properties = schema.get("properties", {})
         line = document.line_of(where)
         return [
-            Problem(document.path, line, _say(field, _missing_key(key, properties.get(key, {}))))
+            Problem(
+                document.path, line, _say(field, _missing_key(key, properties.get(key, {}))), code="schema.required"
+            )
             for key in error.validator_value
             if key not in value and key not in misspelt.get(tuple(where), set())
         ]
-    return [Problem(document.path, document.line_of(where), _say(field, _value_message(document, where, error)))]
+    return [
+        Problem(
+            document.path,
+            document.line_of(where),
+            _say(field, _value_message(document, where, error)),
+            code=f"schema.{error.validator}",
+        )
+    ]
 
 
 def _value_message(document: YamlFile, where: list[str | int], error: ValidationError) -> str:

@@ -23,15 +23,15 @@ def yaml_problem(rel: str, text: str, error: yaml.MarkedYAMLError) -> Problem:
     opened = error.context_mark.line + 1 if error.context_mark is not None else line
     what = _CLEAN.sub(" ", str(error.problem or "")).strip()
     if isinstance(error, yaml.constructor.ConstructorError) and error.problem:
-        return Problem(rel, line, what)
+        return Problem(rel, line, what, code="yaml.value")
     char = _char_at(text, mark.line, mark.column) if mark is not None else ""
     plain = _plain_words(what, str(error.context or ""), char, opened)
     if plain is not None:
         at, words = plain
-        return Problem(rel, at if at is not None else line, f"is not valid YAML: {words}")
+        return Problem(rel, at if at is not None else line, f"is not valid YAML: {words}", code="yaml.syntax")
     context = _CLEAN.sub(" ", str(error.context or "")).strip()
     detail = f"{what} ({context})" if context else what
-    return Problem(rel, line, f"is not valid YAML: {detail}")
+    return Problem(rel, line, f"is not valid YAML: {detail}", code="yaml.syntax")
 
 
 def _plain_words(what: str, context: str, char: str, opened: int | None) -> tuple[int | None, str] | None:

@@ -114,7 +114,10 @@ def _apply(root: Path, found: _Table, plan: RateUpdate) -> Outcome:
     table = _merged(found.table, plan)
     if not plan.added and not plan.changes and table.last is not None:
         lines.append(f"{RATES_FILE}: the ECB figures are up to date (the table ends at {table.last})")
-    errors = [Problem(RATES_FILE, found.document.line_of(d.where), str(d)) for d in plan.disagreements]
+    errors = [
+        Problem(RATES_FILE, found.document.line_of(d.where), str(d), code="rate.disagreement")
+        for d in plan.disagreements
+    ]
     lines.extend(str(p) for p in errors)
     lines.extend(_legal_todo(table))
     return Outcome(lines, notes, 1 if errors else 0)
@@ -221,12 +224,14 @@ def _read_table(root: Path) -> _Table | list[Problem]:
         raw = file.read_bytes()
     except OSError as error:
         reason = "is missing" if isinstance(error, FileNotFoundError) else f"cannot be read ({error.strerror})"
-        return [Problem(RATES_FILE, None, f"{reason}: the late-payment rates per semester live there")]
+        return [
+            Problem(RATES_FILE, None, f"{reason}: the late-payment rates per semester live there", code="file.missing")
+        ]
     document = parse_document(RATES_FILE, raw)
     if isinstance(document, Problem):
         return [document]
     if not isinstance(document.data, dict):
-        return [Problem(RATES_FILE, 1, "should hold a mapping of keys (key: value lines)")]
+        return [Problem(RATES_FILE, 1, "should hold a mapping of keys (key: value lines)", code="yaml.not_mapping")]
     problems = schema_problems(document, "rates")
     if problems:
         return problems
@@ -236,10 +241,10 @@ def _read_table(root: Path) -> _Table | list[Problem]:
 def _read_settings(root: Path) -> Settings | list[Problem]:
     file = root / CONFIG_FILE
     if not file.is_file():
-        return [Problem(CONFIG_FILE, None, "is missing: every dunning repository starts with it")]
+        return [Problem(CONFIG_FILE, None, "is missing: every dunning repository starts with it", code="file.missing")]
     document = read_document(root, file)
     if isinstance(document, Problem):
         return [document]
     if not isinstance(document.data, dict):
-        return [Problem(CONFIG_FILE, 1, "should hold a mapping of keys (key: value lines)")]
+        return [Problem(CONFIG_FILE, 1, "should hold a mapping of keys (key: value lines)", code="yaml.not_mapping")]
     return schema_problems(document, "config") or builders.settings(document)

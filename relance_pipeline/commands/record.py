@@ -51,7 +51,12 @@ def record_done(
     outside it is recorded, about `invoices` (default: those of the client overdue on that day)."""
     channel = channel or CHANNEL_OF[event]
     if day > today:
-        return Problem(journal.JOURNAL_FILE, None, f"--date {day.isoformat()} is in the future: record it once done")
+        return Problem(
+            journal.JOURNAL_FILE,
+            None,
+            f"--date {day.isoformat()} is in the future: record it once done",
+            code="record.date_future",
+        )
     try:
         with repository_lock(root, wait_seconds=COMMAND_WAIT_SECONDS):
             journal_writer.repair_tail(root)  # an interrupted run's unfinished line, before a line goes after it
@@ -70,6 +75,7 @@ def record_done(
                     None,
                     f"{step} of '{client}' is already recorded {done[-1].event} on {done[-1].date.isoformat()} "
                     f"({done[-1].file}); nothing waits to be {done[-1].event}",
+                    code="record.already",
                 )
             else:
                 line = _by_hand(root, event, channel, client, step, day, note, invoices)
@@ -77,7 +83,7 @@ def record_done(
                 journal_writer.append(root, [line])
             return line
     except LockBusy as busy:
-        return Problem(str(root), None, str(busy))
+        return Problem(str(root), None, str(busy), code="lock.busy")
 
 
 Settled = Literal["sent", "failed"]
@@ -97,7 +103,7 @@ def record_settled(
             found = [draft for draft in find(entries, "email", client, step) if draft.unknown is not None]
             if not found:
                 message = f"no email for client '{client}' at step '{step}' whose sending is unknown"
-                return Problem(journal.JOURNAL_FILE, None, message)
+                return Problem(journal.JOURNAL_FILE, None, message, code="record.no_draft")
             unknown = found[0].unknown
             assert unknown is not None
             message_id = unknown.message_id if event == "sent" else None
@@ -105,7 +111,7 @@ def record_settled(
             journal_writer.append(root, [line])
             return line
     except LockBusy as busy:
-        return Problem(str(root), None, str(busy))
+        return Problem(str(root), None, str(busy), code="lock.busy")
 
 
 def _closing(root: Path, drafts: list[OpenDraft], event: Done, day: date, note: str | None) -> JournalEntry | Problem:
@@ -117,6 +123,7 @@ def _closing(root: Path, drafts: list[OpenDraft], event: Done, day: date, note: 
             None,
             f"drafted on {drafted.date.isoformat()}: it cannot have reached the client on {day.isoformat()}, "
             f"before it was written (give --date {drafted.date.isoformat()} or later)",
+            code="record.before_draft",
         )
     draft = earlier[0]
     if draft.unknown is not None and event == "sent":
@@ -149,16 +156,31 @@ def _by_hand(
         return loaded.errors[0]
     books = loaded.books
     if client not in books.clients:
-        return Problem("ledger/clients", None, f"no client '{client}' (its file would be ledger/clients/{client}.yaml)")
+        return Problem(
+            "ledger/clients",
+            None,
+            f"no client '{client}' (its file would be ledger/clients/{client}.yaml)",
+            code="reference.unknown",
+        )
     policy = books.policy_for(books.clients[client])
     if policy.step_index(step) is None:
         known = ", ".join(s.id for s in policy.steps)
-        return Problem(policy.source, None, f"the policy '{policy.id}' has no step '{step}' (its steps: {known})")
+        return Problem(
+            policy.source,
+            None,
+            f"the policy '{policy.id}' has no step '{step}' (its steps: {known})",
+            code="reference.unknown",
+        )
     own = [i for i in books.invoices if i.client == client]
     if invoices:
         unknown = sorted(set(invoices) - {i.number for i in own})
         if unknown:
-            return Problem("ledger/invoices", None, f"client '{client}' has no invoice {', '.join(unknown)}")
+            return Problem(
+                "ledger/invoices",
+                None,
+                f"client '{client}' has no invoice {', '.join(unknown)}",
+                code="reference.unknown",
+            )
         listed = tuple(sorted(invoices))
     else:
         listed = tuple(sorted(i.number for i in own if i.due < day and i.outstanding(day) > 0))
@@ -167,6 +189,7 @@ def _by_hand(
                 "ledger/invoices",
                 None,
                 f"no invoice of '{client}' was overdue on {day.isoformat()}: name it with --invoice",
+                code="record.no_invoice",
             )
     return JournalEntry(
         date=day,
@@ -201,7 +224,7 @@ def record_payment(
         with repository_lock(root, wait_seconds=COMMAND_WAIT_SECONDS):
             return _record_payment(root, number, amount, day, reference, today)
     except LockBusy as busy:
-        return [Problem(str(root), None, str(busy))]
+        return [Problem(str(root), None, str(busy), code="lock.busy")]
 
 
 def _record_payment(
@@ -213,13 +236,18 @@ def _record_payment(
     matches = [i for i in loaded.books.invoices if i.number == number]
     if len(matches) != 1:
         known = "no invoice" if not matches else f"{len(matches)} invoices"
-        return [Problem("ledger/invoices", None, f"{known} numbered '{number}'; nothing recorded")]
+        return [
+            Problem("ledger/invoices", None, f"{known} numbered '{number}'; nothing recorded", code="record.no_invoice")
+        ]
     invoice = matches[0]
     file = root / invoice.source
     before = file.read_bytes()
     text = add_payment(before.decode("utf-8-sig"), day, amount, reference)
     cannot = Problem(
-        invoice.source, None, "its payments list cannot be extended automatically; add the payment by hand"
+        invoice.source,
+        None,
+        "its payments list cannot be extended automatically; add the payment by hand",
+        code="edit.unsafe",
     )
     if text is None:
         return [cannot]

@@ -86,7 +86,7 @@ def send(
         with repository_lock(root, wait_seconds=COMMAND_WAIT_SECONDS):
             _send(root, today, now, environ, mailer, report)
     except LockBusy as busy:
-        report.problems.append(Problem(str(root), None, str(busy)))
+        report.problems.append(Problem(str(root), None, str(busy), code="lock.busy"))
     return report
 
 
@@ -101,7 +101,7 @@ def _send(
     loaded = read_books(root)
     if journal_writer.repair_tail(root) is not None:
         cut = "its unfinished last line, left by an interrupted run, was cut"
-        report.problems.append(Problem(journal.JOURNAL_FILE, None, cut, severity="warning"))
+        report.problems.append(Problem(journal.JOURNAL_FILE, None, cut, severity="warning", code="journal.cut"))
     entries, broken_lines = journal.read_journal(root)
     if loaded.books is None or broken_lines:
         report.problems += loaded.errors + broken_lines
@@ -116,7 +116,9 @@ def _send(
             report.problems.append(approved)
             return
         approved = {}
-    report.problems += [Problem(file, None, reason) for file, reason in sorted(approved.items())]
+    report.problems += [
+        Problem(file, None, reason, code="send.not_approved") for file, reason in sorted(approved.items())
+    ]
     open_drafts, withdrawn = _sort_out(root, books, [d for d in drafts if d.file not in approved], today)
     emails = [d for d in open_drafts if d.entry.channel == "email" and d.unknown is None]
     report.waiting = [d for d in open_drafts if d.entry.channel == "email" and d.unknown is not None]
@@ -177,11 +179,11 @@ def _read_draft(root: Path, file: str) -> bytes | Problem:
     """The bytes of a draft inside the repository (a link out of it is not followed)."""
     path = root / file
     if not path.resolve().is_relative_to(root.resolve()):
-        return Problem(file, None, "leads outside the repository (a link); not sent")
+        return Problem(file, None, "leads outside the repository (a link); not sent", code="send.link_outside")
     try:
         return path.read_bytes()
     except OSError as error:  # gone since it was listed (a checkout under way): it waits for the next send
-        return Problem(file, None, f"cannot be read ({error.strerror or error}); not sent")
+        return Problem(file, None, f"cannot be read ({error.strerror or error}); not sent", code="send.unreadable")
 
 
 def _deliver_all(

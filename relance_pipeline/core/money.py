@@ -61,6 +61,7 @@ class MissingRate:
             f"{what} for {self.semester} (needed for invoice {self.invoice}, {self.invoice_source}): client "
             f"{self.client} is held back until it is there; {self._hint()}; a rate is never guessed",
             severity="warning",
+            code="rate.missing",
         )
 
     def _hint(self) -> str:

@@ -137,7 +137,7 @@ def failure(error: Exception, environments: Environments, name: str) -> Template
     """A Jinja error → the problem naming the template file and line the error comes from."""
     if isinstance(error, jinja2.TemplateSyntaxError):
         path = _shown(error.filename, environments) if error.filename else environments.display(name)
-        return TemplateFailure(Problem(path, error.lineno, f"template syntax: {error.message}"))
+        return TemplateFailure(Problem(path, error.lineno, f"template syntax: {error.message}", code="template.syntax"))
     frame_path, line = _template_frame(error, environments)
     if isinstance(error, jinja2.TemplateNotFound):
         # An include, import or extends of a missing name is reported where it is written.
@@ -147,10 +147,13 @@ def failure(error: Exception, environments: Environments, name: str) -> Template
                 frame_path or environments.display(name),
                 line,
                 f"template '{missing}' not found in templates/ or the built-ins",
+                code="template.missing",
             )
         )
     message = (error.message if isinstance(error, jinja2.TemplateError) else None) or str(error)
-    return TemplateFailure(Problem(frame_path or environments.display(name), line, f"template: {message}"))
+    return TemplateFailure(
+        Problem(frame_path or environments.display(name), line, f"template: {message}", code="template.error")
+    )
 
 
 def _template_frame(error: Exception, environments: Environments) -> tuple[str | None, int | None]:

@@ -132,7 +132,7 @@ def lint(draft: Draft, facts: Facts, path: str, locate: Locator) -> list[Problem
     """Every finding on one document; `path` names its template, `locate` finds a phrase's template line."""
     text = normalized(f"{draft.subject or ''}\n{draft.text}")
     problems = [_forbidden(rule, found, draft, path, locate) for rule, found in _matches(text, facts)]
-    problems += [Problem(path, None, message) for message in _missing(draft, facts, text)]
+    problems += [Problem(path, None, message, code="lint.missing_mention") for message in _missing(draft, facts, text)]
     if facts.channel == "sms" and sms.segments(draft.text) > 1:
         problems.append(
             Problem(
@@ -141,6 +141,7 @@ def lint(draft: Draft, facts: Facts, path: str, locate: Locator) -> list[Problem
                 f"the text message takes {sms.segments(draft.text)} SMS ({sms.length(draft.text)} characters); "
                 f"one holds {sms.SEGMENT}",
                 severity="warning",
+                code="lint.sms_length",
             )
         )
     return problems
@@ -163,6 +164,7 @@ def _forbidden(rule: Forbidden, found: str, draft: Draft, path: str, locate: Loc
         where if line is not None else path,
         line,
         f"forbidden wording '{found}' in {whose} {draft.channel}{origin}: {rule.reason}",
+        code="lint.forbidden",
     )
 
 

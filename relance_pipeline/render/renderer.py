@@ -105,7 +105,12 @@ class Renderer:
         pdf = printer.pdf(draft.html or "", draft.template)
         path = self.drafter.environments.display(draft.template)
         problems = [
-            Problem(path, None, f"the letter asks for '{url}': only files under templates/ can be used (no network)")
+            Problem(
+                path,
+                None,
+                f"the letter asks for '{url}': only files under templates/ can be used (no network)",
+                code="template.url",
+            )
             for url in printer.take_refused()
         ]
         return pdf, problems
@@ -134,13 +139,20 @@ class Renderer:
                 continue
             file = (self.root / invoice.document).resolve()
             if not file.is_relative_to(self.root.resolve()) or not file.is_file():
-                problems.append(Problem(invoice.source, None, f"document: no file '{invoice.document}' to attach"))
+                problems.append(
+                    Problem(
+                        invoice.source,
+                        None,
+                        f"document: no file '{invoice.document}' to attach",
+                        code="document.missing",
+                    )
+                )
                 continue
             attachments.append(mail.Attachment(file.name, file.read_bytes()))
         try:
             return mail.build(draft, action.client, self.books.settings, as_of, attachments), problems
         except mail.AddressError as error:
-            return None, [*problems, Problem(action.client.source, None, f"email: {error}")]
+            return None, [*problems, Problem(action.client.source, None, f"email: {error}", code="email.address")]
 
     def _locator(self, template: str) -> lint.Locator:
         if template not in self._locators:

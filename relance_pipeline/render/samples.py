@@ -59,6 +59,7 @@ def missing_templates(root: Path, loaded: Loaded) -> list[Problem]:
                                 policy.source,
                                 at(["steps", index, "template"]),
                                 f"steps[{index + 1}].template: no template '{name}' in templates/ or the built-in ones",
+                                code="template.missing",
                             )
                         )
     return problems

@@ -35,10 +35,14 @@ def commit_outbox(root: Path, paths: Iterable[str | Path], message: str) -> str 
     git repository or git fails (its message carries git's own words).
     """
     if shutil.which("git") is None:
-        return Problem(_PLACE, None, "git is not installed; relance run --commit needs the git command line")
+        return Problem(
+            _PLACE, None, "git is not installed; relance run --commit needs the git command line", code="git.missing"
+        )
     inside = _git(root, "rev-parse", "--is-inside-work-tree")
     if isinstance(inside, Problem) or inside.strip() != "true":
-        return Problem(str(root), None, "is not a git repository; run `git init` there first")
+        return Problem(
+            str(root), None, "is not a git repository; run `git init` there first", code="git.not_repository"
+        )
     specs = sorted({_relative(root, p) for p in paths})
     if not specs:
         return None
@@ -99,17 +103,24 @@ def approval(root: Path, files: Iterable[str]) -> dict[str, str] | Problem:
     runs there); outside git, nothing was ever reviewed.
     """
     if shutil.which("git") is None:
-        return Problem(_PLACE, None, "git is not installed; relance send sends only drafts committed in git")
+        return Problem(
+            _PLACE, None, "git is not installed; relance send sends only drafts committed in git", code="git.missing"
+        )
     inside = _git(root, "rev-parse", "--is-inside-work-tree")
     if isinstance(inside, Problem) or inside.strip() != "true":
-        return Problem(str(root), None, "is not a git repository: relance sends only drafts committed and merged")
+        return Problem(
+            str(root),
+            None,
+            "is not a git repository: relance sends only drafts committed and merged",
+            code="git.not_repository",
+        )
     branch = current_branch(root)
     if branch is None:
         detached = "HEAD is detached: send from the branch the drafts were merged into (git switch main)"
-        return Problem(_PLACE, None, detached)
+        return Problem(_PLACE, None, detached, code="git.detached")
     if branch.startswith(DRAFTING_BRANCHES):
         drafting = f"is on {branch}, where drafts wait for review: send from the branch they are merged into"
-        return Problem(_PLACE, None, drafting)
+        return Problem(_PLACE, None, drafting, code="git.drafting_branch")
     wanted = sorted(set(files))
     if not wanted:
         return {}
@@ -194,8 +205,13 @@ def _git(root: Path, *args: str, stdin: str | None = None) -> str | Problem:
             env=environment,
         )
     except OSError as error:
-        return Problem(_PLACE, None, f"cannot run git in {root}: {error.strerror or error}")
+        return Problem(_PLACE, None, f"cannot run git in {root}: {error.strerror or error}", code="git.failed")
     if done.returncode != 0:
         words = (done.stderr or done.stdout).strip().splitlines()
-        return Problem(_PLACE, None, f"`git {args[0] if args else ''}` failed: {' '.join(words) or done.returncode}")
+        return Problem(
+            _PLACE,
+            None,
+            f"`git {args[0] if args else ''}` failed: {' '.join(words) or done.returncode}",
+            code="git.failed",
+        )
     return done.stdout

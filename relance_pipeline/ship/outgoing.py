@@ -48,30 +48,49 @@ def prepare(path: str, raw: bytes, client: Client | None, sender: str, now: date
     client in the books (`To` only: Cc and Bcc would reach people the books do not know).
     """
     if len(raw) > MAX_EMAIL_BYTES:
-        return Problem(path, None, f"is larger than {MAX_EMAIL_BYTES // (1024 * 1024)} MiB; not sent")
+        return Problem(
+            path, None, f"is larger than {MAX_EMAIL_BYTES // (1024 * 1024)} MiB; not sent", code="email.too_large"
+        )
     unreadable = _unreadable_header_line(raw)
     if unreadable is not None:
-        return Problem(path, unreadable, "this header line is not `Name: value`; mail readers would differ on it")
+        return Problem(
+            path,
+            unreadable,
+            "this header line is not `Name: value`; mail readers would differ on it",
+            code="email.header_line",
+        )
     headers = BytesHeaderParser(policy=policy.default).parsebytes(raw)
     for name in ("From", "To", *_SINGLE):
         if len(headers.get_all(name) or []) > 1:
-            return Problem(path, None, f"has more than one {name} header; a draft has one of each")
+            return Problem(
+                path, None, f"has more than one {name} header; a draft has one of each", code="email.header_twice"
+            )
     found = _addresses(headers, "From")
     if isinstance(found, Problem | None) or len(found) != 1 or not _same(found[0], sender):
         shown = ", ".join(found) if isinstance(found, list) else "nothing readable"
-        return Problem(path, None, f"From should be {sender} (relance.yaml creditor email), not {shown}")
+        return Problem(
+            path, None, f"From should be {sender} (relance.yaml creditor email), not {shown}", code="email.from"
+        )
     for name in _FORBIDDEN:
         if headers.get(name) is not None:
-            return Problem(path, None, f"has a {name} header; relance sends only to the client's address in To")
+            return Problem(
+                path,
+                None,
+                f"has a {name} header; relance sends only to the client's address in To",
+                code="email.header",
+            )
     if client is None:
-        return Problem(path, None, "is for a client that is not in the books (ledger/clients/)")
+        return Problem(path, None, "is for a client that is not in the books (ledger/clients/)", code="email.client")
     recipients = _addresses(headers, "To")
     if not isinstance(recipients, list) or not recipients:
-        return Problem(path, None, f"To should name {client.email}, the email of {client.source}")
+        return Problem(path, None, f"To should name {client.email}, the email of {client.source}", code="email.to")
     strangers = [a for a in recipients if not _same(a, client.email)]
     if strangers:
         return Problem(
-            path, None, f"To names {', '.join(strangers)}, which is not the email of {client.source} ({client.email})"
+            path,
+            None,
+            f"To names {', '.join(strangers)}, which is not the email of {client.source} ({client.email})",
+            code="email.to",
         )
     data = _LINE_END.sub(b"\r\n", raw)
     message_id = str(headers.get("Message-ID") or "").strip()
@@ -119,7 +138,7 @@ def _addresses(headers: Message, name: str) -> list[str] | Problem | None:
         return None
     found: tuple[Address, ...] = getattr(value, "addresses", ())
     if getattr(value, "defects", ()) or any(not a.domain for a in found):
-        return Problem("", None, f"{name} cannot be read")
+        return Problem("", None, f"{name} cannot be read", code="email.unreadable")
     return [a.addr_spec for a in found]
 
 

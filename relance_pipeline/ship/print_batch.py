@@ -34,7 +34,14 @@ def merge(letters: Sequence[tuple[str, bytes]]) -> tuple[bytes | None, list[Prob
             for page in pages:
                 writer.add_page(page)
         except (PyPdfError, ValueError, OSError) as error:
-            problems.append(Problem(path, None, f"is not a readable PDF ({error}); it is left out of the print batch"))
+            problems.append(
+                Problem(
+                    path,
+                    None,
+                    f"is not a readable PDF ({error}); it is left out of the print batch",
+                    code="print.unreadable",
+                )
+            )
             continue
         added += 1
     if not added:

@@ -58,7 +58,7 @@ def smtp_config(environ: Mapping[str, str]) -> SmtpConfig | list[Problem]:
     def problem(name: str, message: str) -> None:
         # A value quoted back is the user's to see, unless it is the password pasted into the wrong setting.
         shown = message.replace(secret, "***") if secret else message
-        problems.append(Problem("environment", None, f"{PREFIX}{name}: {shown}"))
+        problems.append(Problem("environment", None, f"{PREFIX}{name}: {shown}", code="smtp.config"))
 
     host = environ.get(PREFIX + "HOST", "").strip()
     if not host:
