@@ -205,12 +205,12 @@ class Mailer:
         return Refused(reason)
 
     def _lost(self, error: BaseException) -> str:
-        if self._expired:
+        # The watchdog and the socket's own timeout race for the same deadline (a loaded machine decides which
+        # fires first): both are the one fact that the answer did not come in time.
+        if self._expired or isinstance(error, socket.timeout):
             return f"no complete answer within {self.config.timeout:g} s (RELANCE_SMTP_TIMEOUT)"
         if isinstance(error, smtplib.SMTPServerDisconnected):
             return f"the server closed the connection ({error or 'no reason given'})"
-        if isinstance(error, socket.timeout):
-            return f"the server did not answer within {self.config.timeout:g} s (RELANCE_SMTP_TIMEOUT)"
         return f"the connection failed ({error})"
 
     @contextlib.contextmanager
