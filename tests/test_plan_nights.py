@@ -244,11 +244,12 @@ def test_an_invoice_6_days_overdue_joining_a_client_at_the_lettre_step_is_record
     assert story[-1] == (date(2026, 4, 10), "lettre", ("F-1", "F-2"))
     (lettre,) = [e for e in ledger.journal() if e.step == "lettre" and e.event == "drafted"][:1]
     assert (lettre.step_of("F-1"), lettre.step_of("F-2")) == ("lettre", "relance-1")
-    # Its own steps follow, each when it is due: F-1's mise en demeure lists F-2 at its relance-2.
+    # Its own steps follow, each when it is due; F-1's mise en demeure leaves it out (a formal notice demands
+    # its whole sum by a deadline), and F-2 gets its own relance-2 a week later.
     walk(ledger, nights(date(2026, 4, 11), date(2026, 6, 30)))
     drafted = [e for e in ledger.journal() if e.event == "drafted" and e.channel != "letter"]
-    notices = [(e.date, e.step_of("F-1"), e.step_of("F-2")) for e in drafted if e.step == "mise-en-demeure"]
-    assert notices[0] == (date(2026, 4, 25), "mise-en-demeure", "relance-2")
+    notices = [(e.date, e.invoices) for e in drafted if e.step == "mise-en-demeure"]
+    assert notices[0] == (date(2026, 4, 25), ("F-1",))
     levels = [e.step_of("F-2") for e in drafted if "F-2" in e.invoices]
     assert levels == ["relance-1", "relance-2", "appel", "lettre", "mise-en-demeure"]
 

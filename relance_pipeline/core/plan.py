@@ -132,6 +132,11 @@ def _client_plan(
         # Listed at its next step when that is due (or it was never reminded), else at the one it is at:
         # an invoice never skips a step, whatever the document's.
         index = state.level.index + 1 if state.ready or state.level.index < 0 else state.level.index
+        if index != target and step.formal_notice:
+            # A formal notice demands its whole sum by a deadline: an invoice not through the earlier steps
+            # would be under it too. It waits for a document of its own, after the interval.
+            waiting.append(_not_ready(state, policy, as_of, as_of))
+            continue
         if index != target:
             own[number] = policy.steps[index]
         contacts[number] = past.contacts(number, state.since)

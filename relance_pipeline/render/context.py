@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from relance_pipeline.core.money import contractual_rate
-from relance_pipeline.model import ZERO, Action, Amounts, Books, ChargeKind, Client, RatePeriod, Semester
+from relance_pipeline.model import ZERO, Action, Amounts, Books, ChargeKind, Client, Contact, RatePeriod, Semester
 
 REFERENCE_LIMIT = 35
 """Many banks keep only 35 characters of a transfer's reference: past that, a short form is used."""
@@ -40,6 +40,15 @@ class Line:
     days_overdue: int
     periods: tuple[RatePeriod, ...]
     document: str | None
+    step: str = ""
+    """The step this document lists the invoice at: the document's, or an earlier one it has not yet passed."""
+    contacts: tuple[Contact, ...] = ()
+    """The reminders about it the client received before, oldest first (their dates, steps, channels)."""
+    disputed: bool = False
+    """The client disputed it (a `disputed` hold, over or not): no document may say it never was."""
+    promised: date | None = None
+    """The day the client promised to pay by (a `promise` hold), when there was one."""
+    payment_plan: bool = False
 
 
 @dataclass(frozen=True)
@@ -52,9 +61,15 @@ class Totals:
     total_due: Decimal
 
 
-def line(amounts: Amounts, as_of: date) -> Line:
+def line(amounts: Amounts, as_of: date, action: Action | None = None) -> Line:
     invoice = amounts.invoice
+    hold = invoice.hold
     return Line(
+        step=action.step_of(invoice.number).id if action else "",
+        contacts=action.contacts.get(invoice.number, ()) if action else (),
+        disputed=hold is not None and hold.reason == "disputed",
+        promised=hold.until if hold is not None and hold.reason == "promise" else None,
+        payment_plan=invoice.payment_plan is not None,
         number=invoice.number,
         issued=invoice.issued,
         due=invoice.due,
@@ -130,7 +145,10 @@ def postal_address(client: Client) -> tuple[str, ...]:
 
 
 def template_variables(action: Action, books: Books, as_of: date) -> dict[str, Any]:
-    lines = tuple(line(amounts, as_of) for amounts in action.invoices)
+    lines = tuple(line(amounts, as_of, action) for amounts in action.invoices)
+    main = [item for item in lines if item.step == action.step.id]
+    # What the document's own invoices went through: each reminder once, even when it listed several of them.
+    previously = sorted({(c.date, c.channels): c for item in main for c in item.contacts}.values(), key=_when)
     sums = totals(lines)
     rate, contractual = penalty_rate(action, books, as_of)
     client = action.client
@@ -164,4 +182,14 @@ def template_variables(action: Action, books: Books, as_of: date) -> dict[str, A
         "legal_interest_rate": legal_interest_rate(books, as_of),
         "invoice_copies": any(item.document for item in lines),
         "currency": action.invoices[0].invoice.currency if action.invoices else "EUR",
+        "previously": tuple(previously),
+        "joining": tuple(item for item in lines if item.step != action.step.id),
+        "called": any("phone" in c.channels for item in lines for c in item.contacts),
+        "disputed": any(item.disputed for item in lines),
+        "promised": max((item.promised for item in lines if item.promised), default=None),
+        "on_payment_plan": any(item.payment_plan for item in lines),
     }
+
+
+def _when(contact: Contact) -> tuple[date, tuple[str, ...]]:
+    return contact.date, contact.channels
