@@ -131,6 +131,7 @@ def test_a_file_that_cannot_be_read_is_one_clean_problem(example_repo: Path, raw
 
 
 def test_a_folder_without_books_is_reported_not_crashed_on(tmp_path: Path) -> None:
+    (tmp_path / "nothing-here").mkdir()
     result = relance(tmp_path / "nothing-here", "validate")
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
@@ -141,6 +142,11 @@ def test_a_folder_without_books_is_reported_not_crashed_on(tmp_path: Path) -> No
 
 def test_a_usage_error_exits_2(example_repo: Path) -> None:
     assert relance(example_repo, "validate", "--strict").exit_code == 2
+
+
+def test_a_repository_folder_that_does_not_exist_is_a_usage_error(tmp_path: Path) -> None:
+    result = relance(tmp_path / "typo", "validate")
+    assert result.exit_code == 2 and "does not exist" in result.output
 
 
 def test_the_installed_command_reports_a_broken_file_without_a_traceback(example_repo: Path) -> None:

@@ -12,8 +12,8 @@ before the read (a later change in the same clock tick could go unseen); in no c
 the read. The journal is kept by its content's hash. Everything that depends on the date (the checks, the plan)
 is computed on every run.
 
-The cache lives inside `.git`, like the lock: it is never committed, and nothing a pull request brings can
-plant one. Without a `.git` folder (or with RELANCE_NO_CACHE set) there is no cache.
+The cache lives in the git directory, like the lock: it is never committed, and nothing a pull request brings
+can plant one. Outside git, below the top of a work tree, or with RELANCE_NO_CACHE set, there is no cache.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from pathlib import Path
 
 from relance_pipeline import atomic
 from relance_pipeline.books import journal
+from relance_pipeline.books.git_folder import own_git_dir
 from relance_pipeline.books.read import (
     CLIENTS_FOLDER,
     CONFIG_FILE,
@@ -54,10 +55,11 @@ assert CLIENTS_FOLDER.startswith("ledger/"), "the ledger folder is watched whole
 
 
 def cache_folder(root: Path) -> Path | None:
-    git = root / ".git"
-    if os.environ.get("RELANCE_NO_CACHE") or not git.is_dir():
+    """In the git directory of the work tree whose top is `root` (a linked worktree's own one included)."""
+    if os.environ.get("RELANCE_NO_CACHE"):
         return None
-    return git / FOLDER
+    git = own_git_dir(root)
+    return git / FOLDER if git is not None else None
 
 
 def read_books_cached(root: Path) -> Loaded:

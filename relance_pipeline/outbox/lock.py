@@ -1,13 +1,22 @@
-"""One writer at a time: `run`, `send` and `record` hold the repository's lock while they work."""
+"""One writer at a time: `run`, `send` and `record` hold the repository's lock while they work.
+
+The lock file lives in the git directory of the work tree (never committed, never in a pull request: a
+`relance.lock` a branch brings is just a file of the books). It is opened without following links, and used
+only when it is a regular file with no other name, because relance truncates it to write its pid: a link or a
+hard link planted there must never make it overwrite another file.
+"""
 
 from __future__ import annotations
 
 import fcntl
 import os
+import stat
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from relance_pipeline.books.git_folder import git_folders
 
 LOCK_NAME = "relance.lock"
 COMMAND_WAIT_SECONDS = 5.0
@@ -16,20 +25,30 @@ run has nothing to add)."""
 
 
 class LockBusy(Exception):
-    """Another relance process holds the repository; the message says which and what to do."""
+    """The repository cannot be locked now: another relance process holds it, or the lock file cannot be used
+    (`LockRefused`). The message says which and what to do; nothing was done."""
+
+
+class LockRefused(LockBusy):
+    """The lock file is a link, a folder, a FIFO or a second name of another file, or the repository is missing."""
+
+
+def state_folder(root: Path) -> Path:
+    """Where the lock (and what else must never be committed) goes: the git directory, else `root` itself."""
+    found = git_folders(root)
+    return found.git_dir if found is not None else root
 
 
 def lock_path(root: Path) -> Path:
-    """Inside .git when there is one, so that the lock file is never committed."""
-    git = root / ".git"
-    return (git if git.is_dir() else root) / LOCK_NAME
+    return state_folder(root) / LOCK_NAME
 
 
 @contextmanager
 def repository_lock(root: Path, *, wait_seconds: float = 0.0) -> Iterator[None]:
+    if not root.is_dir():
+        raise LockRefused(f"{root}: no such repository folder; nothing was done")
     path = lock_path(root)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    descriptor = _open(path)
     try:
         deadline = time.monotonic() + wait_seconds
         while True:
@@ -49,3 +68,23 @@ def repository_lock(root: Path, *, wait_seconds: float = 0.0) -> Iterator[None]:
         yield
     finally:
         os.close(descriptor)
+
+
+def _open(path: Path) -> int:
+    """The lock file's descriptor: created exclusively, or the existing regular file; never through a link."""
+    # O_NONBLOCK: opening a FIFO planted there must not hang (it is refused just below).
+    flags = os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+    try:
+        try:
+            descriptor = os.open(path, flags | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            descriptor = os.open(path, flags)
+    except OSError as error:
+        reason = "a symbolic link" if os.path.islink(path) else (error.strerror or str(error)).lower()
+        raise LockRefused(f"{path}: cannot be used as relance's lock ({reason}); remove it, then run again") from None
+    info = os.fstat(descriptor)
+    if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
+        os.close(descriptor)
+        what = "another file's second name" if stat.S_ISREG(info.st_mode) else "not a regular file"
+        raise LockRefused(f"{path}: cannot be used as relance's lock ({what}); remove it, then run again")
+    return descriptor
