@@ -3,25 +3,37 @@
 from __future__ import annotations
 
 import os
+import re
+import stat
 import tempfile
 from pathlib import Path
 
+TEMPORARY = re.compile(r"^\..+\.relance-[a-z0-9_]{8}\.tmp$")
+"""The names of the temporary files below: a killed process may leave one, and only these may be cleaned up."""
 
-def write_bytes(target: Path, content: bytes) -> None:
+
+def write_bytes(target: Path, content: bytes, *, mode: int = 0o644) -> None:
     """Write to a temporary file in the same folder, flush it to disk, then rename it over the target."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.relance-", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(content)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temporary, 0o644)
+        os.chmod(temporary, mode)
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
     _sync_folder(target.parent)
+
+
+def rewrite_bytes(target: Path, content: bytes) -> None:
+    """Replace the content of a file a person keeps, and nothing else about it: a link stays a link (the file it
+    points to gets the content), the permissions stay as they were."""
+    real = target.resolve(strict=True)
+    write_bytes(real, content, mode=stat.S_IMODE(real.stat().st_mode))
 
 
 def _sync_folder(folder: Path) -> None:

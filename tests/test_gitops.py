@@ -11,7 +11,7 @@ import pytest
 from loop_support import git
 
 from relance_pipeline.model import Action, Amounts, Client, Invoice, JournalEntry, Plan, Policy, Problem, Step
-from relance_pipeline.outbox.write import write_action
+from relance_pipeline.outbox.write import Drafted, write_action
 from relance_pipeline.render.renderer import RenderedDocument
 from relance_pipeline.ship.git import FALLBACK_EMAIL, commit_outbox, commit_run
 from relance_pipeline.ship.summary import summary
@@ -198,12 +198,14 @@ def test_a_run_with_nothing_due_says_so() -> None:
 
 def test_commit_run_commits_the_documents_previews_and_journal_of_a_run_in_one_commit(repo: Path) -> None:
     plan = Plan(AS_OF, tuple(ACTIONS))
-    drafted = [
+    written = [
         write_action(
             repo, plan, ACTIONS[1], [RenderedDocument("letter", "lettre.pdf", b"%PDF")], [("lettre.png", b"png")]
         ),
         write_action(repo, plan, ACTIONS[0], [RenderedDocument("email", "relance-1.eml", b"mail")]),
     ]
+    drafted = [each for each in written if isinstance(each, Drafted)]
+    assert len(drafted) == 2, written
     sha = commit_run(repo, AS_OF, drafted)
     assert isinstance(sha, str)
     assert git(repo, "show", "--name-only", "--format=", "HEAD").split() == [

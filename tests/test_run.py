@@ -126,22 +126,48 @@ def test_a_document_failing_the_legal_lint_is_not_drafted_and_the_run_fails(exam
     assert entries == []
 
 
-def test_leftovers_of_a_killed_run_are_removed_but_never_a_committed_file(example_repo: Path) -> None:
+def test_files_a_person_put_in_the_outbox_are_reported_and_kept_never_removed(example_repo: Path) -> None:
     run(example_repo, FIRST_NIGHT)
     commit_books(example_repo)
     committed_extra = example_repo / "outbox/2026-02-23/atelier-ferrand/relance-2.eml"
     committed_extra.write_bytes(b"kept: git tracks it")
     commit_books(example_repo)
-    orphan = example_repo / "outbox/2026-03-02/nordwind/relance-1.eml"
-    orphan.parent.mkdir(parents=True)
-    orphan.write_bytes(b"written by a run killed before its journal line")
+    note = example_repo / "outbox/2026-02-23/nordwind/my-custom-note.eml"
+    note.parent.mkdir(parents=True, exist_ok=True)
+    note.write_bytes(b"my own words")
+    sheet = example_repo / "outbox/2026-03-02/nordwind/relance-perso.call.md"
+    sheet.parent.mkdir(parents=True)
+    sheet.write_bytes(b"call them myself")
     with (example_repo / journal.JOURNAL_FILE).open("a") as handle:
         handle.write('{"date": "2026-03-0')
     result = run(example_repo, date(2026, 3, 2))
-    assert not orphan.exists()
+    assert not result.failed, result.problems
+    assert note.read_bytes() == b"my own words" and sheet.read_bytes() == b"call them myself"
     assert committed_extra.exists()
-    assert result.cleaned == ("outbox/2026-03-02/nordwind/relance-1.eml", "outbox/journal.jsonl: partial last line")
-    assert journal.read_journal(example_repo)[1] == []
+    assert result.cleaned == ("outbox/journal.jsonl: partial last line",)
+    assert result.kept == (
+        "outbox/2026-02-23/nordwind/my-custom-note.eml",
+        "outbox/2026-03-02/nordwind/relance-perso.call.md",
+    )
+    outcome = CliRunner().invoke(main, ["--repo", str(example_repo), "run", "--as-of", "2026-03-02"])
+    assert "left as it is (relance did not write it): outbox/2026-03-02/nordwind/relance-perso.call.md" in (
+        outcome.output
+    )
+
+
+def test_a_file_a_person_put_where_a_draft_goes_is_never_written_over(example_repo: Path) -> None:
+    mine = example_repo / "outbox/2026-02-23/lucie-martin/relance-1.eml"
+    mine.parent.mkdir(parents=True)
+    mine.write_bytes(b"my own words")
+    result = run(example_repo, FIRST_NIGHT)
+    assert mine.read_bytes() == b"my own words"
+    assert result.failed
+    assert [str(p) for p in result.problems if p.path == "outbox/2026-02-23/lucie-martin/relance-1.eml"] == [
+        "outbox/2026-02-23/lucie-martin/relance-1.eml: is already there and relance did not write it: "
+        "move it away, then run again"
+    ]
+    assert "lucie-martin" not in {entry.client for entry in journal.read_journal(example_repo)[0]}
+    assert {d.action.client.id for d in result.drafted} == {"atelier-ferrand"}
 
 
 def test_a_run_while_another_holds_the_repository_stops_with_a_clear_message(example_repo: Path) -> None:

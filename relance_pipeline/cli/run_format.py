@@ -8,6 +8,7 @@ from relance_pipeline.figures import amount, count
 
 def run_summary(result: RunResult) -> list[str]:
     lines = [f"cleaned up after an interrupted run: {item}" for item in result.cleaned]
+    lines += [f"left as it is (relance did not write it): {item}" for item in result.kept]
     if result.plan is None:
         return lines
     for drafted in result.drafted:

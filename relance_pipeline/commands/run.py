@@ -1,7 +1,7 @@
 """`relance run`: the night's plan → documents in outbox/ → journal lines (→ one commit).
 
 Idempotent: a step in the journal is never planned again, so a second run of the same date finds nothing
-to do; a later date only adds what became due. Safe to kill: see outbox.py for the order of writes.
+to do; a later date only adds what became due. Safe to kill: see outbox/write.py for the order of writes.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ class RunResult:
     cleaned: tuple[str, ...] = ()
     """Leftovers of a killed run that were removed before starting (orphan files, a partial journal line)."""
     commit: str | None = None
+    kept: tuple[str, ...] = ()
+    """Untracked files under outbox/ that look like drafts but that relance did not write: left as they are."""
 
     @property
     def failed(self) -> bool:
@@ -53,15 +55,18 @@ def run(
         planned = plan_repository(root, as_of, check_templates=True, cached=True)
         if planned.plan is None or planned.books is None:
             return RunResult(None, problems=planned.problems)
-        removed = outbox.remove_orphans(root, planned.journal, keep=gitops.tracked_files(root, outbox.OUTBOX_FOLDER))
+        recovered = outbox.remove_orphans(root, planned.journal, keep=gitops.tracked_files(root, outbox.OUTBOX_FOLDER))
+        drafting = outbox.drafting_list(root)
+        outbox.clear_drafting(drafting)
         committed = gitops.committed_files(root, outbox.OUTBOX_FOLDER) if commit else None
         leftovers = outbox.uncommitted(root, planned.journal, committed) if committed is not None else []
         cleaned = (
-            *removed,
+            *recovered.removed,
             *([f"{journal.JOURNAL_FILE}: partial last line"] if cut else []),
             *(f"{entry.file}: journaled, its line had been cut off" for entry in finished),
         )
-        drafted, problems = _draft(root, planned.plan, planned.books, progress, jobs)
+        drafted, problems = _draft(root, planned.plan, planned.books, progress, jobs, drafting)
+        outbox.clear_drafting(drafting)  # every file it named is journaled now
         problems = [*planned.problems, *problems]
         sha: str | None = None
         if commit:
@@ -70,11 +75,11 @@ def run(
                 problems.append(made)
             else:
                 sha = made
-        return RunResult(planned.plan, tuple(drafted), tuple(problems), tuple(cleaned), sha)
+        return RunResult(planned.plan, tuple(drafted), tuple(problems), tuple(cleaned), sha, recovered.kept)
 
 
 def _draft(
-    root: Path, plan: Plan, books: Books, progress: OnRendered | None, jobs: int | None
+    root: Path, plan: Plan, books: Books, progress: OnRendered | None, jobs: int | None, drafting: Path
 ) -> tuple[list[outbox.Drafted], list[Problem]]:
     drafted: list[outbox.Drafted] = []
     problems: list[Problem] = []
@@ -84,7 +89,13 @@ def _draft(
         rendering = result.rendering
         problems += rendering.problems
         if rendering.ok:
-            drafted.append(outbox.write_action(root, plan, rendering.action, rendering.documents, result.extras))
+            written = outbox.write_action(
+                root, plan, rendering.action, rendering.documents, result.extras, drafting=drafting
+            )
+            if isinstance(written, Problem):
+                problems.append(written)
+            else:
+                drafted.append(written)
         if progress is not None:
             progress(rendering.action, len(plan.actions))
     return drafted, problems

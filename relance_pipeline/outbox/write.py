@@ -1,8 +1,11 @@
 """Write a plan's documents into outbox/ and record them in the journal: the one writer of outputs.
 
-Order matters for crashes: an action's files are written first (each atomically), then its journal lines
-in one append. A run killed between the two leaves files the journal does not know; the next run removes
-such orphans before it starts, plans the same action again and writes the same bytes. A run killed in
+Order matters for crashes: the names and hashes of an action's files are first appended to the drafting list
+(in the git directory, never committed), then the files are written (each atomically), then their journal
+lines in one append. A run killed between the two leaves files the journal does not know; the next run
+removes such orphans before it starts, plans the same action again and writes the same bytes. Only files the
+drafting list names with the same content, and relance's own temporary files, are ever removed: a file a
+person put in outbox/ is reported and left as it is, and never written over. A run killed in
 the middle of the append leaves a partial last line, which the next run cuts off (`journal.repair_tail`);
 if the kill fell after whole lines of the append, the next run journals the rest of that action from its
 files (`finish_cut_action`), so that an action is never left half journaled.
@@ -10,8 +13,12 @@ files (`finish_cut_action`), so that an action is never left half journaled.
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import stat
 from collections.abc import Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from email import policy
 from email.parser import BytesHeaderParser
@@ -20,19 +27,25 @@ from typing import TYPE_CHECKING
 
 from relance_pipeline import atomic
 from relance_pipeline.books import cache as books_cache
-from relance_pipeline.model import DOCUMENT_ORDER, SUFFIXES, Action, JournalEntry, Plan
+from relance_pipeline.model import DOCUMENT_ORDER, SUFFIXES, Action, JournalEntry, Plan, Problem
 from relance_pipeline.outbox import journal as journal_writer
+from relance_pipeline.outbox.lock import state_folder
 
 if TYPE_CHECKING:
     from relance_pipeline.render.renderer import RenderedDocument
 
 OUTBOX_FOLDER = "outbox"
-# outbox/<date>/<client>/<step>.<ext>: the only files `run` writes, and so the only ones it may remove.
+# outbox/<date>/<client>/<step>.<ext>: the files `run` writes; one it did not journal or cannot show it wrote
+# is reported.
 _DOCUMENT_PATH = re.compile(
     r"^outbox/\d{4}-\d{2}-\d{2}/[a-z0-9][a-z0-9_-]*/[a-z0-9][a-z0-9_-]*("
     + "|".join(re.escape(suffix) for suffix in (*SUFFIXES.values(), ".png"))
     + ")$"
 )
+
+
+DRAFTING_LIST = "relance-drafting.jsonl"
+"""In the repository's state folder (beside the lock): what the running (or a killed) `run` is writing."""
 
 
 @dataclass(frozen=True)
@@ -55,8 +68,18 @@ def write_action(
     action: Action,
     documents: Sequence[RenderedDocument],
     extras: Sequence[tuple[str, bytes]] = (),
-) -> Drafted:
-    """Write the documents of one action, then their journal lines; returns what was recorded."""
+    *,
+    drafting: Path | None = None,
+) -> Drafted | Problem:
+    """Write the documents of one action, then their journal lines; returns what was recorded, or the problem of a
+    file that is already there (relance never writes over a file it did not write). `drafting`: the drafting
+    list's path (`drafting_list(root)`, asked of git once per run rather than once per action)."""
+    files = [(document_path(plan, action, d.filename), d.content) for d in documents]
+    files += [(document_path(plan, action, filename), content) for filename, content in extras]
+    taken = [rel for rel, _ in files if os.path.lexists(root / rel)]
+    if taken:
+        return Problem(taken[0], None, "is already there and relance did not write it: move it away, then run again")
+    _append_drafting(drafting or drafting_list(root), [(rel, journal_writer.sha256(content)) for rel, content in files])
     entries: list[JournalEntry] = []
     numbers = tuple(amounts.invoice.number for amounts in action.invoices)
     for document in documents:
@@ -93,27 +116,83 @@ def write_if_changed(root: Path, rel: str, content: bytes) -> None:
         atomic.write_bytes(target, content)
 
 
-def remove_orphans(root: Path, entries: Iterable[JournalEntry], keep: Iterable[str] = ()) -> list[str]:
-    """Delete the documents a killed run wrote but never journaled; returns their paths.
+@dataclass(frozen=True)
+class Recovered:
+    removed: tuple[str, ...]
+    """Files a killed run wrote and never journaled (and its temporary files): removed."""
+    kept: tuple[str, ...]
+    """Untracked files under outbox/ that look like relance's but that relance cannot show it wrote: left."""
 
-    `keep` names files that must stay whatever the journal says (those git already tracks: what was
-    committed is never lost).
+
+def remove_orphans(root: Path, entries: Iterable[JournalEntry], keep: Iterable[str] = ()) -> Recovered:
+    """Delete the documents a killed run wrote but never journaled, and its temporary files.
+
+    A document is removed only when the drafting list names it with the same content; `keep` names files
+    that stay whatever the lists say (those git already tracks: what was committed is never lost).
     """
-    known = {entry.file for entry in entries} | set(keep)
+    keep = set(keep)
+    known = {entry.file for entry in entries} | keep
     known |= {file.rsplit(".", 1)[0] + ".png" for file in known if file.endswith(".pdf")}
-    removed = []
+    written = _read_drafting(drafting_list(root))
+    removed: list[str] = []
+    kept: list[str] = []
     folder = root / OUTBOX_FOLDER
     if not folder.is_dir():
-        return []
+        return Recovered((), ())
     for file in sorted(folder.rglob("*")):
         rel = file.relative_to(root).as_posix()
-        if file.is_file() and _DOCUMENT_PATH.match(rel) and rel not in known:
+        if rel in known or file.is_symlink() or not file.is_file():
+            continue
+        if atomic.TEMPORARY.match(file.name) or journal_writer.sha256(file.read_bytes()) in written.get(rel, ()):
             file.unlink()
             removed.append(rel)
-    for stale in sorted(folder.rglob(".*.tmp")):
-        stale.unlink()
-        removed.append(stale.relative_to(root).as_posix())
-    return removed
+        elif _DOCUMENT_PATH.match(rel):
+            kept.append(rel)
+    return Recovered(tuple(removed), tuple(kept))
+
+
+def drafting_list(root: Path) -> Path:
+    return state_folder(root) / DRAFTING_LIST
+
+
+def clear_drafting(path: Path) -> None:
+    """Forget the drafting list: everything it names is journaled, or was removed as an orphan."""
+    with suppress(FileNotFoundError):
+        path.unlink()
+
+
+def _append_drafting(path: Path, files: Sequence[tuple[str, str]]) -> None:
+    """Name the files about to be written, on disk before the first of them is."""
+    text = "".join(json.dumps({"file": rel, "sha256": digest}, sort_keys=True) + "\n" for rel, digest in files)
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    try:
+        pending = memoryview(text.encode("utf-8"))
+        while pending:
+            pending = pending[os.write(descriptor, pending) :]
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _read_drafting(path: Path) -> dict[str, set[str]]:
+    """File → the hashes the drafting list gives it; a line a kill cut short names nothing."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
+    except OSError:
+        return {}
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            return {}
+        lines = handle.read().splitlines()
+    written: dict[str, set[str]] = {}
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and isinstance(record.get("file"), str) and isinstance(record.get("sha256"), str):
+            written.setdefault(record["file"], set()).add(record["sha256"])
+    return written
 
 
 def uncommitted(root: Path, entries: Iterable[JournalEntry], committed: set[str]) -> list[str]:
