@@ -46,7 +46,7 @@ def test_items_written_at_the_key_column_keep_that_column() -> None:
 
 
 def test_flow_lists_on_one_line_are_extended_in_place() -> None:
-    assert added("payments: []  # none yet\n") == f"payments:\n  - {ITEM}\n"
+    assert added("payments: []  # none yet\n") == f"payments:  # none yet\n  - {ITEM}\n"
     text = 'payments: [{date: 2026-05-01, amount: "100.00"}]  # one\n'
     assert added(text) == f'payments: [{{date: 2026-05-01, amount: "100.00"}}, {ITEM}]  # one\n'
 
@@ -63,3 +63,24 @@ def test_a_flow_list_over_several_lines_is_left_to_the_user() -> None:
 
 def test_windows_line_ends_are_kept() -> None:
     assert added("number: F-1\r\n").endswith(f"payments:\r\n  - {ITEM}\r\n")
+
+
+def test_the_comment_after_an_empty_list_stays() -> None:
+    text = "number: F-1\npayments: []   # nothing received yet, keep this note!\nhold: null\n"
+    assert added(text) == (
+        f"number: F-1\npayments:   # nothing received yet, keep this note!\n  - {ITEM}\nhold: null\n"
+    )
+
+
+def test_in_a_file_of_mixed_line_ends_the_new_lines_end_as_their_neighbours() -> None:
+    block = 'number: F-1\npayments:\r\n  - {date: 2026-05-01, amount: "1"}\r\ndue: 2026-04-01\n'
+    assert added(block) == block.replace('"1"}\r\n', f'"1"}}\r\n  - {ITEM}\r\n')
+    at_the_end = "number: F-1\ntotal: 1\r\n"
+    assert added(at_the_end) == at_the_end + f"payments:\r\n  - {ITEM}\r\n"
+    empty = "number: F-1\npayments: []\r\n"
+    assert added(empty) == f"number: F-1\npayments:\r\n  - {ITEM}\r\n"
+
+
+def test_a_line_separator_inside_a_quoted_string_is_not_a_line_end() -> None:
+    text = 'number: F-1\nnote: "a\u2028payments: []"\n'
+    assert added(text) == text + f"payments:\n  - {ITEM}\n"

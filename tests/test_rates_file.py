@@ -116,6 +116,24 @@ def test_windows_line_endings_are_kept() -> None:
     assert "\n" not in edited.replace("\r\n", "")
 
 
+def test_in_a_file_of_mixed_line_ends_only_the_inserted_lines_are_new_and_they_end_as_their_neighbours() -> None:
+    lines = SHIPPED.splitlines(keepends=True)
+    text = "".join(line.replace("\n", "\r\n") if number % 3 == 0 else line for number, line in enumerate(lines))
+    row = '  2026-S2: {ecb_reference: "2.15", b2b_default: "12.15"}\n'
+    change = '  - {from: 2026-09-10, rate: "1.90"}\n'
+
+    edited = insert(text, [added("2026-S2")], [EcbRate(date(2026, 9, 10), Decimal("1.90"))])
+
+    new = edited.splitlines(keepends=True)
+    inserted = [line for line in new if line.replace("\r\n", "\n") in (row, change)]
+    assert len(new) == len(lines) + 2 and len(inserted) == 2
+    for line in inserted:
+        above = new[new.index(line) - 1]
+        assert line.endswith("\r\n") == above.endswith("\r\n")
+        new.remove(line)
+    assert "".join(new) == text
+
+
 def test_a_layout_that_cannot_be_kept_is_refused() -> None:
     text = 'semesters:\n  2026-S1: {ecb_reference: "2.15",\n            b2b_default: "12.15"}\n'
 

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import os
+import stat
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -10,9 +13,10 @@ from loop_support import add_draft, events
 from relance_pipeline.books import journal
 from relance_pipeline.books.read import read_books
 from relance_pipeline.cli.main import main
+from relance_pipeline.commands.record import record_payment
 from relance_pipeline.commands.send import send
 from relance_pipeline.core.plan import plan
-from relance_pipeline.model import Payment, Plan
+from relance_pipeline.model import Payment, Plan, Problem
 
 INVOICE = "ledger/invoices/2026/F-2026-007.yaml"
 
@@ -151,3 +155,44 @@ def test_an_unknown_invoice_or_a_wrong_amount_is_refused(example_repo: Path) -> 
     assert code == 1 and "no invoice numbered 'F-1999-001'" in output
     code, output = relance(example_repo, "record", "paid", "F-2026-007", "--amount", "12.345")
     assert code == 2 and "at most two decimals" in output
+
+
+def test_a_payment_keeps_the_comment_the_link_and_the_mode_of_the_invoice_file(example_repo: Path) -> None:
+    real = example_repo / "ledger/kept/F-2026-007.yaml"
+    real.parent.mkdir()
+    link = example_repo / INVOICE
+    text = link.read_text() + "payments: []   # nothing received yet, keep this note!\n"
+    real.write_text(text)
+    real.chmod(0o600)
+    link.unlink()
+    link.symlink_to(os.path.relpath(real, link.parent))
+    code, output = relance(example_repo, "record", "paid", "F-2026-007", "--amount", "1200", "--date", "2026-06-18")
+    assert code == 0, output
+    assert link.is_symlink() and stat.S_IMODE(real.stat().st_mode) == 0o600
+    assert real.read_text() == text.replace(
+        "payments: []   # nothing received yet, keep this note!\n",
+        'payments:   # nothing received yet, keep this note!\n  - {date: 2026-06-18, amount: "1200.00"}\n',
+    )
+
+
+def test_a_payment_dated_after_today_is_refused_and_nothing_written(example_repo: Path) -> None:
+    before = (example_repo / INVOICE).read_bytes()
+    outcome = record_payment(example_repo, "F-2026-007", Decimal("1200"), date(2026, 6, 19), None, date(2026, 6, 18))
+    assert outcome == [
+        Problem("--date", None, "2026-06-19 is after today (2026-06-18): a payment is recorded once received")
+    ]
+    code, output = relance(example_repo, "record", "paid", "F-2026-007", "--amount", "1200", "--date", "2099-01-01")
+    assert code == 1 and "--date: 2099-01-01 is after today" in output
+    assert (example_repo / INVOICE).read_bytes() == before
+
+
+def test_a_letter_cannot_be_recorded_posted_before_it_was_drafted(example_repo: Path) -> None:
+    letter = add_draft(example_repo, "nordwind", "lettre", b"%PDF-1.7\n", channel="letter", day=date(2026, 6, 15))
+    code, output = relance(example_repo, "record", "posted", "--client", "nordwind", "--step", "lettre",
+                           "--date", "2026-06-14")  # fmt: skip
+    assert code == 1
+    assert f"{letter}: drafted on 2026-06-15: it cannot have reached the client on 2026-06-14, before it was" in output
+    assert [event for event, _ in events(example_repo)] == ["drafted"]
+    code, _ = relance(example_repo, "record", "posted", "--client", "nordwind", "--step", "lettre",
+                      "--date", "2026-06-15")  # fmt: skip
+    assert code == 0

@@ -3,8 +3,9 @@
 - `sent` (an email or text sent by hand), `posted` (a letter) and `called` (a call) close the open draft with
   a journal line; with no draft, they record a reminder made before relance or outside it, so that escalation
   resumes at the right level (core.history reads a delivery with no draft as such);
-- `paid` adds a payment to the invoice's YAML file (as text: the rest of the file is left as it was), and
-  takes it back if the books no longer validate with it.
+- `paid` adds a payment to the invoice's YAML file (as text: the rest of the file is left as it was, its link
+  and permissions too), and takes it back if the books no longer validate with it. A payment dated after
+  today (in the creditor's timezone) is refused: it would stop reminders until then.
 """
 
 from __future__ import annotations
@@ -230,6 +231,8 @@ def record_payment(
 def _record_payment(
     root: Path, number: str, amount: Decimal, day: date, reference: str | None, today: date
 ) -> str | list[Problem]:
+    if day > today:
+        return [Problem("--date", None, f"{day} is after today ({today}): a payment is recorded once received")]
     loaded = read_books(root)
     if loaded.books is None:
         return loaded.errors

@@ -15,14 +15,20 @@ _BOM = b"\xef\xbb\xbf"
 
 
 def write_invoice(root: Path, rel: str, text: str, before: bytes) -> None:
-    """The edited text replaces the invoice file, keeping the byte-order mark the file had (`before`)."""
-    atomic.write_bytes(root / rel, (_BOM if before.startswith(_BOM) else b"") + text.encode("utf-8"))
+    """The edited text replaces the invoice file's content, keeping the byte-order mark the file had (`before`),
+    its link and its permissions."""
+    atomic.rewrite_bytes(root / rel, (_BOM if before.startswith(_BOM) else b"") + text.encode("utf-8"))
 
 
 def restore(root: Path, rel: str, before: bytes) -> None:
     """Put back the bytes a file had before an edit that turned out wrong."""
-    atomic.write_bytes(root / rel, before)
+    atomic.rewrite_bytes(root / rel, before)
 
 
 def write_rates(root: Path, text: str) -> None:
-    atomic.write_text(root / RATES_FILE, text)
+    """The table's new text, written into the file the user keeps (through its link, with its permissions)."""
+    target = root / RATES_FILE
+    if target.exists():
+        atomic.rewrite_bytes(target, text.encode("utf-8"))
+    else:
+        atomic.write_text(target, text)

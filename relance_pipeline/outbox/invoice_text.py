@@ -1,7 +1,8 @@
 """Add a payment to an invoice file as text, so that the user's file keeps its layout, comments and quoting.
 
-Pure: text in, text out. The caller checks the result by loading it again (a YAML rewrite by a library
-would reorder keys and drop comments of a file the user keeps by hand).
+Pure: text in, text out. Only the list's lines change: comments stay, and each new line ends as the line
+next to it does. The caller checks the result by loading it again (a YAML rewrite by a library would
+reorder keys and drop comments of a file the user keeps by hand).
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ import re
 from datetime import date
 from decimal import Decimal
 
+_LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
 _KEY = r"^{key}[ \t]*:(?P<rest>.*?)(?P<newline>\r?\n)?$"
 _ITEM = re.compile(r"^(?P<indent>[ \t]*)-(?:[ \t]|$)")
-_EMPTY_FLOW = re.compile(r"^[ \t]*\[[ \t]*\][ \t]*(#.*)?$")
+_EMPTY_FLOW = re.compile(r"^[ \t]*\[[ \t]*\](?P<comment>[ \t]*#.*)?$")
 _ONE_LINE_FLOW = re.compile(r"^(?P<head>[ \t]*\[.*?)(?P<close>[ \t]*\])(?P<tail>[ \t]*(#.*)?)$")
 
 
@@ -46,15 +48,17 @@ def add_item(text: str, key: str, item: str, comment: str | None = None) -> str 
     """The file's text with `item` appended to the top-level list `key` (created at the end when absent)."""
     pattern = re.compile(_KEY.format(key=re.escape(key)))
     block_item = item if comment is None else f"{item}  # {' '.join(comment.split())}"
-    lines = text.splitlines(keepends=True)
-    newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
+    lines = _LINE.findall(text)  # not str.splitlines: a U+2028 inside a quoted string does not end a YAML line
+    newline = _ending(lines[0], "\n") if lines else "\n"
     for index, line in enumerate(lines):
         found = pattern.match(line)
         if found is None:
             continue
         rest = found.group("rest")
-        if _EMPTY_FLOW.match(rest):
-            lines[index] = f"{key}:{newline}  - {block_item}{newline}"
+        empty = _EMPTY_FLOW.match(rest)
+        if empty is not None:
+            ending = _ending(line, newline)
+            lines[index] = f"{key}:{empty.group('comment') or ''}{ending}  - {block_item}{ending}"
             return "".join(lines)
         flow = _ONE_LINE_FLOW.match(rest)
         if flow is not None:
@@ -64,9 +68,11 @@ def add_item(text: str, key: str, item: str, comment: str | None = None) -> str 
         if rest.strip() and not rest.strip().startswith("#"):
             return None
         return _add_to_block(lines, index, block_item, newline)
+    ended = [line for line in lines if line.endswith("\n")]
+    ending = _ending(ended[-1], newline) if ended else newline
     if lines and not lines[-1].endswith("\n"):
-        lines[-1] += newline
-    return "".join([*lines, f"{key}:{newline}", f"  - {block_item}{newline}"])
+        lines[-1] += ending
+    return "".join([*lines, f"{key}:{ending}", f"  - {block_item}{ending}"])
 
 
 def _add_to_block(lines: list[str], key: int, item: str, newline: str) -> str:
@@ -85,7 +91,13 @@ def _add_to_block(lines: list[str], key: int, item: str, newline: str) -> str:
             last = index
             continue
         break
+    ending = _ending(lines[last], newline)
     if not lines[last].endswith("\n"):
-        lines[last] += newline
-    lines.insert(last + 1, f"{indent if indent is not None else '  '}- {item}{newline}")
+        lines[last] += ending
+    lines.insert(last + 1, f"{indent if indent is not None else '  '}- {item}{ending}")
     return "".join(lines)
+
+
+def _ending(line: str, otherwise: str) -> str:
+    """The line end of `line` (`otherwise` for a last line without one): a new line next to it takes the same."""
+    return "\r\n" if line.endswith("\r\n") else "\n" if line.endswith("\n") else otherwise

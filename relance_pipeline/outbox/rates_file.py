@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import io
+import re
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -23,6 +24,7 @@ from ruamel.yaml.tokens import CommentToken
 from relance_pipeline.core.rates import AddedRow, format_rate
 from relance_pipeline.model import EcbRate
 
+_LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
 # (mapping, sequence, offset) indentations tried, in order, until one reproduces the file exactly.
 _LAYOUTS = ((2, 4, 2), (2, 2, 0), (4, 4, 2), (4, 6, 4), (4, 4, 0), (2, 4, 0), (3, 3, 0), (3, 5, 3))
 
@@ -33,7 +35,6 @@ class EditError(Exception):
 
 def insert(text: str, rows: Sequence[AddedRow], changes: Sequence[EcbRate]) -> str:
     """The table's text with the semester rows and the `ecb_mro` changes inserted in date order."""
-    newline = "\r\n" if "\r\n" in text else "\n"
     source = text.replace("\r\n", "\n")
     yaml, normalized = _round_trip(source)
     data = yaml.load(source)
@@ -50,7 +51,27 @@ def insert(text: str, rows: Sequence[AddedRow], changes: Sequence[EcbRate]) -> s
     edited = _splice(source, normalized, _dump(yaml, data))
     if not _only_inserted(source, edited):
         raise EditError("the edit would change lines already written")
-    return edited.replace("\n", newline) if newline != "\n" else edited
+    return _with_line_ends(text, edited)
+
+
+def _with_line_ends(text: str, edited: str) -> str:
+    """`edited` is `text`, its line ends made LF, with lines inserted: each old line gets its own end back, and
+    each new line the end of the line above it (below it, at the top). A file of mixed ends keeps them."""
+    old = _LINE.findall(text)
+    new = _LINE.findall(edited)
+    matcher = difflib.SequenceMatcher(None, [line.replace("\r\n", "\n") for line in old], new, False)
+    result: list[str] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            result.extend(old[i1:i2])
+            continue
+        if tag != "insert":
+            raise EditError("the edit would change lines already written")
+        neighbour = next((line for line in reversed(old[:i1]) if line.endswith("\n")), None)
+        neighbour = neighbour or next((line for line in old[i1:] if line.endswith("\n")), "\n")
+        ending = "\r\n" if neighbour.endswith("\r\n") else "\n"
+        result.extend(line[:-1] + ending if line.endswith("\n") else line for line in new[j1:j2])
+    return "".join(result)
 
 
 def _round_trip(text: str) -> tuple[YAML, str]:
