@@ -6,6 +6,7 @@ fetched), templates run sandboxed and read nothing outside templates/, and broke
 from __future__ import annotations
 
 import io
+import os
 import re
 import signal
 import threading
@@ -24,6 +25,7 @@ from pypdf import PdfReader
 from safety_support import outbox_files, run_relance
 
 from relance_pipeline.cli.main import main
+from relance_pipeline.cli.terminal import printable
 
 CLIENT = "ledger/clients/atelier-ferrand.yaml"
 FIRST_STEP_IS_EVERYTHING = """\
@@ -419,3 +421,75 @@ def test_a_books_file_linked_to_a_file_outside_the_repository_is_not_read(exampl
     assert "ledger/clients/leak.yaml:1: is a link to a file outside the repository" in result.stdout
     assert "ledger/invoices/2026/leak.yaml:1: is a link to a file outside the repository" in result.stdout
     assert "PRIVATE KEY" not in result.output and Path("/etc/hostname").read_text().strip() not in result.output
+
+
+def test_control_characters_in_a_note_are_refused_and_never_reach_the_terminal_raw(example_repo: Path) -> None:
+    invoice = example_repo / "ledger/invoices/2026/F-2026-005.yaml"
+    invoice.write_text(
+        invoice.read_text(encoding="utf-8") + 'hold: {reason: other, note: "\\e]0;PWNED\\a\\0 ring"}\n',
+        encoding="utf-8",
+    )
+    for verb in (["validate"], ["plan", "--as-of", AS_OF], ["plan", "--as-of", AS_OF, "--format", "json"]):
+        result = run_relance(example_repo, *verb)
+        assert not re.search("[\\x00-\\x08\\x0b-\\x1f\\x7f]", result.stdout + result.stderr), verb
+    validated = run_relance(example_repo, "validate")
+    assert validated.returncode == 1
+    assert "ledger/invoices/2026/F-2026-005.yaml:9: hold.note:" in validated.stdout
+
+
+def test_every_printed_control_character_is_escaped_readably() -> None:
+    assert printable("\x1b]0;PWNED\x07 a\tb\nc\r\x9b\u202e") == "\\u001b]0;PWNED\\u0007 a\tb\nc\\u000d\\u009b\\u202e"
+
+
+def test_only_the_terminal_module_prints() -> None:
+    cli = Path(__file__).parents[1] / "relance_pipeline/cli"
+    direct = [
+        file.name
+        for file in sorted(cli.glob("*.py"))
+        if file.name != "terminal.py" and "click.echo(" in file.read_text()
+    ]
+    assert direct == []
+
+
+@pytest.mark.parametrize("kind", ["fifo", "folder", "device", "broken link"])
+def test_a_books_entry_that_is_not_a_file_is_a_clean_problem(example_repo: Path, kind: str) -> None:
+    rel = "ledger/clients/ghost.yaml"
+    path = example_repo / rel
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "folder":
+        path.mkdir()
+    elif kind == "device":
+        path.symlink_to("/dev/zero")
+    else:
+        path.symlink_to("nowhere.yaml")
+    with deadline(20):
+        result = run_relance(example_repo, "validate", timeout=20)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert [line for line in result.stdout.splitlines() if line.startswith(rel)] == [
+        {
+            "fifo": f"{rel}: is a named pipe (FIFO), not a file: books files are plain YAML files",
+            "folder": f"{rel}: is a folder, not a file: books files are plain YAML files",
+            "device": f"{rel}:1: is a link to a file outside the repository; books files live in it",
+            "broken link": f"{rel}: cannot be read: No such file or directory",
+        }[kind]
+    ]
+
+
+def test_relance_yaml_linked_to_a_fifo_in_the_repository_is_refused_not_waited_on(example_repo: Path) -> None:
+    os.mkfifo(example_repo / "pipe")
+    (example_repo / "relance.yaml").unlink()
+    (example_repo / "relance.yaml").symlink_to("pipe")
+    for verb in (["validate"], ["plan", "--as-of", AS_OF], ["report", "--as-of", AS_OF]):
+        result = run_relance(example_repo, *verb, timeout=20)
+        assert result.returncode == 1, verb
+        assert "relance.yaml: is a named pipe (FIFO), not a file: books files are plain YAML files" in result.stdout
+
+
+def test_a_garbled_journal_line_is_reported_by_validate(example_repo: Path) -> None:
+    journal_file = example_repo / "outbox/journal.jsonl"
+    journal_file.write_text('{"date": "2026-03-09"\ngarbage{\n', encoding="utf-8")
+    result = relance(example_repo, "validate")
+    assert result.exit_code == 1
+    assert "outbox/journal.jsonl:1: this line is not valid JSON" in result.stdout
+    assert "outbox/journal.jsonl:2: this line is not valid JSON" in result.stdout

@@ -152,7 +152,7 @@ def test_a_folder_in_place_of_a_file_is_a_problem_not_a_crash(tmp_path: Path) ->
     found = read_document(tmp_path, folder)
     assert isinstance(found, Problem)
     assert found.path == "relance.yaml"
-    assert found.message.startswith("cannot be read: ")
+    assert found.message == "is a folder, not a file: books files are plain YAML files"
 
 
 def test_line_of_finds_keys_list_items_and_falls_back_to_the_nearest_parent() -> None:

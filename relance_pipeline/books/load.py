@@ -12,6 +12,7 @@ replace a value).
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -148,6 +149,8 @@ def read_document(root: Path, file: Path, *, allow_empty: bool = False) -> YamlF
                 rel, 1, "is a link to a file outside the repository; books files live in it", code="file.link_outside"
             )
         raw = _read_bounded(file)
+    except NotAFile as kind:
+        return Problem(rel, None, f"is {kind}, not a file: books files are plain YAML files")
     except OSError as error:
         return Problem(rel, None, f"cannot be read: {error.strerror or error}", code="file.unreadable")
     if raw is None:
@@ -213,23 +216,43 @@ def yaml_files(folder: Path) -> list[Path]:
         for name in files:
             if name.endswith((".yaml", ".yml")) and name not in (".yaml", ".yml"):
                 path = os.path.join(directory, name)
-                if os.path.isfile(path):
-                    found.append(((*parts, name), path))
+                found.append(((*parts, name), path))  # a FIFO, a device, a broken link: read, and refused
+        for name in _folders:
+            if name.endswith((".yaml", ".yml")):  # a folder where a books file is expected: said, not skipped
+                found.append(((*parts, name), os.path.join(directory, name)))
     found.sort()
     return [Path(path) for _, path in found]
 
 
+class NotAFile(Exception):
+    """What a books path names instead of a file (a FIFO, a folder, a device), said in the message."""
+
+
 def _read_bounded(file: Path) -> bytes | None:
-    with file.open("rb") as handle:
+    # O_NONBLOCK: opening a FIFO must not wait for a writer; the check below refuses it before any read.
+    descriptor = os.open(file, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    mode = os.fstat(descriptor).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(descriptor)
+        raise NotAFile(_KINDS.get(stat.S_IFMT(mode), "not a regular file"))
+    with os.fdopen(descriptor, "rb") as handle:
         # Asking for MAX_FILE_BYTES + 1 at once makes Python set that much memory aside for every file (a third
-        # of the time of reading large books); the size on disk says how much to ask for. A file that grew since,
-        # or that has no size (a pipe), is read on up to the limit as before.
+        # of the time of reading large books); the size on disk says how much to ask for. A file that grew since
+        # is read on up to the limit.
         size = os.fstat(handle.fileno()).st_size
         raw = handle.read(size + 1 if 0 < size <= MAX_FILE_BYTES else MAX_FILE_BYTES + 1)
         if len(raw) > size:
             raw += handle.read(MAX_FILE_BYTES + 1 - len(raw))
     return None if len(raw) > MAX_FILE_BYTES else raw
 
+
+_KINDS = {
+    stat.S_IFIFO: "a named pipe (FIFO)",
+    stat.S_IFDIR: "a folder",
+    stat.S_IFCHR: "a device",
+    stat.S_IFBLK: "a device",
+    stat.S_IFSOCK: "a socket",
+}
 
 _SAFE_TO_COMPOSE = 1000
 """Nesting the C composer can build without running out of C stack (it crashes the process at tens of thousands)."""

@@ -8,6 +8,7 @@ a file that fails is reported and left out, so that one pass reports the errors 
 from __future__ import annotations
 
 import gc
+import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -127,7 +128,7 @@ def _read_books(root: Path) -> Loaded:
 
 def _settings(root: Path, checked: _Checker, problems: list[Problem]) -> Settings | None:
     file = root / CONFIG_FILE
-    if not file.is_file():
+    if not os.path.lexists(file):
         problems.append(
             Problem(CONFIG_FILE, None, "is missing: every dunning repository starts with it", code="file.missing")
         )
@@ -146,7 +147,7 @@ def configured_timezone(root: Path) -> str | None:
 
 def _rates(root: Path, checked: _Checker, problems: list[Problem]) -> RateTable | None:
     file = root / RATES_FILE
-    if not file.is_file():
+    if not os.path.lexists(file):
         problems.append(
             Problem(RATES_FILE, None, "is missing: the late-payment rates per semester live there", code="file.missing")
         )

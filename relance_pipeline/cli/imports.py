@@ -9,6 +9,7 @@ import click
 
 from relance_pipeline.cli.bank_format import bank_lines, bank_markdown
 from relance_pipeline.cli.loop import Repository
+from relance_pipeline.cli.terminal import echo
 from relance_pipeline.commands.import_bank import import_bank
 from relance_pipeline.commands.import_invoices import ImportReport, import_invoices
 
@@ -33,11 +34,11 @@ def invoices_command(obj: Repository, files: tuple[Path, ...], dry_run: bool, ma
 
 def _finish(report: ImportReport) -> None:
     for line in report.said:
-        click.echo(line)
+        echo(line)
     for problem in report.problems:
-        click.echo(str(problem), err=True)
+        echo(str(problem), err=True)
     if report.exit_code:
-        click.echo("nothing written", err=True)
+        echo("nothing written", err=True)
     sys.exit(report.exit_code)
 
 
@@ -55,9 +56,9 @@ def bank_command(obj: Repository, files: tuple[Path, ...], dry_run: bool, output
     report = import_bank(obj.repo, list(files), obj.today(), dry_run=dry_run, mapping=mapping)
     if not report.exit_code:
         for line in bank_lines(report) if output == "table" else bank_markdown(report):
-            click.echo(line)
+            echo(line)
     for problem in report.problems:
-        click.echo(str(problem), err=True)
+        echo(str(problem), err=True)
     if report.exit_code:
-        click.echo("nothing written", err=True)
+        echo("nothing written", err=True)
     sys.exit(report.exit_code)

@@ -15,6 +15,7 @@ from typing import Protocol
 import click
 
 from relance_pipeline import figures
+from relance_pipeline.cli.terminal import echo
 from relance_pipeline.commands.record import (
     NO_DOCUMENT,
     Done,
@@ -41,7 +42,7 @@ class Repository(Protocol):
 
 def _print_problems(problems: Iterable[Problem]) -> None:
     for problem in problems:
-        click.echo(str(problem), err=problem.severity == "warning")
+        echo(str(problem), err=problem.severity == "warning")
 
 
 @click.command(name="send")
@@ -51,7 +52,7 @@ def send_command(obj: Repository, dry_run: bool) -> None:
     """Send the approved email drafts once each (SMTP from RELANCE_SMTP_*); list letters and calls."""
     report = send(obj.repo, os.environ, dry_run=dry_run)
     for line in send_lines(report):
-        click.echo(line)
+        echo(line)
     _print_problems(report.problems)
     sys.exit(report.exit_code)
 
@@ -191,7 +192,7 @@ def _settled(obj: Repository, event: Settled, client: str, step: str, day: datet
     if isinstance(outcome, Problem):
         _print_problems([outcome])
         sys.exit(1)
-    click.echo(f"recorded: {outcome.file} {event} on {outcome.date.isoformat()}")
+    echo(f"recorded: {outcome.file} {event} on {outcome.date.isoformat()}")
 
 
 def _done(
@@ -210,7 +211,7 @@ def _done(
         _print_problems([outcome])
         sys.exit(1)
     what = f" (no draft: about {', '.join(outcome.invoices)})" if outcome.sha256 == NO_DOCUMENT else ""
-    click.echo(f"recorded: {outcome.file} {outcome.event} on {outcome.date.isoformat()}{what}")
+    echo(f"recorded: {outcome.file} {outcome.event} on {outcome.date.isoformat()}{what}")
 
 
 @record_group.command(name="paid")
@@ -231,4 +232,4 @@ def paid_command(obj: Repository, number: str, amount: str, day: datetime | None
     if isinstance(outcome, list):
         _print_problems(outcome)
         sys.exit(1)
-    click.echo(f"recorded: {figures.amount(value)} paid on {(day.date() if day else today).isoformat()} in {outcome}")
+    echo(f"recorded: {figures.amount(value)} paid on {(day.date() if day else today).isoformat()} in {outcome}")

@@ -20,6 +20,7 @@ from relance_pipeline.cli.report_format import to_csv as report_csv
 from relance_pipeline.cli.report_format import to_json as report_json
 from relance_pipeline.cli.report_format import to_table as report_table
 from relance_pipeline.cli.run_format import run_summary
+from relance_pipeline.cli.terminal import echo
 from relance_pipeline.commands.init import InitError, init
 from relance_pipeline.commands.plan import plan_repository, report_repository
 from relance_pipeline.commands.run import run as run_drafts
@@ -58,7 +59,7 @@ def report_problems(problems: Iterable[Problem]) -> int:
     """Print each problem as `file:line: message`; the exit code is 1 when any is an error."""
     failed = False
     for problem in problems:
-        click.echo(str(problem), err=problem.severity == "warning")
+        echo(str(problem), err=problem.severity == "warning")
         failed = failed or problem.severity == "error"
     return 1 if failed else 0
 
@@ -90,7 +91,7 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--repo",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
     default=Path("."),
     show_default=True,
     help="The dunning repository to work in.",
@@ -109,7 +110,7 @@ def validate_command(obj: Context) -> None:
     problems, loaded = check_books(obj.repo, obj.today())
     code = report_problems(problems)
     if code == 0 and loaded.books is not None:
-        click.echo(summary(loaded.books))
+        echo(summary(loaded.books))
     sys.exit(code)
 
 
@@ -158,9 +159,9 @@ def _web_address(value: str | None) -> str | None:
 
 def _finish(outcome: rates_command.Outcome) -> None:
     for line in outcome.lines:
-        click.echo(line)
+        echo(line)
     for note in outcome.notes:
-        click.echo(note, err=True)
+        echo(note, err=True)
     sys.exit(outcome.code)
 
 
@@ -181,7 +182,7 @@ def plan_command(obj: Context, as_of: datetime | None, output: str) -> None:
     code = report_problems(planned.problems)
     if planned.plan is None:
         sys.exit(code or 1)
-    click.echo(plan_json(planned.plan) if output == "json" else plan_table(planned.plan), nl=False)
+    echo(plan_json(planned.plan) if output == "json" else plan_table(planned.plan), nl=False)
 
 
 @main.command(name="report")
@@ -202,7 +203,7 @@ def report_command(obj: Context, as_of: datetime | None, output: str) -> None:
     if reported.report is None:
         sys.exit(code or 1)
     formats = {"table": report_table, "json": report_json, "csv": report_csv}
-    click.echo(formats[output](reported.report), nl=False)
+    echo(formats[output](reported.report), nl=False)
 
 
 @main.command(name="run")
@@ -225,10 +226,10 @@ def run_command(obj: Context, as_of: datetime | None, commit: bool, jobs: int | 
             if progress is not None:
                 progress.close()
     except LockBusy as busy:
-        click.echo(f"relance run: {busy}", err=True)
+        echo(f"relance run: {busy}", err=True)
         sys.exit(1)
     for line in run_summary(result):
-        click.echo(line)
+        echo(line)
     sys.exit(report_problems(result.problems))
 
 
@@ -240,6 +241,6 @@ def init_command(directory: Path, copy_templates: bool) -> None:
     try:
         written = init(directory, copy_templates=copy_templates)
     except InitError as error:
-        click.echo(f"relance init: {error}", err=True)
+        echo(f"relance init: {error}", err=True)
         sys.exit(1)
-    click.echo(f"created {directory} ({len(written)} files); next: cd {directory} && relance validate")
+    echo(f"created {directory} ({len(written)} files); next: cd {directory} && relance validate")
