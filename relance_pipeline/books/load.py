@@ -150,7 +150,7 @@ def read_document(root: Path, file: Path, *, allow_empty: bool = False) -> YamlF
             )
         raw = _read_bounded(file)
     except NotAFile as kind:
-        return Problem(rel, None, f"is {kind}, not a file: books files are plain YAML files")
+        return Problem(rel, None, f"is {kind}, not a file: books files are plain YAML files", code="file.not_a_file")
     except OSError as error:
         return Problem(rel, None, f"cannot be read: {error.strerror or error}", code="file.unreadable")
     if raw is None:

@@ -232,7 +232,8 @@ def _record_payment(
     root: Path, number: str, amount: Decimal, day: date, reference: str | None, today: date
 ) -> str | list[Problem]:
     if day > today:
-        return [Problem("--date", None, f"{day} is after today ({today}): a payment is recorded once received")]
+        message = f"{day} is after today ({today}): a payment is recorded once received"
+        return [Problem("--date", None, message, code="record.future_payment")]
     loaded = read_books(root)
     if loaded.books is None:
         return loaded.errors

@@ -78,7 +78,8 @@ def write_action(
     files += [(document_path(plan, action, filename), content) for filename, content in extras]
     taken = [rel for rel, _ in files if os.path.lexists(root / rel)]
     if taken:
-        return Problem(taken[0], None, "is already there and relance did not write it: move it away, then run again")
+        message = "is already there and relance did not write it: move it away, then run again"
+        return Problem(taken[0], None, message, code="outbox.not_ours")
     _append_drafting(drafting or drafting_list(root), [(rel, journal_writer.sha256(content)) for rel, content in files])
     entries: list[JournalEntry] = []
     numbers = tuple(amounts.invoice.number for amounts in action.invoices)
