@@ -3,7 +3,7 @@
 `generate(root, clients, invoices, seed)` writes relance.yaml, the standard policy and the shipped rate table
 (from the package's example), N clients and M invoices issued over the 18 months before `AS_OF` with
 realistic settlements (most paid, some late, some in part, a few credit notes, holds and contractual rates),
-and a journal of the reminders already drafted for the overdue ones. The same seed writes the same bytes.
+and a journal of the reminders already sent for the overdue ones. The same seed writes the same bytes.
 
     python -m benchmarks.books DIR [--clients 500] [--invoices 10000] [--seed 1]
 """
@@ -11,6 +11,7 @@ and a journal of the reminders already drafted for the overdue ones. The same se
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import random
 import shutil
 from dataclasses import dataclass
@@ -130,23 +131,27 @@ def _settlements(lines: list[str], issued: date, due: date, total: Decimal, rng:
 
 
 def _history(number: str, client_id: str, due: date, rng: random.Random) -> list[JournalEntry]:
-    """Reminders already drafted for an unpaid invoice: a random prefix of the steps that are due."""
+    """Reminders already sent for an unpaid invoice: a random prefix of the steps that are due, each drafted and
+    sent the same day (a draft not yet delivered would hold the client's next document back)."""
     overdue = (AS_OF - due).days
     reached = [step for step in _STEPS if step[1] < overdue]
     done = reached[: rng.randrange(len(reached) + 1)] if reached else []
-    return [
-        JournalEntry(
-            date=due + timedelta(days=after),
+    entries = []
+    for step, after in done:
+        day = due + timedelta(days=after)
+        drafted = JournalEntry(
+            date=day,
             client=client_id,
             step=step,
             channel="email",
             invoices=(number,),
-            file=f"outbox/{due + timedelta(days=after)}/{client_id}/{step}.eml",
+            file=f"outbox/{day}/{client_id}/{step}.eml",
             sha256="0" * 64,
             event="drafted",
         )
-        for step, after in done
-    ]
+        sent = dataclasses.replace(drafted, event="sent", message_id=f"<{step}.{number}@bench.example>")
+        entries += [drafted, sent]
+    return entries
 
 
 def _write(file: Path, lines: list[str]) -> None:
