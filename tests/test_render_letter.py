@@ -232,3 +232,16 @@ def test_the_qr_code_is_one_pixel_a_module_printed_without_smoothing(renderer: R
     assert isinstance(stream, DictionaryObject)
     interpolate = stream["/Interpolate"]
     assert isinstance(interpolate, BooleanObject) and interpolate.value is False
+
+
+def test_the_fonts_compressed_once_give_the_bytes_weasyprint_writes(
+    renderer: Renderer, books: Books, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import weasyprint.pdf
+
+    reused = letter_of(renderer, books, "business", "fr", "lettre")
+    assert letter_of(renderer, books, "business", "fr", "lettre") == reused  # from the compressed streams kept
+    wrapped = weasyprint.pdf.build_fonts_dictionary
+    monkeypatch.setattr(weasyprint.pdf, "build_fonts_dictionary", wrapped.__wrapped__)
+    assert letter_of(renderer, books, "business", "fr", "lettre") == reused
+    assert "Atelier Ferrand" in text_of(reused)

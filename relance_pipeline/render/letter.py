@@ -3,7 +3,8 @@
 Letters read nothing from the network: the URL fetcher serves the files of the template search path (CSS,
 fonts, a logo) and the repository's invoice documents, `data:` URLs (the QR code), and refuses the rest.
 The stylesheet and fonts are parsed once per printer; the font is pre-subset and embedded whole, which
-spares WeasyPrint a subsetting pass on every letter. Nothing of the run (clock, random ids) goes in the file:
+spares WeasyPrint a subsetting pass on every letter, and its compressed streams are made once per process
+(`pdf_reuse`). Nothing of the run (clock, random ids) goes in the file:
 the dates in the metadata are the letter's date, and the PDF identifier is a hash of the content.
 """
 
@@ -19,6 +20,8 @@ from urllib.request import url2pathname
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from relance_pipeline.render import pdf_reuse
 
 STYLESHEET = "_base/letter.css"
 PDF_VARIANT = "pdf/a-3b"
@@ -66,6 +69,7 @@ class LetterPrinter:
     """Prints letters; build it once and reuse it, it holds the parsed stylesheet and the loaded fonts."""
 
     def __init__(self, folders: Sequence[Path], extra_files: Iterable[Path] = ()) -> None:
+        pdf_reuse.install()  # the whole fonts of every letter compressed once per process
         self.folders = tuple(folders)
         self.fetcher = LocalFetcher(folders, extra_files)
         self.font_config = FontConfiguration()
