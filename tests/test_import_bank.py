@@ -17,9 +17,9 @@ from stdnum import iso11649
 
 from relance_pipeline.books.read import read_books
 from relance_pipeline.cli.main import main
+from relance_pipeline.core.references import rf_reference
 from relance_pipeline.imports.camt import read_camt
 from relance_pipeline.imports.imported import Statement
-from relance_pipeline.imports.matching import rf_reference
 from relance_pipeline.imports.ofx import read_ofx
 from relance_pipeline.model import Invoice, Payment
 

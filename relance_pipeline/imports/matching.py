@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import combinations
 
-from stdnum.iso7064 import mod_97_10
-
+from relance_pipeline.core.references import rf_reference
 from relance_pipeline.imports.imported import BankLine
 from relance_pipeline.model import ZERO, Client, Invoice
 
@@ -49,15 +48,6 @@ class Matching:
     unmatched: list[Unmatched] = field(default_factory=list)
     skipped: list[Unmatched] = field(default_factory=list)
     already: list[BankLine] = field(default_factory=list)
-
-
-def rf_reference(number: str) -> str | None:
-    """The invoice's RF creditor reference (ISO 11649), built from its number's letters and digits."""
-    body = re.sub(r"[^A-Za-z0-9]", "", number).upper()
-    if not body or len(body) > 21:
-        return None
-    check = mod_97_10.calc_check_digits(body + "RF")
-    return f"RF{check}{body}"
 
 
 def match_lines(lines: Iterable[BankLine], invoices: Iterable[Invoice], clients: Mapping[str, Client]) -> Matching:

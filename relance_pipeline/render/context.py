@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from relance_pipeline.core.money import contractual_rate
+from relance_pipeline.core.references import rf_reference
 from relance_pipeline.model import ZERO, Action, Amounts, Books, ChargeKind, Client, Contact, RatePeriod, Semester
 
 REFERENCE_LIMIT = 35
@@ -110,12 +111,21 @@ def listed_numbers(lines: tuple[Line, ...], shown: int = 3) -> str:
 
 
 def payment_reference(action: Action) -> str:
-    """What the client writes on the transfer: the invoice numbers, so the payment is matched at once."""
+    """What the client writes on the transfer: the invoice numbers, so the payment is matched at once; for one
+    invoice, its RF creditor reference beside its number (`relance import bank` matches either)."""
     numbers = [amounts.invoice.number for amounts in action.invoices]
+    rf = payment_rf(action)
+    if rf is not None and len(f"{numbers[0]} {rf}") <= REFERENCE_LIMIT:
+        return f"{numbers[0]} {rf}"
     joined = " ".join(numbers)
     if len(joined) <= REFERENCE_LIMIT:
         return joined
     return f"{numbers[0]} +{len(numbers) - 1}"[:REFERENCE_LIMIT]
+
+
+def payment_rf(action: Action) -> str | None:
+    """The RF reference a document's QR code carries: one invoice's only (a transfer has one reference)."""
+    return rf_reference(action.invoices[0].invoice.number) if len(action.invoices) == 1 else None
 
 
 def penalty_rate(action: Action, books: Books, as_of: date) -> tuple[Decimal | None, bool]:
@@ -177,6 +187,7 @@ def template_variables(action: Action, books: Books, as_of: date) -> dict[str, A
         "as_of": as_of,
         "deadline": action.deadline,
         "payment_reference": payment_reference(action),
+        "payment_rf": payment_rf(action),
         "penalty_rate": rate,
         "penalty_rate_contractual": contractual,
         "legal_interest_rate": legal_interest_rate(books, as_of),

@@ -84,7 +84,9 @@ class Drafter:
         language = variables["language"]
         table = Markup(compact(self._render(self.environments.html, "_base/invoices.html", variables)))
         qr = (
-            epc_qr_data_uri(variables["creditor"], variables["amount_due"], variables["payment_reference"])
+            epc_qr_data_uri(
+                variables["creditor"], variables["amount_due"], variables["payment_reference"], variables["payment_rf"]
+            )
             if not self.lint_only and variables["currency"] == "EUR"  # an EPC transfer is in euros only
             else None
         )

@@ -14,8 +14,11 @@ NAME_LIMIT = 70
 TEXT_LIMIT = 140
 
 
-def epc_qr_data_uri(creditor: Creditor, amount: Decimal, reference: str) -> str | None:
+def epc_qr_data_uri(creditor: Creditor, amount: Decimal, reference: str, rf: str | None = None) -> str | None:
     """A PNG data URI (cheaper to lay out than SVG paths); None when the amount is out of the standard's range.
+
+    With an RF creditor reference the code carries it as the structured reference (the standard allows that or
+    a text, not both), which banks pass on unchanged to the creditor's statement (camt `Strd/CdtrRefInf/Ref`).
 
     One pixel a module: the stylesheet prints the image at its size with `image-rendering: pixelated`, which
     WeasyPrint writes as a PDF image that is never smoothed, so the code is as sharp as a larger picture while
@@ -26,7 +29,8 @@ def epc_qr_data_uri(creditor: Creditor, amount: Decimal, reference: str) -> str 
         name=creditor.name[:NAME_LIMIT],
         iban="".join(creditor.iban.split()),
         amount=amount,
-        text=reference[:TEXT_LIMIT],
+        text=None if rf else reference[:TEXT_LIMIT],
+        reference=rf,
         bic="".join(creditor.bic.split()) or None,
     )
     return str(code.png_data_uri(scale=1, border=0))
