@@ -493,3 +493,23 @@ def test_a_garbled_journal_line_is_reported_by_validate(example_repo: Path) -> N
     assert result.exit_code == 1
     assert "outbox/journal.jsonl:1: this line is not valid JSON" in result.stdout
     assert "outbox/journal.jsonl:2: this line is not valid JSON" in result.stdout
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_missing_image_is_refused_for_every_letter_whatever_the_number_of_workers(
+    example_repo: Path, jobs: str
+) -> None:
+    one_step_repo(example_repo)
+    template = "templates/lettre/letter.fr.html"
+    (example_repo / template).parent.mkdir(parents=True)
+    (example_repo / template).write_text(
+        '{% extends "_base/letter.html" %}{% block subject %}Relance{% endblock %}'
+        '{% block message %}<img src="logo.png"><p>Texte.</p>{% endblock %}',
+        encoding="utf-8",
+    )
+    result = relance(example_repo, "run", "--as-of", AS_OF, "--jobs", jobs)
+    refusals = [line for line in result.stdout.splitlines() if "the letter asks for '" in line]
+    assert result.exit_code == 1
+    assert len(refusals) >= 2, result.stdout
+    letters = [p.relative_to(example_repo).as_posix() for p in (example_repo / "outbox").rglob("*.pdf")]
+    assert letters == [f"outbox/{AS_OF}/nordwind/lettre.pdf"], "only the English letter (built-in template) goes"

@@ -96,7 +96,15 @@ class LetterPrinter:
             )
         )
         self._forget_inline_images()
+        self._forget_failed_images()
         return pdf
+
+    def _forget_failed_images(self) -> None:
+        """WeasyPrint caches a refused image as None and never asks the fetcher again: the next letter would
+        go out without it, unrefused, and which letters were refused would depend on how many a worker
+        printed. Forgotten, every letter asks, and every letter is refused alike."""
+        for url in [url for url, image in self.image_cache.items() if image is None]:
+            del self.image_cache[url]
 
     def _forget_inline_images(self) -> None:
         """Drop the images of `data:` URLs (each letter's QR code is its own) from the cache, with the image data
