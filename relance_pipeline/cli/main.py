@@ -13,9 +13,9 @@ import click
 
 from relance_pipeline import clock
 from relance_pipeline.books.read import configured_timezone
+from relance_pipeline.cli import progress_bar
 from relance_pipeline.cli.plan_format import to_json as plan_json
 from relance_pipeline.cli.plan_format import to_table as plan_table
-from relance_pipeline.cli.progress_bar import ProgressBar
 from relance_pipeline.cli.report_format import to_csv as report_csv
 from relance_pipeline.cli.report_format import to_json as report_json
 from relance_pipeline.cli.report_format import to_table as report_table
@@ -219,12 +219,8 @@ def report_command(obj: Context, as_of: datetime | None, output: str) -> None:
 def run_command(obj: Context, as_of: datetime | None, commit: bool, jobs: int | None) -> None:
     """Render what the plan says into outbox/ and append the journal; running twice changes nothing."""
     try:
-        progress = ProgressBar.on_terminal()
-        try:
+        with progress_bar.rendering() as progress:
             result = run_drafts(obj.repo, obj.as_of(as_of), commit=commit, jobs=jobs, progress=progress)
-        finally:
-            if progress is not None:
-                progress.close()
     except LockBusy as busy:
         echo(f"relance run: {busy}", err=True)
         sys.exit(1)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import click
@@ -11,22 +13,27 @@ from relance_pipeline.model import Action
 
 
 class ProgressBar:
-    """Called once per rendered action with the night's number of actions (`run`'s progress callback)."""
+    """Called once per rendered action with the night's number of actions (`run`'s progress callback).
 
-    def __init__(self) -> None:
+    The bar starts at the first action, when the total is known; `rendering()` closes it when the run ends.
+    """
+
+    def __init__(self, stack: ExitStack) -> None:
+        self._stack = stack
         self._bar: Any = None
-
-    @classmethod
-    def on_terminal(cls) -> ProgressBar | None:
-        return cls() if sys.stderr.isatty() else None
 
     def __call__(self, action: Action, total: int) -> None:
         if self._bar is None:
-            self._bar = click.progressbar(length=total, label="rendering", file=sys.stderr, show_pos=True)
-            self._bar.__enter__()
+            bar = click.progressbar(length=total, label="rendering", file=sys.stderr, show_pos=True)
+            self._bar = self._stack.enter_context(bar)
         self._bar.update(1)
 
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(None, None, None)
-            self._bar = None
+
+@contextmanager
+def rendering() -> Iterator[ProgressBar | None]:
+    """A progress bar for the run's rendering on a terminal (None elsewhere), closed when the block ends."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    with ExitStack() as stack:
+        yield ProgressBar(stack)
