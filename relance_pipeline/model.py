@@ -67,6 +67,8 @@ class Creditor:
     website: str | None = None
     signatory: str | None = None
     legal_form: str | None = None
+    vat_regime: Literal["standard", "franchise"] = "standard"
+    """`franchise`: the franchise en base (art. 293 B du CGI), no VAT charged on the invoices."""
 
 
 @dataclass(frozen=True)

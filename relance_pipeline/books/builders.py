@@ -43,6 +43,7 @@ def settings(document: YamlFile) -> Settings:
             website=creditor.get("website"),
             signatory=creditor.get("signatory"),
             legal_form=creditor.get("legal_form"),
+            vat_regime=creditor.get("vat_regime", "standard"),
         ),
         locale=data["locale"],
         timezone=data["timezone"],

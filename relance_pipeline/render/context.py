@@ -11,11 +11,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
-from relance_pipeline.core.money import contractual_rate
+from relance_pipeline.core import money
 from relance_pipeline.core.references import rf_reference
-from relance_pipeline.model import ZERO, Action, Amounts, Books, ChargeKind, Client, Contact, RatePeriod, Semester
+from relance_pipeline.model import (
+    ZERO,
+    Action,
+    Amounts,
+    Books,
+    ChargeKind,
+    Client,
+    Contact,
+    Creditor,
+    RateBasis,
+    RatePeriod,
+    Semester,
+)
 
 REFERENCE_LIMIT = 35
 """Many banks keep only 35 characters of a transfer's reference: past that, a short form is used."""
@@ -130,7 +142,7 @@ def payment_rf(action: Action) -> str | None:
 
 def penalty_rate(action: Action, books: Books, as_of: date) -> tuple[Decimal | None, bool]:
     """The late-payment rate in force on the document's date, and whether it is the contract's rate."""
-    rates = (contractual_rate(a.invoice, action.policy) for a in action.invoices)
+    rates = (money.contractual_rate(a.invoice, action.policy) for a in action.invoices)
     contractual = next((rate for rate in rates if rate is not None), None)
     if contractual is not None:
         return contractual, True
@@ -141,10 +153,112 @@ def penalty_rate(action: Action, books: Books, as_of: date) -> tuple[Decimal | N
     return (row.b2b_default if row else None), False
 
 
+@dataclass(frozen=True)
+class RateSpan:
+    """A rate as the words state it: the rate, where it comes from, and its last day (None: still running)."""
+
+    rate: Decimal
+    basis: RateBasis
+    until: date | None
+
+
+@dataclass(frozen=True)
+class RateGroup:
+    """The invoices charged on the same schedule of rates: one phrase states it for all of them."""
+
+    numbers: tuple[str, ...]
+    spans: tuple[RateSpan, ...]
+
+
+def rate_groups(action: Action, books: Books, as_of: date) -> tuple[RateGroup, ...]:
+    """Each rate charged with its period ("13,15 % jusqu'au 30 juin 2025, puis 12,15 %"), per invoice when the
+    invoices differ (a contractual rate, the legal floor under it, the default rate): the words state the
+    rates the amounts were computed with, never one rate for all."""
+    schedules: dict[tuple[RateSpan, ...], list[str]] = {}
+    for amounts in action.invoices:
+        spans = _spans(amounts.periods) or _rate_on(amounts, action, books, as_of)
+        schedules.setdefault(spans, []).append(amounts.invoice.number)
+    return tuple(RateGroup(tuple(numbers), spans) for spans, numbers in schedules.items())
+
+
+def _spans(periods: tuple[RatePeriod, ...]) -> tuple[RateSpan, ...]:
+    spans: list[RateSpan] = []
+    for period in periods:
+        if spans and (spans[-1].rate, spans[-1].basis) == (period.rate, period.basis):
+            spans[-1] = RateSpan(period.rate, period.basis, period.end)
+        else:
+            spans.append(RateSpan(period.rate, period.basis, period.end))
+    if spans:
+        spans[-1] = RateSpan(spans[-1].rate, spans[-1].basis, None)
+    return tuple(spans)
+
+
+def _rate_on(amounts: Amounts, action: Action, books: Books, as_of: date) -> tuple[RateSpan, ...]:
+    """No day charged yet (or a consumer): the rate that applies from the document's date."""
+    row = books.rates.get(Semester.of(as_of))
+    found = money.penalty_rate(row, money.contractual_rate(amounts.invoice, action.policy)) if row else None
+    return (RateSpan(found[0], found[1], None),) if found else ()
+
+
 def legal_interest_rate(books: Books, as_of: date) -> Decimal | None:
     """The legal interest rate for a professional creditor (legal_other) in the document's semester."""
     row = books.rates.get(Semester.of(as_of))
     return row.legal_other if row else None
+
+
+EU_VAT_PREFIXES = frozenset(
+    [
+        "AT",
+        "BE",
+        "BG",
+        "CY",
+        "CZ",
+        "DE",
+        "DK",
+        "EE",
+        "EL",
+        "ES",
+        "FI",
+        "FR",
+        "HR",
+        "HU",
+        "IE",
+        "IT",
+        "LT",
+        "LU",
+        "LV",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SE",
+        "SI",
+        "SK",
+        "XI",
+    ]
+)
+"""The VAT-number prefixes of the EU member states (EL is Greece; XI, Northern Ireland, for goods)."""
+VatWords = Literal["included", "franchise", "reverse_charge", "outside_eu"]
+
+
+def vat_words(creditor: Creditor, client: Client) -> VatWords:
+    """What the documents say about VAT, from the facts: a creditor under the franchise en base charged none;
+    a business client with a VAT number of another EU state was invoiced under reverse charge, one outside the
+    EU without French VAT; only otherwise were the amounts "TTC" / "incl. VAT"."""
+    if creditor.vat_regime == "franchise":
+        return "franchise"
+    prefix = (client.vat_id or "FR")[:2].upper()
+    if not client.is_business or prefix == "FR":
+        return "included"
+    return "reverse_charge" if prefix in EU_VAT_PREFIXES else "outside_eu"
+
+
+def client_area(client: Client) -> Literal["fr", "eu", "outside_eu"]:
+    """Where a business client is, from its VAT number (the one fact the books hold): it names the court
+    procedure open to the creditor, the European order for payment for another EU state (Reg. 1896/2006)."""
+    prefix = (client.vat_id or "FR")[:2].upper()
+    return "fr" if prefix == "FR" else "eu" if prefix in EU_VAT_PREFIXES else "outside_eu"
 
 
 def postal_address(client: Client) -> tuple[str, ...]:
@@ -190,8 +304,11 @@ def template_variables(action: Action, books: Books, as_of: date) -> dict[str, A
         "payment_rf": payment_rf(action),
         "penalty_rate": rate,
         "penalty_rate_contractual": contractual,
+        "penalty_rates": rate_groups(action, books, as_of),
         "legal_interest_rate": legal_interest_rate(books, as_of),
         "invoice_copies": any(item.document for item in lines),
+        "vat": vat_words(books.settings.creditor, client),
+        "client_area": client_area(client),
         "currency": action.invoices[0].invoice.currency if action.invoices else "EUR",
         "previously": tuple(previously),
         "joining": tuple(item for item in lines if item.step != action.step.id),

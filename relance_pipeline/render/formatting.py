@@ -7,6 +7,7 @@ uses between thousands.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -45,7 +46,11 @@ def long_date(day: date, language: Language, style: str = "long") -> str:
 
 @lru_cache(maxsize=4096)
 def _long_date(day: date, language: Language, style: str) -> str:
-    return str(format_date(day, style, locale=LOCALES[language]))
+    text = str(format_date(day, style, locale=LOCALES[language]))
+    if language == "fr" and day.day == 1 and style != "short":
+        # French writes the first of the month as an ordinal, "le 1er juillet 2025" (Babel does not).
+        text = re.sub(r"\b1(?= )", "1er", text, count=1)
+    return text
 
 
 def percent(rate: Decimal, language: Language) -> str:

@@ -33,6 +33,7 @@ class Facts:
     step_number: int
     formal_notice: bool
     deadline: date | None
+    deadline_days: int | None = None
 
     @classmethod
     def of(cls, action: Action, channel: Channel) -> Facts:
@@ -43,6 +44,7 @@ class Facts:
             step_number=action.step_number,
             formal_notice=action.step.formal_notice,
             deadline=action.deadline,
+            deadline_days=action.step.deadline_days,
         )
 
 
@@ -113,6 +115,10 @@ COURT = {
 LEGAL_INTEREST = {
     "fr": re.compile(r"int[ée]r[êe]ts? au taux l[ée]gal", re.IGNORECASE),
     "en": re.compile(r"legal interest", re.IGNORECASE),
+}
+FROM_RECEIPT = {
+    "fr": re.compile(r"\d+ jours à compter de (la )?(sa )?réception", re.IGNORECASE),
+    "en": re.compile(r"\d+ days of (receiving|receipt)", re.IGNORECASE),
 }
 PENALTY_BASIS = re.compile(r"L\.? ?441-10")
 INDEMNITY = re.compile(r"(?<!\d)(?<!\d )40(?:,00)? ?€|€ ?40(?:\.00)?(?![\d,])|(?<!\d)40 euros", re.IGNORECASE)
@@ -194,6 +200,14 @@ def _formal_notice(draft: Draft, facts: Facts, text: str) -> Iterator[str]:
         yield "a mise en demeure must say 'mise en demeure'"
     if facts.deadline is None:
         yield "a mise en demeure needs a deadline: set deadline_days on its step in the policy"
+    elif facts.channel == "letter":
+        # A date printed on a letter is wrong by the time it arrives: the delay runs from receipt.
+        if not FROM_RECEIPT[facts.language].search(text):
+            yield (
+                f"a mise en demeure letter must state its deadline from receipt ('dans un délai de "
+                f"{facts.deadline_days} jours à compter de la réception de la présente' / 'within "
+                f"{facts.deadline_days} days of receiving this letter')"
+            )
     elif not any(normalized(date_text) in text for date_text in _date_forms(facts.deadline, facts.language)):
         shown = formatting.long_date(facts.deadline, facts.language)
         yield f"a mise en demeure must state its deadline ({shown}); the date is not in the text"
