@@ -126,3 +126,9 @@ def test_a_boursobank_export_pays_by_invoice_number_and_a_second_import_adds_not
     assert "skipped: 1 × a debit" in output
     code, output = relance(example_repo, "import", "bank", "--mapping", "boursobank", str(tmp_path / "bourso.csv"))
     assert code == 0 and "already in the books: 1 line(s)" in output
+
+
+def test_validate_reports_a_broken_mapping_file_before_a_night_needs_it(example_repo: Path) -> None:
+    (example_repo / "imports/x.yaml").write_text("kind: invoices\ndate_format: 15/11/2026\n", "utf-8")
+    result = CliRunner().invoke(main, ["--repo", str(example_repo), "validate"], env={})
+    assert result.exit_code == 1 and "imports/x.yaml:2: " in result.output

@@ -25,6 +25,7 @@ CLIENTS_FOLDER = "ledger/clients"
 INVOICES_FOLDER = "ledger/invoices"
 POLICIES_FOLDER = "policies"
 RATES_FILE = "policies/rates.yaml"
+MAPPINGS_FOLDER = "imports"
 _Checker = Callable[[Path, Kind], YamlFile | None]
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -171,3 +172,14 @@ def _named(root: Path, file: Path, problems: list[Problem]) -> bool:
         )
     )
     return False
+
+
+def mapping_problems(root: Path) -> list[Problem]:
+    """The schema errors of the CSV column mappings in imports/ (read only when an import uses them, but
+    checked with the books so that a broken one shows on the pull request before a night needs it)."""
+    problems: list[Problem] = []
+    folder = root / MAPPINGS_FOLDER
+    for file in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        found = read_document(root, file)
+        problems += [found] if isinstance(found, Problem) else schema_problems(found, "mapping")
+    return problems

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from relance_pipeline.books.builders import money
 from relance_pipeline.books.load import YamlFile, parse_document, read_document
-from relance_pipeline.books.read import Loaded, read_books
+from relance_pipeline.books.read import MAPPINGS_FOLDER, Loaded, read_books
 from relance_pipeline.books.schema import schema_problems
 from relance_pipeline.commands.validate import validate
 from relance_pipeline.imports.csv_export import read_invoice_csv
@@ -29,7 +29,6 @@ from relance_pipeline.outbox.invoice_text import add_credit_note
 from relance_pipeline.outbox.lock import COMMAND_WAIT_SECONDS, LockBusy, repository_lock
 
 MAX_INPUT_BYTES = 50 * 1024 * 1024
-MAPPINGS_FOLDER = "imports"
 
 
 @dataclass

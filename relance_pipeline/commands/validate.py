@@ -7,7 +7,7 @@ from pathlib import Path
 
 from relance_pipeline.books.cache import read_books_cached, read_journal_cached
 from relance_pipeline.books.checks import cross_checks
-from relance_pipeline.books.read import Loaded
+from relance_pipeline.books.read import Loaded, mapping_problems
 from relance_pipeline.figures import count
 from relance_pipeline.model import Books, Problem, in_file_order
 from relance_pipeline.render.samples import missing_templates
@@ -26,6 +26,7 @@ def check_books(root: Path, today: date) -> tuple[list[Problem], Loaded]:
     loaded = read_books_cached(root)
     problems = loaded.problems + cross_checks(loaded, today, root) + missing_templates(root, loaded)
     problems += read_journal_cached(root)[1]  # a line send would refuse (a file outside outbox/) shows on the PR
+    problems += mapping_problems(root)
     if loaded.books is not None and not any(problem.severity == "error" for problem in problems):
         # The templates are rendered once the books hold together: a wrong policy would only echo through them.
         from relance_pipeline.render.samples import lint_templates
