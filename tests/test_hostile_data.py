@@ -513,3 +513,57 @@ def test_a_missing_image_is_refused_for_every_letter_whatever_the_number_of_work
     assert len(refusals) >= 2, result.stdout
     letters = [p.relative_to(example_repo).as_posix() for p in (example_repo / "outbox").rglob("*.pdf")]
     assert letters == [f"outbox/{AS_OF}/nordwind/lettre.pdf"], "only the English letter (built-in template) goes"
+
+
+LETTER = "templates/lettre/letter.fr.html"
+
+
+def letter_template(root: Path, message: str) -> None:
+    (root / LETTER).parent.mkdir(parents=True, exist_ok=True)
+    (root / LETTER).write_text(
+        '{% extends "_base/letter.html" %}{% block subject %}Relance{% endblock %}\n'
+        f"{{% block message %}}\n<p>Texte.</p>\n{message}\n{{% endblock %}}\n",
+        encoding="utf-8",
+    )
+
+
+@pytest.mark.parametrize(
+    ("markup", "url"),
+    [
+        ('<img src="logo.png">', "logo.png"),
+        ('<img src="file:///etc/passwd">', "file:///etc/passwd"),
+        ('<object data="http://127.0.0.1:9/x.svg"></object>', "http://127.0.0.1:9/x.svg"),
+        ('<link rel="stylesheet" href="/etc/hostname">', "/etc/hostname"),
+        ('<p style="background: url(https://127.0.0.1:9/bg.png)">x</p>', "https://127.0.0.1:9/bg.png"),
+        ("<style>@import 'http://127.0.0.1:9/a.css';</style>", "http://127.0.0.1:9/a.css"),
+        ('<svg><image href="../../../../etc/passwd"/></svg>', "../../../../etc/passwd"),
+    ],
+)
+def test_validate_reports_a_url_the_letter_printer_would_refuse_where_the_template_writes_it(
+    example_repo: Path, markup: str, url: str
+) -> None:
+    letter_template(one_step_repo(example_repo), markup)
+    result = relance(example_repo, "validate")
+    assert result.exit_code == 1, result.stdout
+    expected = f"{LETTER}:4: the letter asks for '{url}': only files under templates/ can be used (no network)"
+    assert expected in result.stdout.splitlines(), result.stdout
+
+
+def test_validate_follows_a_served_stylesheet_to_the_urls_it_imports(example_repo: Path) -> None:
+    letter_template(one_step_repo(example_repo), '<link rel="stylesheet" href="extra.css">')
+    (example_repo / "templates/lettre/extra.css").write_text(
+        "p { color: black }\n@font-face { src: url(file:///etc/fonts/x.ttf) }\n", encoding="utf-8"
+    )
+    result = relance(example_repo, "validate")
+    assert result.exit_code == 1
+    assert "the letter asks for 'file:///etc/fonts/x.ttf'" in result.stdout, result.stdout
+
+
+def test_validate_accepts_a_letter_using_files_of_templates_and_inline_data(example_repo: Path) -> None:
+    letter_template(
+        one_step_repo(example_repo),
+        '<img src="logo.png"><img src="data:image/png;base64,iVBORw0KGgo="><a href="https://example.org">site</a>',
+    )
+    (example_repo / "templates/lettre/logo.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    result = relance(example_repo, "validate")
+    assert result.exit_code == 0, result.stdout

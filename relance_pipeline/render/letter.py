@@ -14,55 +14,36 @@ import mimetypes
 from collections.abc import Iterable, Sequence
 from hashlib import md5
 from pathlib import Path
-from urllib.parse import unquote, urlparse
-from urllib.request import url2pathname
 
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from relance_pipeline.render import pdf_reuse
+from relance_pipeline.render.letter_files import STYLESHEET, LetterFiles
 
-STYLESHEET = "_base/letter.css"
 PDF_VARIANT = "pdf/a-3b"
 
 
 class LocalFetcher(URLFetcher):  # type: ignore[misc]
-    """Serves template files (the user's copy first) and invoice documents; refuses anything else."""
+    """Serves what `LetterFiles` finds (template files, the user's copy first, and invoice documents) and
+    `data:` URLs; refuses anything else, and remembers what it refused."""
 
-    def __init__(self, folders: Sequence[Path], extra_files: Iterable[Path] = ()) -> None:
+    def __init__(self, files: LetterFiles) -> None:
         super().__init__(allowed_protocols=("file", "data"))
-        self.folders = tuple(folder.resolve() for folder in folders)
-        self.extra_files = frozenset(path.resolve() for path in extra_files)
+        self.files = files
         self.refused: list[str] = []
 
     def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
         scheme = url.split(":", 1)[0].lower()
         if scheme == "data":
             return super().fetch(url, headers)
-        found = self.locate(url) if scheme == "file" else None
+        found = self.files.locate(url) if scheme == "file" else None
         if found is None:
             self.refused.append(url)
             raise ValueError(f"relance letters only use files shipped with the templates, not {url}")
         content_type = mimetypes.guess_type(found.name)[0] or "application/octet-stream"
         return URLFetcherResponse(found.as_uri(), found.read_bytes(), {"Content-Type": content_type})
-
-    def locate(self, url: str) -> Path | None:
-        path = Path(url2pathname(unquote(urlparse(url).path))).resolve()
-        if path in self.extra_files and path.is_file():
-            return path
-        for folder in self.folders:
-            if path.is_relative_to(folder):
-                return self.lookup(path.relative_to(folder).as_posix())
-        return None
-
-    def lookup(self, name: str) -> Path | None:
-        """A template file by its name, as the template loader would find it."""
-        for folder in self.folders:
-            candidate = (folder / name).resolve()
-            if candidate.is_relative_to(folder) and candidate.is_file():
-                return candidate
-        return None
 
 
 class LetterPrinter:
@@ -70,10 +51,10 @@ class LetterPrinter:
 
     def __init__(self, folders: Sequence[Path], extra_files: Iterable[Path] = ()) -> None:
         pdf_reuse.install()  # the whole fonts of every letter compressed once per process
-        self.folders = tuple(folders)
-        self.fetcher = LocalFetcher(folders, extra_files)
+        self.files = LetterFiles(folders, extra_files)
+        self.fetcher = LocalFetcher(self.files)
         self.font_config = FontConfiguration()
-        css = self.fetcher.lookup(STYLESHEET)
+        css = self.files.lookup(STYLESHEET)
         self.stylesheets = (
             [CSS(filename=str(css), url_fetcher=self.fetcher, font_config=self.font_config)] if css else []
         )
@@ -81,8 +62,7 @@ class LetterPrinter:
 
     def pdf(self, page: str, template: str) -> bytes:
         """The PDF of one letter; `template` is its template name, against which relative URLs resolve."""
-        base_url = (self.folders[0] / template).as_uri()
-        document = HTML(string=page, base_url=base_url, url_fetcher=self.fetcher).render(
+        document = HTML(string=page, base_url=self.files.base_url(template), url_fetcher=self.fetcher).render(
             font_config=self.font_config,
             stylesheets=self.stylesheets,
             cache=self.image_cache,

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from relance_pipeline.model import DOCUMENT_ORDER, SUFFIXES, Action, Books, Channel, Problem
-from relance_pipeline.render import lint, mail
+from relance_pipeline.render import letter_files, lint, mail
 from relance_pipeline.render.drafts import Draft, Drafter
 from relance_pipeline.render.environment import TemplateFailure
 
@@ -108,7 +108,7 @@ class Renderer:
             Problem(
                 path,
                 None,
-                f"the letter asks for '{url}': only files under templates/ can be used (no network)",
+                letter_files.refusal(url),
                 code="template.url",
             )
             for url in printer.take_refused()

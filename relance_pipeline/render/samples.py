@@ -31,7 +31,8 @@ from relance_pipeline.model import (
 from relance_pipeline.render import template_files
 from relance_pipeline.render.drafts import Drafter
 from relance_pipeline.render.environment import TemplateFailure
-from relance_pipeline.render.lint import Facts, lint, locator_for
+from relance_pipeline.render.letter_files import LetterFiles, refusal, refused
+from relance_pipeline.render.lint import Facts, Locator, lint, locator_for
 
 SAMPLE_SOURCE = "(sample)"
 CASES: tuple[tuple[ClientKind, Literal["new", "regular"], int], ...] = (
@@ -70,6 +71,7 @@ def lint_templates(root: Path, books: Books, today: date) -> list[Problem]:
     available = template_files.available(root)
     drafter = Drafter(root, books, lint_only=True)
     folders = drafter.environments.folders
+    files = LetterFiles(folders, [root / invoice.document for invoice in books.invoices if invoice.document])
     problems: set[Problem] = set()
     for policy in sorted(books.policies.values(), key=lambda p: p.id):
         for step in policy.steps:
@@ -88,9 +90,20 @@ def lint_templates(root: Path, books: Books, today: date) -> list[Problem]:
                             problems.add(failure.problem)
                             break
                         findings = lint(draft, Facts.of(action, channel), path, locate)
+                        if draft.html is not None and channel == "letter":
+                            findings += _refused_urls(draft.html, draft.template, files, locate)
                         # Warnings depend on the data (an SMS's length): only the real run's count.
                         problems.update(p for p in findings if p.severity == "error")
     return in_file_order(problems)
+
+
+def _refused_urls(page: str, template: str, files: LetterFiles, locate: Locator) -> list[Problem]:
+    """The URLs the letter printer would refuse, found where the template writes them."""
+    problems: list[Problem] = []
+    for url in refused(page, template, files):
+        path, line = locate(url)
+        problems.append(Problem(path, line, refusal(url), code="template.url"))
+    return problems
 
 
 def sample_action(

@@ -1,0 +1,149 @@
+"""The files a letter may use, and the URLs a letter's HTML asks for, without loading WeasyPrint.
+
+One rule serves both sides: the printer's URL fetcher (`render.letter`) serves what `LetterFiles.locate` finds
+and refuses the rest, and `validate` reads the sample letters' HTML (and the stylesheets it would load) with the
+parsers WeasyPrint itself uses (tinyhtml5, tinycss2), and reports each URL that rule refuses, so CI says on the
+pull request what the night's run would refuse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urljoin, urlparse
+from urllib.request import url2pathname
+
+import tinycss2
+import tinyhtml5
+
+STYLESHEET = "_base/letter.css"
+"""The stylesheet every letter is printed with (the user's copy first)."""
+_SVG = "{http://www.w3.org/2000/svg}"
+_XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
+_CSS_DEPTH = 8
+"""Stylesheets importing stylesheets: deeper than this is not followed (WeasyPrint would loop, not print)."""
+
+
+class LetterFiles:
+    """Template files (the user's copy first) and the invoices' documents: all a letter can fetch."""
+
+    def __init__(self, folders: Sequence[Path], extra_files: Iterable[Path] = ()) -> None:
+        self.folders = tuple(folder.resolve() for folder in folders)
+        self.extra_files = frozenset(path.resolve() for path in extra_files)
+
+    def base_url(self, template: str) -> str:
+        """The URL a letter's relative references resolve against: its template, as if in templates/."""
+        return (self.folders[0] / template).as_uri()
+
+    def allows(self, url: str) -> bool:
+        scheme = url.split(":", 1)[0].lower()
+        return scheme == "data" or (scheme == "file" and self.locate(url) is not None)
+
+    def locate(self, url: str) -> Path | None:
+        """The file a `file:` URL is served from, or None when it is refused."""
+        path = Path(url2pathname(unquote(urlparse(url).path))).resolve()
+        if path in self.extra_files and path.is_file():
+            return path
+        for folder in self.folders:
+            if path.is_relative_to(folder):
+                return self.lookup(path.relative_to(folder).as_posix())
+        return None
+
+    def lookup(self, name: str) -> Path | None:
+        """A template file by its name, as the template loader would find it."""
+        for folder in self.folders:
+            candidate = (folder / name).resolve()
+            if candidate.is_relative_to(folder) and candidate.is_file():
+                return candidate
+        return None
+
+
+def refusal(url: str) -> str:
+    """What a problem says of a URL a letter may not use (run and validate alike)."""
+    return f"the letter asks for '{url}': only files under templates/ can be used (no network)"
+
+
+def refused(page: str, template: str, files: LetterFiles) -> list[str]:
+    """Each URL the letter's page (or a stylesheet it loads) asks for and may not have, as written, once."""
+    seen: dict[str, None] = {}
+    stylesheet = files.lookup(STYLESHEET)
+    asked = list(_page_urls(page, files.base_url(template)))
+    if stylesheet is not None:
+        asked += _css_urls(stylesheet.read_text(encoding="utf-8"), stylesheet.as_uri())
+    for written, url in _followed(asked, files):
+        if not files.allows(url):
+            seen.setdefault(written)
+    return list(seen)
+
+
+def _followed(asked: list[tuple[str, str]], files: LetterFiles) -> Iterator[tuple[str, str]]:
+    """The URLs asked for, and those of the stylesheets they serve (an @import of an @import…)."""
+    queue = [(written, url, 0) for written, url in asked]
+    visited: set[str] = set()
+    while queue:
+        written, url, depth = queue.pop(0)
+        if url in visited:
+            continue
+        visited.add(url)
+        yield written, url
+        served = files.locate(url) if url.lower().startswith("file:") else None
+        if served is not None and served.suffix.lower() == ".css" and depth < _CSS_DEPTH:
+            text = served.read_text(encoding="utf-8", errors="replace")
+            queue += [(inner, inner_url, depth + 1) for inner, inner_url in _css_urls(text, served.as_uri())]
+
+
+def _page_urls(page: str, base_url: str) -> Iterator[tuple[str, str]]:
+    """(as written, resolved) for every URL WeasyPrint fetches from a page: images, embedded objects,
+    stylesheets and attachments linked, SVG images, and the `url()`s and `@import`s of its styles."""
+    tree = tinyhtml5.parse(page, namespace_html_elements=False)
+    base = next(iter(tree.iter("base")), None)
+    if base is not None and base.get("href", "").strip():
+        base_url = urljoin(base_url, base.get("href", "").strip())
+    for element in tree.iter():
+        tag = element.tag if isinstance(element.tag, str) else ""
+        for written in _element_urls(tag, element):
+            yield written, urljoin(base_url, written)
+        if tag == "style":
+            yield from _css_urls("".join(element.itertext()), base_url)
+        if element.get("style"):
+            yield from _css_urls(element.get("style", ""), base_url, declarations=True)
+
+
+def _element_urls(tag: str, element: Any) -> Iterator[str]:
+    rel = set(element.get("rel", "").lower().split())
+    attribute = {"img": "src", "embed": "src", "object": "data"}.get(tag)
+    if tag == "link" and ("stylesheet" in rel or "attachment" in rel) and "alternate" not in rel:
+        attribute = "href"
+    if tag in (f"{_SVG}image", f"{_SVG}use", f"{_SVG}feImage"):
+        attribute = _XLINK_HREF if element.get(_XLINK_HREF) else "href"
+    value = _cleaned(element.get(attribute, "")) if attribute else ""
+    if value and not value.startswith("#"):
+        yield value
+
+
+def _cleaned(value: str) -> str:
+    """As WeasyPrint reads a URL attribute: outer spaces dropped, tabs and line breaks inside removed."""
+    return value.strip(" \t\n\f\r").replace("\t", "").replace("\n", "").replace("\r", "")
+
+
+def _css_urls(text: str, base_url: str, *, declarations: bool = False) -> Iterator[tuple[str, str]]:
+    nodes = tinycss2.parse_blocks_contents(text) if declarations else tinycss2.parse_stylesheet(text)
+    for written in _tokens_urls(nodes):
+        if written and not written.startswith("#"):
+            yield written, urljoin(base_url, written)
+
+
+def _tokens_urls(nodes: Iterable[Any]) -> Iterator[str]:
+    for node in nodes:
+        kind = getattr(node, "type", "")
+        if kind == "url":
+            yield node.value.strip()
+        elif kind == "function" and node.lower_name == "url":
+            yield from (token.value.strip() for token in node.arguments if token.type == "string")
+        elif kind == "at-rule" and node.lower_at_keyword == "import":
+            yield from (token.value.strip() for token in node.prelude if token.type == "string")
+        for part in ("prelude", "content", "arguments", "value"):
+            inner = getattr(node, part, None)
+            if isinstance(inner, list):
+                yield from _tokens_urls(inner)
