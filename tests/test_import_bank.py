@@ -83,9 +83,9 @@ def test_the_same_statement_twice_and_an_overlapping_one_add_nothing_twice(examp
     assert relance(example_repo, "import", "bank", str(statement(tmp_path, "a.xml", day1, day2)))[0] == 0
     once = snapshot(example_repo)
     code, output = relance(example_repo, "import", "bank", str(statement(tmp_path, "a.xml", day1, day2)))
-    assert code == 0 and "already in the books: 2 line(s)" in output and snapshot(example_repo) == once
+    assert code == 0 and "already in the books: 2 lines" in output and snapshot(example_repo) == once
     code, output = relance(example_repo, "import", "bank", str(statement(tmp_path, "b.xml", day2, day3)))
-    assert code == 0 and "already in the books: 1 line(s)" in output
+    assert code == 0 and "already in the books: 1 line" in output
     assert len(invoice(example_repo, "F-2026-005").payments) == 1
     assert invoice(example_repo, "F-2026-004").outstanding(date(2026, 6, 30)) == 0
 

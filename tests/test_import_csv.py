@@ -125,7 +125,7 @@ def test_a_boursobank_export_pays_by_invoice_number_and_a_second_import_adds_not
     assert [(p.date, p.amount) for p in invoice.payments] == [(date(2026, 6, 10), Decimal("1200.00"))]
     assert "skipped: 1 × a debit" in output
     code, output = relance(example_repo, "import", "bank", "--mapping", "boursobank", str(tmp_path / "bourso.csv"))
-    assert code == 0 and "already in the books: 1 line(s)" in output
+    assert code == 0 and "already in the books: 1 line" in output
 
 
 def test_validate_reports_a_broken_mapping_file_before_a_night_needs_it(example_repo: Path) -> None:

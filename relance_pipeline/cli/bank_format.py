@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from relance_pipeline import figures
 from relance_pipeline.commands.import_bank import BankReport
 from relance_pipeline.imports.imported import BankLine
 
@@ -30,10 +31,10 @@ def bank_lines(report: BankReport) -> list[str]:
 def bank_markdown(report: BankReport) -> list[str]:
     """A table for the pull request: what was matched and how, and what was not."""
     rows = ["| date | amount | invoice | how | bank line |", "| --- | ---: | --- | --- | --- |"]
-    rows += [f"| {a.line.booked} | {a.amount:.2f} | {a.number} | {a.how} | {_cell(_label(a.line))} |"
+    rows += [f"| {a.line.booked} | {figures.amount(a.amount)} | {a.number} | {a.how} | {_cell(_label(a.line))} |"
              for a in report.matching.applied]  # fmt: skip
-    rows += [f"| {u.line.booked} | {u.line.amount:.2f} | **unmatched** | {_cell(u.reason)} | {_cell(_label(u.line))} |"
-             for u in report.matching.unmatched]  # fmt: skip
+    rows += [f"| {u.line.booked} | {figures.amount(u.line.amount)} | **unmatched** | {_cell(u.reason)} "
+             f"| {_cell(_label(u.line))} |" for u in report.matching.unmatched]  # fmt: skip
     return [*rows, "", *_passed_over(report)]
 
 
@@ -43,7 +44,7 @@ def _passed_over(report: BankReport) -> list[str]:
     if counts:
         said.append("skipped: " + ", ".join(f"{n} × {reason}" for reason, n in sorted(counts.items())))
     if report.matching.already:
-        said.append(f"already in the books: {len(report.matching.already)} line(s)")
+        said.append(f"already in the books: {figures.count(len(report.matching.already), 'line')}")
     return said
 
 

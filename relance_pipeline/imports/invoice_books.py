@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from relance_pipeline import figures
 from relance_pipeline.imports.imported import Buyer, ImportedInvoice
 from relance_pipeline.model import Problem
 
@@ -78,7 +79,7 @@ def plan_invoice_import(
         _plan_credit_note(doc, invoices, changes, new_numbers)
     for path, invoice, text in new_numbers.values():
         changes.created[path] = text.encode("utf-8")
-        changes.said.append(f"created {path} ({invoice.number}, {invoice.total:.2f} {invoice.currency})")
+        changes.said.append(f"created {path} ({invoice.number}, {figures.amount(invoice.total)} {invoice.currency})")
     for path, text in roster.created.items():
         changes.created[path] = text.encode("utf-8")
         missing = roster.missing[path]
@@ -131,7 +132,7 @@ def _plan_invoice(
     if doc.amount_due < doc.total and doc.paid_on is None:
         # The export says how much was paid, not when: penalties run to the day of payment, and a wrong date
         # (or none) would misstate them. Such an invoice waits for its payments from the bank statements.
-        settled = "paid" if doc.amount_due == 0 else f"{doc.total - doc.amount_due:.2f} paid"
+        settled = "paid" if doc.amount_due == 0 else f"{figures.amount(doc.total - doc.amount_due)} paid"
         changes.problems.append(Problem(doc.source, doc.line, f"{doc.number} is {settled} on a date the file does not "
                                         "give: not imported (import the bank statement, or map a paid_date column)",
                                         "warning"))  # fmt: skip
@@ -166,9 +167,13 @@ def _unfit(doc: ImportedInvoice) -> Problem | None:
     if not _NUMBER.match(doc.number):
         return Problem(doc.source, doc.line, f"'{doc.number}' cannot be an invoice number (letters, digits, / . _ -)")
     if doc.total <= 0:
-        return Problem(doc.source, doc.line, f"{doc.number}: a total of {doc.total:.2f} is not an amount owed")
+        return Problem(
+            doc.source, doc.line, f"{doc.number}: a total of {figures.amount(doc.total)} is not an amount owed"
+        )
     if doc.amount_due > doc.total or doc.amount_due < 0:
-        return Problem(doc.source, doc.line, f"{doc.number}: amount due {doc.amount_due:.2f} exceeds the total")
+        return Problem(
+            doc.source, doc.line, f"{doc.number}: amount due {figures.amount(doc.amount_due)} exceeds the total"
+        )
     return None
 
 
@@ -178,7 +183,11 @@ def _differences(doc: ImportedInvoice, known: KnownInvoice, client: str) -> list
         ("client", known.client, client),
         ("issued", known.issued, doc.issued.isoformat()),
         ("due", known.due, doc.due.isoformat() if doc.due else known.due),
-        ("total", f"{known.total:.2f}" if known.total is not None else None, f"{doc.total:.2f}"),
+        (
+            "total",
+            f"{figures.amount(known.total)}" if known.total is not None else None,
+            f"{figures.amount(doc.total)}",
+        ),
     )
     for name, ours, theirs in pairs:
         if ours != theirs:
@@ -198,14 +207,14 @@ def _plan_credit_note(
     elif target in new_numbers:
         path, invoice, text = new_numbers[target]
         new_numbers[target] = (path, invoice, text + _credit_notes_block(doc))
-        changes.said.append(f"credit note {doc.number} ({doc.total:.2f}) added to {path}")
+        changes.said.append(f"credit note {doc.number} ({figures.amount(doc.total)}) added to {path}")
     elif target in invoices:
         known = invoices[target]
         if doc.number in known.credit_notes:
             changes.said.append(f"unchanged {known.path}: credit note {doc.number} is already there")
         else:
             changes.credit_notes.append(CreditNoteEdit(known.path, doc.number, doc.issued, doc.total))
-            changes.said.append(f"credit note {doc.number} ({doc.total:.2f}) added to {known.path}")
+            changes.said.append(f"credit note {doc.number} ({figures.amount(doc.total)}) added to {known.path}")
     else:
         changes.problems.append(
             Problem(doc.source, doc.line, f"credit note {doc.number} corrects {target}, which is not in the books")
@@ -213,7 +222,7 @@ def _plan_credit_note(
 
 
 def _credit_notes_block(doc: ImportedInvoice) -> str:
-    item = f'{{number: {_quoted(doc.number)}, date: {doc.issued.isoformat()}, amount: "{doc.total:.2f}"}}'
+    item = f'{{number: {_quoted(doc.number)}, date: {doc.issued.isoformat()}, amount: "{figures.amount(doc.total)}"}}'
     return f"credit_notes:\n  - {item}\n"
 
 
@@ -224,7 +233,7 @@ def _invoice_text(doc: ImportedInvoice, client: str, due: date, document: str | 
         f"client: {client}",
         f"issued: {doc.issued.isoformat()}",
         f"due: {due.isoformat()}",
-        f'total: "{doc.total:.2f}"',
+        f'total: "{figures.amount(doc.total)}"',
     ]
     if document is not None:
         lines.append(f"document: {document}")
@@ -232,7 +241,8 @@ def _invoice_text(doc: ImportedInvoice, client: str, due: date, document: str | 
     if prepaid > 0 and doc.paid_on is not None:
         lines += [
             "payments:",
-            f'  - {{date: {doc.paid_on.isoformat()}, amount: "{prepaid:.2f}", reference: {_quoted(doc.paid_note)}}}',
+            f'  - {{date: {doc.paid_on.isoformat()}, amount: "{figures.amount(prepaid)}", '
+            f"reference: {_quoted(doc.paid_note)}}}",
         ]
     return "\n".join(lines) + "\n"
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import combinations
 
+from relance_pipeline import figures
 from relance_pipeline.core.references import rf_reference
 from relance_pipeline.imports.imported import BankLine
 from relance_pipeline.model import ZERO, Client, Invoice
@@ -126,7 +127,7 @@ def _by_reference(line: BankLine, named: list[Invoice], balances: dict[str, Deci
         return Unmatched(line, f"names {', '.join(i.number for i in named)}, already settled in the books")
     owed = sum((balances[i.number] for i in open_ones), ZERO)
     if line.amount > owed:
-        return Unmatched(line, f"{line.amount:.2f} is more than the {owed:.2f} still owed on "
+        return Unmatched(line, f"{figures.amount(line.amount)} is more than the {figures.amount(owed)} still owed on "
                          + ", ".join(i.number for i in open_ones))  # fmt: skip
     how = "invoice number in the label" if len(open_ones) == 1 else "invoice numbers in the label, by due date"
     applied: list[Applied] = []
@@ -155,8 +156,8 @@ def _by_sum(
         how = f"the sum of {len(sums[0])} open invoices of {client}, by due date"
         return [Applied(line, i.number, balances[i.number], how) for i in sums[0]]
     if len(sums) > 1:
-        return Unmatched(line, f"{len(sums)} sets of open invoices of {client} add up to {line.amount:.2f}")
-    return Unmatched(line, f"no open invoice of {client}, nor a sum of them, is {line.amount:.2f}")
+        return Unmatched(line, f"{len(sums)} sets of open invoices of {client} add up to {figures.amount(line.amount)}")
+    return Unmatched(line, f"no open invoice of {client}, nor a sum of them, is {figures.amount(line.amount)}")
 
 
 class _NumberFinder:
