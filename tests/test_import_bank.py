@@ -146,7 +146,7 @@ def test_debits_reversals_and_what_matches_nothing_are_said_and_not_written(exam
                      entry("2000.00", "2026-06-10", label="F-2026-007"))  # fmt: skip
     code, output = relance(example_repo, "import", "bank", str(stmt))
     assert code == 0
-    assert "skipped: 1 × a debit, 1 × a reversal (RvslInd)" in output
+    assert "skipped: 1 × a debit, 1 × a reversal or return (RvslInd, RRTN, RPCR)" in output
     assert "unmatched 2026-06-10       42.00" in output and "no invoice number or RF reference" in output
     assert "2000.00 is more than the 1200.00 still owed on F-2026-007" in output
     assert snapshot(example_repo) == before
@@ -217,4 +217,14 @@ def test_a_bad_statement_is_one_line_exit_1_and_nothing_written(example_repo: Pa
     before = snapshot(example_repo)
     code, output = relance(example_repo, "import", "bank", str(good), str(tmp_path / name))
     assert code == 1 and output.splitlines()[0].startswith(str(tmp_path / name)), output
+    assert snapshot(example_repo) == before
+
+
+def test_a_returned_transfer_is_skipped_like_a_reversal(example_repo: Path, tmp_path: Path) -> None:
+    returned = entry("1200.00", "2026-06-10", label="RETOUR VIR F-2026-007", ref="RT1").replace(
+        "<Sts>BOOK</Sts>", "<Sts>BOOK</Sts><BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>RRTN</SubFmlyCd>"
+        "</Fmly></Domn></BkTxCd>")  # fmt: skip
+    before = snapshot(example_repo)
+    code, output = relance(example_repo, "import", "bank", str(statement(tmp_path, "s.xml", returned)))
+    assert code == 0 and "skipped: 1 × a reversal or return (RvslInd, RRTN, RPCR)" in output
     assert snapshot(example_repo) == before

@@ -18,6 +18,7 @@ from relance_pipeline.imports.xml_input import line_of, local_name, namespace, p
 from relance_pipeline.model import CENT, Problem
 
 _NAMESPACE = re.compile(r"^urn:iso:std:iso:20022:tech:xsd:camt\.05[34]\.001\.(0[2-9]|1[0-3])$")
+_RETURNS = frozenset({"RRTN", "RPCR"})
 _CONTAINERS = {"BkToCstmrStmt": "Stmt", "BkToCstmrDbtCdtNtfctn": "Ntfctn", "BkToCstmrAcctRpt": "Rpt"}
 
 
@@ -60,6 +61,10 @@ def _entry_lines(
     credit = _clean(entry.findtext("c:CdtDbtInd", None, ns)) == "CRDT"
     reversal = _clean(entry.findtext("c:RvslInd", None, ns)).lower() in ("true", "1")
     status = _clean(entry.findtext("c:Sts/c:Cd", None, ns) or entry.findtext("c:Sts", None, ns)) or "BOOK"
+    # A returned transfer comes back as a credit: ISO 20022 bank transaction codes RRTN (payment return) and
+    # RPCR (return after a cancellation request) are counted with the reversals, never as a payment.
+    family = _clean(entry.findtext("c:BkTxCd/c:Domn/c:Fmly/c:SubFmlyCd", None, ns))
+    reversal = reversal or family in _RETURNS
     booked = _day(name, entry)
     entry_ref = _clean(entry.findtext("c:AcctSvcrRef", None, ns) or entry.findtext("c:NtryRef", None, ns))
     details = entry.findall("c:NtryDtls/c:TxDtls", ns)

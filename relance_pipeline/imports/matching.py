@@ -81,7 +81,7 @@ def _skip_reason(line: BankLine) -> str | None:
     if not line.credit:
         return "a debit"
     if line.reversal:
-        return "a reversal (RvslInd)"
+        return "a reversal or return (RvslInd, RRTN, RPCR)"
     if line.status != "BOOK":
         return f"not booked ({line.status})"
     return None
