@@ -100,6 +100,8 @@ class Client:
     contact: str | None = None
     hold: Hold | None = None
     """Pauses every invoice of the client, new ones included."""
+    civility: Literal["madame", "monsieur"] | None = None
+    """How the documents address the client when neither `contact` nor the name says it ("Madame,")."""
 
     @property
     def is_business(self) -> bool:

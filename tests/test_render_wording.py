@@ -129,6 +129,22 @@ def test_a_consumer_is_greeted_by_the_civility_of_her_address_and_owes_no_busine
         assert word not in text
 
 
+def test_a_consumer_whose_name_says_no_civility_is_addressed_by_the_civility_field(
+    renderer: Renderer, books: Books
+) -> None:
+    # "Paul Girard" and "12 rue X" say nothing: without `civility` the greeting can only be "Madame, Monsieur".
+    plain_client = client_for(books, "consumer", "fr", contact=None, name="Paul Girard", address=("12 rue X", "Lyon"))
+    inv = dataclasses.replace(invoice("F-1", date(2026, 3, 1), "800.00"), client=plain_client.id)
+    before = email_text(renderer, books, plain_client, "relance-2", (inv,), date(2026, 4, 1))
+    assert "Madame, Monsieur," in before
+    addressed = dataclasses.replace(plain_client, civility="monsieur")
+    text = email_text(renderer, books, addressed, "mise-en-demeure", (inv,), date(2026, 4, 1))
+    assert text.count("Monsieur,") == 2 and "Madame, Monsieur" not in text  # greeting and closing
+    assert "Je vous prie d’agréer, Monsieur, l’expression de mes salutations distinguées." in text
+    english = dataclasses.replace(addressed, language="en", civility="madame")
+    assert "Dear Madam," in email_text(renderer, books, english, "mise-en-demeure", (inv,), date(2026, 4, 1))
+
+
 def test_a_franchise_creditor_writes_no_ttc_and_the_article_293_b(renderer: Renderer, books: Books) -> None:
     creditor = dataclasses.replace(books.settings.creditor, vat_regime="franchise", vat_id=None)
     franchise = dataclasses.replace(books, settings=dataclasses.replace(books.settings, creditor=creditor))

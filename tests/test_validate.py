@@ -55,6 +55,14 @@ def test_an_invoice_for_a_client_whose_file_has_errors_is_not_a_second_error(exa
     assert problems(example_repo) == [f"{FERRAND}:2: kind: 'company' is not one of: business, consumer"]
 
 
+def test_a_client_civility_is_madame_or_monsieur(example_repo: Path) -> None:
+    edit(example_repo, MARTIN, "relationship: new", "relationship: new\ncivility: madame")
+    assert problems(example_repo) == []
+    edit(example_repo, MARTIN, "civility: madame", "civility: Mme")
+    (found,) = problems(example_repo)
+    assert found.startswith(f"{MARTIN}:") and "civility: 'Mme' is not one of: madame, monsieur" in found
+
+
 def test_a_client_file_whose_name_is_not_an_identifier_is_reported(example_repo: Path) -> None:
     (example_repo / KAPPA).rename(example_repo / "ledger/clients/Studio Kappa.yaml")
     found = problems(example_repo)

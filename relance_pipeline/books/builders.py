@@ -69,6 +69,7 @@ def client(client_id: str, document: YamlFile) -> Client:
         siren=_compact_or_none(data.get("siren")),
         vat_id=_compact_or_none(data.get("vat_id")),
         contact=data.get("contact"),
+        civility=data.get("civility"),
         hold=hold(data["hold"]) if "hold" in data else None,
     )
 
