@@ -432,6 +432,20 @@ class Action:
         return sum((a.total_due for a in self.invoices), ZERO)
 
     @property
+    def claims_charges(self) -> bool:
+        """A first reminder asks for the invoices' balance; from the second step on the document claims the
+        penalties or interest and the indemnity too."""
+        return self.step_number > 1
+
+    def asked(self, amounts: Amounts) -> Decimal:
+        """What the document asks the client to pay for one of its invoices."""
+        return amounts.total_due if self.claims_charges else amounts.outstanding
+
+    @property
+    def amount_asked(self) -> Decimal:
+        return sum((self.asked(a) for a in self.invoices), ZERO)
+
+    @property
     def step_number(self) -> int:
         """1 for the first step of the policy."""
         return self.policy.steps.index(self.step) + 1

@@ -155,7 +155,14 @@ def test_the_summary_has_a_table_per_client_with_amounts_in_two_decimals() -> No
     assert "| lettre (2/2) | letter, email | F-2 | 2026-04-01 | 75 | 1200.00 | 12.35 | 40.00 | 1252.35 |" in text
     assert "| lettre (2/2) | | **total** | | | 1500.00 | 13.55 | 80.00 | **1593.55** |" in text
     assert text.index("| F-1 |") < text.index("| F-2 |")
-    assert "Total due: 1734.05 €" in text
+    assert "Total asked: 1693.55 €" in text
+
+
+def test_a_first_reminder_row_shows_the_balance_it_asks_for_not_the_charges_it_does_not_claim() -> None:
+    # zeta's relance-1 asks for the 100.00 balance: its 0.50 of penalties and the 40.00 are not in its words.
+    text = summary(AS_OF, ACTIONS, ENTRIES).body
+    assert "| relance-1 (1/2) | email | F-9 | 2026-04-01 | 75 | 100.00 | – | – | 100.00 |" in text
+    assert "140.50" not in text
 
 
 def test_the_summary_links_each_file_under_its_client_relative_to_the_repository() -> None:
@@ -179,7 +186,7 @@ def test_the_commit_message_ends_with_trailers_git_can_read(repo: Path) -> None:
         "Relance-As-Of: 2026-06-15",
         "Relance-Drafted: 3",
         "Relance-Clients: 2",
-        "Relance-Total-Due: 1734.05",
+        "Relance-Total-Due: 1693.55",
     ]
     assert git(repo, "log", "-1", "--format=%s").strip() == result.title
     assert "| F-1 |" in git(repo, "log", "-1", "--format=%b")
@@ -193,7 +200,7 @@ def test_the_markdown_form_starts_with_the_title_as_a_heading() -> None:
 def test_a_run_with_nothing_due_says_so() -> None:
     result = summary(AS_OF, [], [])
     assert result.title == "relance 2026-06-15: 0 documents for 0 clients"
-    assert result.body == "Nothing was due.\n\nTotal due: 0.00 €"
+    assert result.body == "Nothing was due.\n\nTotal asked: 0.00 €"
 
 
 def test_commit_run_commits_the_documents_previews_and_journal_of_a_run_in_one_commit(repo: Path) -> None:

@@ -44,6 +44,12 @@ def test_the_first_step_is_due_on_its_day_and_not_the_day_before(ledger: Ledger)
     assert steps(ledger.plan(date(2026, 3, 8))) == [("acme", "relance-1", ("F-1",))]
 
 
+def test_a_waiting_invoice_one_day_overdue_reads_1_day_not_1_days(ledger: Ledger) -> None:
+    ledger.invoice("F-1", "acme", "2026-03-01", "1000.00")
+    (waiting,) = ledger.plan(date(2026, 3, 2)).waiting
+    assert waiting.detail == "1 day overdue; relance-1 at 7 days"
+
+
 def test_an_invoice_is_not_overdue_on_its_due_date(ledger: Ledger) -> None:
     ledger.invoice("F-1", "acme", "2026-03-01", "1000.00")
     tonight = ledger.plan(date(2026, 3, 1))

@@ -197,3 +197,17 @@ def test_books_with_errors_draft_nothing(example_repo: Path, write) -> None:  # 
     assert outcome.exit_code == 1
     assert "ledger/invoices/2026/F-2026-099.yaml:1:" in outcome.output
     assert not (example_repo / "outbox/2026-02-23").exists()
+
+
+def test_the_commit_summary_lists_the_clients_held_back_for_a_missing_rate(example_repo: Path) -> None:
+    # 2026-07-15 is past the table's end (2026-S1): the business clients' penalties need 2026-S2, the
+    # consumer's first reminder does not, so hers is drafted and the others are named in the summary.
+    commit_books(example_repo)
+    result = run(example_repo, date(2026, 7, 15), commit=True)
+    assert result.plan is not None and result.commit is not None, result.problems
+    assert [a.client.id for a in result.plan.actions] == ["lucie-martin"]
+    message = git(example_repo, "log", "-1", "--format=%B")
+    held = message.split("### Held back: a rate is missing\n\n```text\n", 1)[1].split("\n```", 1)[0].splitlines()
+    assert held == sorted(str(p) for p in result.plan.held_back)
+    assert all(line.startswith("policies/rates.yaml: warning: no rates for 2026-S2") for line in held)
+    assert any("F-2026-004" in line and "client nordwind is held back" in line for line in held)

@@ -25,6 +25,7 @@ from relance_pipeline.commands.init import InitError, init
 from relance_pipeline.commands.plan import plan_repository, report_repository
 from relance_pipeline.commands.run import run as run_drafts
 from relance_pipeline.commands.validate import check_books, summary
+from relance_pipeline.figures import count
 from relance_pipeline.imports.ecb import DEFAULT_TIMEOUT as RATES_TIMEOUT
 from relance_pipeline.model import Problem
 from relance_pipeline.outbox.lock import LockBusy
@@ -239,4 +240,4 @@ def init_command(directory: Path, copy_templates: bool) -> None:
     except InitError as error:
         echo(f"relance init: {error}", err=True)
         sys.exit(1)
-    echo(f"created {directory} ({len(written)} files); next: cd {directory} && relance validate")
+    echo(f"created {directory} ({count(len(written), 'file')}); next: cd {directory} && relance validate")

@@ -44,7 +44,7 @@ _CSV_HEADER = (
 def to_table(report: AgedBalance) -> str:
     rows = [_row(row) for row in report.clients]
     rows.append(("total", *_money(report.totals), "", ""))
-    dso = f"{report.dso} days" if report.dso is not None else "n/a (nothing invoiced in the last 365 days)"
+    dso = count(report.dso, "day") if report.dso is not None else "n/a (nothing invoiced in the last 365 days)"
     lines = [
         f"Aged balance as of {report.as_of.isoformat()}: {count(len(report.clients), 'client')}, "
         f"{amount(report.totals.outstanding)} EUR outstanding",

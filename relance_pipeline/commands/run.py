@@ -70,7 +70,7 @@ def run(
         problems = [*planned.problems, *problems]
         sha: str | None = None
         if commit:
-            made = gitops.commit_run(root, as_of, drafted, leftovers)
+            made = gitops.commit_run(root, as_of, drafted, leftovers, planned.plan.held_back)
             if isinstance(made, Problem):
                 problems.append(made)
             else:

@@ -17,6 +17,7 @@ from datetime import date, timedelta
 
 from relance_pipeline.core import money
 from relance_pipeline.core.history import MANUAL, History, Level, Reminder, history
+from relance_pipeline.figures import count
 from relance_pipeline.model import (
     Action,
     Amounts,
@@ -287,7 +288,7 @@ def _not_ready(state: _State, policy: Policy, last_contact: date | None, as_of: 
     invoice, level = state.invoice, state.level
     step, when = _next_date(invoice, policy, level, last_contact)
     following = policy.steps[level.index + 1]
-    detail = f"{invoice.days_overdue(as_of)} days overdue; {step} at {following.after_days} days"
+    detail = f"{count(invoice.days_overdue(as_of), 'day')} overdue; {step} at {count(following.after_days, 'day')}"
     return Waiting(invoice, "not_yet", detail, invoice.outstanding(as_of), step, when)
 
 
@@ -300,5 +301,5 @@ def _too_soon(state: _State, policy: Policy, last: date, past: History, client: 
     if withdrawn is not None and withdrawn == last and last != past.last_contact(client):
         detail = f"a draft was withdrawn in review on {last.isoformat()}: drafted again fresh after the interval"
     else:
-        detail = f"last contact {last.isoformat()}, at least {policy.min_interval_days} days between contacts"
+        detail = f"last contact {last.isoformat()}, at least {count(policy.min_interval_days, 'day')} between contacts"
     return Waiting(invoice, "interval", detail, invoice.outstanding(as_of), step, when)

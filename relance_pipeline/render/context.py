@@ -276,8 +276,7 @@ def template_variables(action: Action, books: Books, as_of: date) -> dict[str, A
     sums = totals(lines)
     rate, contractual = penalty_rate(action, books, as_of)
     client = action.client
-    # A first reminder asks for the invoice amounts only; charges are claimed from the second step on.
-    claims_charges = action.step_number > 1
+    claims_charges = action.claims_charges
     return {
         "creditor": books.settings.creditor,
         "client": client,
@@ -290,7 +289,7 @@ def template_variables(action: Action, books: Books, as_of: date) -> dict[str, A
         "numbers": listed_numbers(lines),
         "plural": len(lines) > 1,
         "totals": sums,
-        "amount_due": sums.total_due if claims_charges else sums.outstanding,
+        "amount_due": action.amount_asked,
         "show_charges": claims_charges and (sums.charges > 0 or sums.indemnity > 0),
         "step": action.step,
         "step_number": action.step_number,

@@ -66,16 +66,21 @@ def commit_outbox(root: Path, paths: Iterable[str | Path], message: str) -> str 
 
 
 def commit_run(
-    root: Path, as_of: date, drafted: Sequence[Drafted], leftovers: Sequence[str] = ()
+    root: Path,
+    as_of: date,
+    drafted: Sequence[Drafted],
+    leftovers: Sequence[str] = (),
+    held_back: Sequence[Problem] = (),
 ) -> str | Problem | None:
     """`relance run --commit` in one call: the run's documents, previews and journal in one commit whose
     message is the run's summary. `leftovers` are files an earlier run journaled but never committed (it was
-    stopped before its commit): they go in too. None when there is nothing to commit, else as `commit_outbox`."""
+    stopped before its commit): they go in too. `held_back`: the clients left out for a missing rate, listed
+    in the summary. None when there is nothing to commit, else as `commit_outbox`."""
     if not drafted and not leftovers:
         return None
     entries = [entry for each in drafted for entry in each.entries]
     previews = [file for each in drafted for file in each.extra_files]
-    result = summary(as_of, [each.action for each in drafted], entries, previews=previews)
+    result = summary(as_of, [each.action for each in drafted], entries, previews=previews, held_back=held_back)
     if leftovers:
         listed = "\n".join(f"- {file}" for file in sorted(leftovers))
         note = f"Drafted by an earlier run that stopped before its commit:\n{listed}"

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from pathlib import PurePosixPath
 
 from relance_pipeline.figures import amount, count
-from relance_pipeline.model import ZERO, Action, JournalEntry
+from relance_pipeline.model import ZERO, Action, JournalEntry, Problem
 
 
 @dataclass(frozen=True)
@@ -38,12 +39,15 @@ def summary(
     drafted: Sequence[JournalEntry],
     *,
     previews: Iterable[str] = (),
+    held_back: Iterable[Problem] = (),
 ) -> Summary:
     """The summary of one run: `actions` give the amounts, `drafted` (its journal lines) the files.
 
     `previews` are the repository-relative paths of the PNG previews the run wrote; each is shown as an
     image under its client. Links are relative to the repository root (the nightly workflow turns them
     into links to the pushed commit). Amounts have two decimals; clients, steps and invoices are sorted.
+    `held_back` are the warnings of clients left out for a rate the table lacks: the reviewer sees who got
+    nothing tonight and which row to add.
     """
     files = sorted({e.file for e in drafted if e.event == "drafted"})
     images = sorted(set(previews))
@@ -51,11 +55,16 @@ def summary(
         _client_section(client_actions, files, images)
         for client_actions in _by_client(sorted(actions, key=lambda a: (a.client.id, a.step_number)))
     ]
-    total = sum((a.total_due for a in actions), ZERO)
+    total = sum((a.amount_asked for a in actions), ZERO)
     clients = len({a.client.id for a in actions})
     title = f"relance {as_of.isoformat()}: {count(len(files), 'document')} for {count(clients, 'client')}"
     body = "\n\n".join(sections) if sections else "Nothing was due."
-    body += f"\n\nTotal due: {amount(total)} €"
+    body += f"\n\nTotal asked: {amount(total)} €"
+    missing = sorted({str(problem) for problem in held_back})
+    if missing:
+        # A fenced block: the messages name files and commands, which Markdown would otherwise reinterpret.
+        listed = "\n".join(missing).replace("`" * 3, "'" * 3)
+        body += f"\n\n### Held back: a rate is missing\n\n```text\n{listed}\n```"
     trailers = (
         ("Relance-As-Of", as_of.isoformat()),
         ("Relance-Drafted", str(len(files))),
@@ -75,7 +84,7 @@ def _by_client(actions: Sequence[Action]) -> list[list[Action]]:
 def _client_section(actions: Sequence[Action], files: Sequence[str], images: Sequence[str]) -> str:
     client = actions[0].client
     rows = [
-        "| Step | Channels | Invoice | Due | Days late | Outstanding | Charges | Indemnity | Total due |",
+        "| Step | Channels | Invoice | Due | Days late | Outstanding | Charges | Indemnity | Asked |",
         "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for action in actions:
@@ -84,13 +93,14 @@ def _client_section(actions: Sequence[Action], files: Sequence[str], images: Seq
         for amounts in sorted(action.invoices, key=lambda a: a.invoice.number):
             rows.append(
                 f"| {step} | {channels} | {amounts.invoice.number} | {amounts.invoice.due.isoformat()} "
-                f"| {amounts.days_overdue} | {amount(amounts.outstanding)} | {amount(amounts.charges)} "
-                f"| {amount(amounts.indemnity)} | {amount(amounts.total_due)} |"
+                f"| {amounts.days_overdue} | {amount(amounts.outstanding)} "
+                f"| {_claimed(action, amounts.charges)} | {_claimed(action, amounts.indemnity)} "
+                f"| {amount(action.asked(amounts))} |"
             )
         if len(action.invoices) > 1:
             rows.append(
-                f"| {step} | | **total** | | | {amount(action.outstanding)} | {amount(action.charges)} "
-                f"| {amount(action.indemnity)} | **{amount(action.total_due)}** |"
+                f"| {step} | | **total** | | | {amount(action.outstanding)} | {_claimed(action, action.charges)} "
+                f"| {_claimed(action, action.indemnity)} | **{amount(action.amount_asked)}** |"
             )
     lines = [f"### {_escape(client.name)} (`{client.id}`)", "", *rows]
     own = [f for f in files if _client_of(f) == client.id]
@@ -98,6 +108,11 @@ def _client_section(actions: Sequence[Action], files: Sequence[str], images: Seq
         lines += ["", "Files: " + " · ".join(f"[{PurePosixPath(f).name}]({f})" for f in own)]
     lines += [f"\n![first page of {PurePosixPath(i).stem}]({i})" for i in images if _client_of(i) == client.id]
     return "\n".join(lines)
+
+
+def _claimed(action: Action, value: Decimal) -> str:
+    """A charge the document does not claim (a first reminder asks for the balance) is not in its sum."""
+    return amount(value) if action.claims_charges else "–"
 
 
 def _client_of(path: str) -> str | None:
