@@ -326,6 +326,8 @@ class JournalEntry:
     note: str | None = None
     invoice_steps: tuple[tuple[str, str], ...] = ()
     """(invoice, step) for each invoice a document lists at a step other than the document's own."""
+    permanent: bool = False
+    """On a `failed` line: the server refused the message for good (5xx); no send tries it again by itself."""
 
     def step_of(self, invoice: str) -> str:
         return dict(self.invoice_steps).get(invoice, self.step)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from relance_pipeline.core.pending import find, pending
@@ -40,3 +41,11 @@ def test_an_unknown_sending_keeps_the_draft_open_and_marked_until_a_failed_or_se
         ("a.eml", None, 1)
     ]
     assert pending([*entries, line("a.eml", "sent")]) == []
+
+
+def test_a_failure_refused_for_good_keeps_the_draft_waiting_for_a_person_until_a_later_failed_line() -> None:
+    refused = replace(line("a.eml", "failed"), permanent=True)
+    entries = [line("a.eml", "drafted"), refused]
+    assert [(d.file, d.refused, d.failures) for d in pending(entries)] == [("a.eml", refused, 1)]
+    assert [(d.refused, d.failures) for d in pending([*entries, line("a.eml", "failed")])] == [(None, 2)]
+    assert pending([*entries, line("a.eml", "withdrawn")]) == []

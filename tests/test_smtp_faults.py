@@ -134,16 +134,18 @@ def later_everything_goes_out_once(root: Path, files: list[str], earlier: list[R
     assert_each_delivered_once(mailbox, root, files)
 
 
-def test_a_refused_connection_sends_nothing_records_one_failure_and_everything_goes_out_next_time(
+def test_a_refused_connection_sends_nothing_records_no_failure_and_everything_goes_out_next_time(
     example_repo: Path,
 ) -> None:
     files = three_drafts(example_repo)
     port = free_port()
-    report = run_send(example_repo, {"RELANCE_SMTP_HOST": "127.0.0.1", "RELANCE_SMTP_PORT": str(port)})
-    assert report.exit_code == 1
-    assert report.stopped is not None and f"127.0.0.1:{port} (plain): cannot connect (" in report.stopped
-    assert report.sent == [] and [e.file for e in report.failed] == files[:1]
-    assert [d.file for d in report.to_send] == files[1:]
+    for _night in range(3):  # an outage of three nights counts no failure against any email
+        report = run_send(example_repo, {"RELANCE_SMTP_HOST": "127.0.0.1", "RELANCE_SMTP_PORT": str(port)})
+        assert report.exit_code == 1
+        assert report.stopped is not None and f"127.0.0.1:{port} (plain): cannot connect (" in report.stopped
+        assert report.sent == [] and report.failed == []
+        assert [d.file for d in report.to_send] == files
+    assert [event for event, _ in events(example_repo)] == ["drafted"] * 3
     later_everything_goes_out_once(example_repo, files, [])
 
 
@@ -156,7 +158,7 @@ def test_a_server_that_stops_answering_times_out_and_the_batch_waits(example_rep
     assert time.monotonic() - started < 15
     assert report.exit_code == 1 and report.stopped is not None
     assert "timed out" in report.stopped, report.stopped
-    assert report.sent == [] and [d.file for d in report.to_send] == files[1:]
+    assert report.sent == [] and report.failed == [] and [d.file for d in report.to_send] == files
     later_everything_goes_out_once(example_repo, files, [])
 
 
@@ -286,14 +288,11 @@ def test_a_greeting_trickled_line_by_line_is_cut_at_the_timeout(example_repo: Pa
     ("phase", "reply"),
     [
         ("at_rcpt", "450 4.2.1 mailbox busy, try later"),
-        ("at_rcpt", "550 5.1.1 no such user"),
         ("at_mail", "451 4.3.2 sender temporarily refused"),
-        ("at_mail", "553 5.7.1 sender not allowed"),
         ("at_data", "452 4.3.1 insufficient storage"),
-        ("at_data", "554 5.7.1 message refused as spam"),
     ],
 )
-def test_a_4xx_or_5xx_for_one_message_fails_that_one_only_and_it_is_tried_again(
+def test_a_4xx_for_one_message_fails_that_one_only_and_it_is_tried_again(
     example_repo: Path, phase: str, reply: str
 ) -> None:
     files = three_drafts(example_repo)
@@ -307,6 +306,40 @@ def test_a_4xx_or_5xx_for_one_message_fails_that_one_only_and_it_is_tried_again(
     assert failed.file == files[1] and failed.note is not None and reply.split()[0] in failed.note
     assert " ".join(reply.split()[1:]) in failed.note
     later_everything_goes_out_once(example_repo, files, mailbox.received)
+
+
+@pytest.mark.parametrize(
+    ("phase", "reply"),
+    [
+        ("at_rcpt", "550 5.1.1 no such user"),
+        ("at_mail", "553 5.7.1 sender not allowed"),
+        ("at_data", "554 5.7.1 message refused as spam"),
+    ],
+)
+def test_a_5xx_is_refused_for_good_and_not_tried_again_until_a_person_asks(
+    example_repo: Path, phase: str, reply: str
+) -> None:
+    files = three_drafts(example_repo)
+    mailbox = Faulty()
+    getattr(mailbox, phase)[2] = reply
+    runner = CliRunner()
+    repo = ["--repo", str(example_repo)]
+    with smtp_server(mailbox) as environ:
+        first = run_send(example_repo, environ)
+        later = [runner.invoke(main, [*repo, "send"], env=environ) for _night in range(3)]
+        assert len(mailbox.received) == 2, "the refused message never reached the server again"
+        asked = runner.invoke(main, [*repo, "record", "failed", "--client", "lucie-martin", "--step", "relance-1"])
+        again = run_send(example_repo, environ)
+    assert first.exit_code == 1 and [e.file for e in first.sent] == [files[0], files[2]]
+    ((refused),) = first.failed
+    assert refused.file == files[1] and refused.permanent and refused.note is not None and reply in refused.note
+    for night in later:
+        assert f"REFUSED {files[1]}: " in night.output and f"{reply}; refused for good by the server" in night.output
+        assert "relance record failed --client lucie-martin --step relance-1" in night.output
+    assert asked.exit_code == 0, asked.output
+    assert [e.file for e in again.sent] == [files[1]] and again.exit_code == 0
+    assert [event for event, file in events(example_repo) if file == files[1]] == ["drafted", "failed", "failed", "sent"]
+    assert_each_delivered_once(mailbox, example_repo, files)
 
 
 def test_a_connection_dropped_at_the_recipient_stops_the_batch_and_loses_nothing(example_repo: Path) -> None:
@@ -330,13 +363,13 @@ def test_a_421_greeting_is_reported_and_nothing_is_sent(example_repo: Path) -> N
 
 def test_the_command_prints_each_fault_exits_1_and_the_dry_run_counts_the_failures(example_repo: Path) -> None:
     files = three_drafts(example_repo)
-    mailbox = Faulty(at_rcpt={1: "550 5.1.1 no such user"}, at_data={3: "451 4.3.0 try again later"})
+    mailbox = Faulty(at_rcpt={1: "450 4.2.1 mailbox busy"}, at_data={3: "451 4.3.0 try again later"})
     runner = CliRunner()
     with smtp_server(mailbox) as environ:
         failing = runner.invoke(main, ["--repo", str(example_repo), "send"], env=environ)
         dry = runner.invoke(main, ["--repo", str(example_repo), "send", "--dry-run"], env=environ)
     assert failing.exit_code == 1
-    assert f"failed {files[0]}: compta@atelier-ferrand.fr: 550 5.1.1 no such user" in failing.output
+    assert f"failed {files[0]}: compta@atelier-ferrand.fr: 450 4.2.1 mailbox busy" in failing.output
     assert f"failed {files[2]}: 451 4.3.0 try again later" in failing.output
     assert f"sent {files[1]} <relance-1.lucie-martin@durand-dev.fr>" in failing.output
     assert dry.exit_code == 0

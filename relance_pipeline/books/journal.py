@@ -35,6 +35,7 @@ def from_record(record: Any) -> JournalEntry:
             message_id=record.get("message_id"),
             note=record.get("note"),
             invoice_steps=_invoice_steps(record.get("invoice_steps")),
+            permanent=record.get("permanent") is True,
         )
     except KeyError as missing:
         raise ValueError(f"has no {missing}") from None

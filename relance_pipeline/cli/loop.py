@@ -64,7 +64,13 @@ def send_lines(report: SendReport) -> list[str]:
     for entry in report.sent:
         lines.append(f"sent {entry.file} {entry.message_id}" + (f" ({entry.note})" if entry.note else ""))
     for entry in report.failed:
-        lines.append(f"failed {entry.file}: {entry.note} (tried again by the next relance send)")
+        if not entry.permanent:
+            lines.append(f"failed {entry.file}: {entry.note} (tried again by the next relance send)")
+    refused = [e for e in report.failed if e.permanent] + [d.refused for d in report.waiting if d.refused]
+    for entry in refused:
+        lines.append(f"REFUSED {entry.file}: {entry.note}; refused for good by the server, it is not sent again.")
+        lines.append("  Fix what it refused (the client's address in the books, the words), then ask for another try:")
+        lines.append(f"  relance record failed --client {entry.client} --step {entry.step} (or delete the draft)")
     unknown = [(e.file, e.client, e.step, e.message_id, e.note) for e in report.unknown]
     unknown += [
         (d.file, d.entry.client, d.entry.step, d.unknown.message_id, d.unknown.note)

@@ -94,21 +94,26 @@ def record_settled(
     root: Path, event: Settled, client: str, step: str, day: date, note: str | None
 ) -> JournalEntry | Problem:
     """Settle the email of `client` at `step` whose outcome `send` could not know: `sent` (it reached the
-    client: closed, with the Message-ID it went with) or `failed` (it did not: the next send tries it again)."""
+    client: closed, with the Message-ID it went with) or `failed` (it did not: the next send tries it again).
+    `failed` also asks for another try of an email the server refused for good, once its cause is fixed."""
     try:
         with repository_lock(root, wait_seconds=COMMAND_WAIT_SECONDS):
             journal_writer.repair_tail(root)
             entries, broken = journal.read_journal(root)
             if broken:
                 return broken[0]
-            found = [draft for draft in find(entries, "email", client, step) if draft.unknown is not None]
+            drafts = find(entries, "email", client, step)
+            found = [d.unknown or d.refused for d in drafts if d.unknown or (event == "failed" and d.refused)]
             if not found:
-                message = f"no email for client '{client}' at step '{step}' whose sending is unknown"
+                which = "is unknown" if event == "sent" else "is unknown or was refused for good"
+                message = f"no email for client '{client}' at step '{step}' whose sending {which}"
                 return Problem(journal.JOURNAL_FILE, None, message, code="record.no_draft")
-            unknown = found[0].unknown
-            assert unknown is not None
-            message_id = unknown.message_id if event == "sent" else None
-            line = replace(unknown, date=day, event=event, message_id=message_id, note=note or "settled by hand")
+            settled = found[0]
+            assert settled is not None
+            message_id = settled.message_id if event == "sent" else None
+            line = replace(
+                settled, date=day, event=event, message_id=message_id, permanent=False, note=note or "settled by hand"
+            )
             journal_writer.append(root, [line])
             return line
     except LockBusy as busy:

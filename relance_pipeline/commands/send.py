@@ -8,8 +8,10 @@ waits. The journal says what is still to do (`pending`):
 - a draft whose file changed since it was drafted is sent as the reviewer left it, with the new sha256;
 - each message accepted by the server gets its `sent` line (with its Message-ID) appended and flushed to
   disk before the next message is tried, so a crash mid-batch loses no record; a message the server refuses
-  gets a `failed` line and is tried again by the next `send`; when the connection breaks before a message
-  is handed over, the batch stops and the rest waits for the next `send`;
+  gets a `failed` line and is tried again by the next `send`, unless the refusal is permanent (5xx): that
+  line says so and no `send` tries it again until a person asks (`relance record failed`) or withdraws it;
+  when the connection breaks before a message is handed over, the batch stops and the rest waits for the
+  next `send`; when no connection opened at all, no message was tried and none gets a line;
 - a message handed over without an answer (a timeout, the connection lost after its data) gets an `unknown`
   line: the server may have accepted it, so no `send` tries it again until a person settles it
   (`relance record sent` or `relance record failed`); the next message gets a new connection.
@@ -34,7 +36,7 @@ from relance_pipeline.outbox.lock import COMMAND_WAIT_SECONDS, LockBusy, reposit
 from relance_pipeline.ship import print_batch
 from relance_pipeline.ship.git import approval
 from relance_pipeline.ship.outgoing import Outgoing, prepare
-from relance_pipeline.ship.smtp import Accepted, Broken, Mailer, SmtpConfig, Unknown, smtp_config
+from relance_pipeline.ship.smtp import Accepted, Broken, Mailer, Refused, SmtpConfig, Unknown, smtp_config
 
 MailerFactory = Callable[[SmtpConfig], Mailer]
 SendEvent = Literal["sent", "failed", "unknown"]
@@ -50,7 +52,7 @@ class SendReport:
     unknown: list[JournalEntry] = field(default_factory=list)
     """Handed over without an answer in this send: never sent again without a person."""
     waiting: list[OpenDraft] = field(default_factory=list)
-    """Emails of earlier sends whose outcome is unknown, still to be settled by a person."""
+    """Emails of earlier sends whose outcome is unknown, or refused for good, still to be settled by a person."""
     withdrawn: list[JournalEntry] = field(default_factory=list)
     to_send: list[OpenDraft] = field(default_factory=list)
     """Dry run: the emails that would be sent. Otherwise: those left for the next run (batch stopped)."""
@@ -120,8 +122,8 @@ def _send(
         Problem(file, None, reason, code="send.not_approved") for file, reason in sorted(approved.items())
     ]
     open_drafts, withdrawn = _sort_out(root, books, [d for d in drafts if d.file not in approved], today)
-    emails = [d for d in open_drafts if d.entry.channel == "email" and d.unknown is None]
-    report.waiting = [d for d in open_drafts if d.entry.channel == "email" and d.unknown is not None]
+    emails = [d for d in open_drafts if d.entry.channel == "email" and d.unknown is None and d.refused is None]
+    report.waiting = [d for d in open_drafts if d.entry.channel == "email" and (d.unknown or d.refused)]
     report.to_post = [d for d in open_drafts if d.entry.channel == "letter"]
     report.to_call = [d for d in open_drafts if d.entry.channel == "phone"]
     report.to_text = [d for d in open_drafts if d.entry.channel == "sms"]
@@ -192,6 +194,12 @@ def _deliver_all(
     try:
         for position, (draft, outgoing) in enumerate(ready):
             outcome = mailer.deliver(outgoing.sender, outgoing.recipients, outgoing.data)
+            if isinstance(outcome, Broken) and not outcome.attempted:
+                # No session opened: this message was never tried, and failing it would count an outage
+                # against whichever email came first, night after night.
+                report.stopped = outcome.reason
+                report.to_send = [d for d, _ in ready[position:]]
+                break
             sha = outgoing.draft_sha256
             notes = ["edited in review"] if sha != draft.entry.sha256 else []
             if isinstance(outcome, Accepted):
@@ -203,6 +211,7 @@ def _deliver_all(
                 report.unknown.append(line)
             else:
                 line = _line(draft, today, sha, "failed", [*notes, outcome.reason], None)
+                line = replace(line, permanent=isinstance(outcome, Refused) and outcome.permanent)
                 report.failed.append(line)
             # Recorded before the next message is tried: a crash from here on cannot send this one again.
             journal_writer.append(root, [line])

@@ -2,7 +2,9 @@
 
 A draft is known by its file. Its state is the last event about that file that settles it: `drafted` opens it;
 `sent` (email, text), `posted` (letter), `called` (call sheet) or `withdrawn` closes it. A `failed` line
-closes nothing, so a failed email is tried again by the next `relance send`. An `unknown` line (the server
+closes nothing, so a failed email is tried again by the next `relance send`, unless the server refused it
+for good (`permanent`, a 5xx answer): then it waits for a person, who fixes what was refused and asks for
+another try with `relance record failed`, or withdraws the draft. An `unknown` line (the server
 may have accepted the message) keeps the draft open, not delivered, but marks it `unknown`: `send` never
 tries it again; a person settles it with `relance record sent` (closed) or `relance record failed` (tried
 again by the next send).
@@ -27,6 +29,8 @@ class OpenDraft:
     """How many `failed` lines followed it (sending attempts that did not go through)."""
     unknown: JournalEntry | None = None
     """The `unknown` line, while no later `failed` line reopened it: the send waits for a person."""
+    refused: JournalEntry | None = None
+    """The last `failed` line when it is `permanent`: the server refused it for good; the send waits for a person."""
 
     @property
     def file(self) -> str:
@@ -43,7 +47,7 @@ def pending(entries: Iterable[JournalEntry], channel: Channel | None = None) -> 
             opened[entry.file] = OpenDraft(entry)
         elif entry.event == "failed" and entry.file in opened:
             draft = opened[entry.file]
-            opened[entry.file] = OpenDraft(draft.entry, draft.failures + 1)
+            opened[entry.file] = OpenDraft(draft.entry, draft.failures + 1, refused=entry if entry.permanent else None)
         elif entry.event == "unknown" and entry.file in opened:
             opened[entry.file] = replace(opened[entry.file], unknown=entry)
         elif entry.event in ("withdrawn", DONE[entry.channel]):

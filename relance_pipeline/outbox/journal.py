@@ -35,6 +35,8 @@ def to_line(entry: JournalEntry) -> str:
         record["note"] = entry.note
     if entry.invoice_steps:
         record["invoice_steps"] = dict(entry.invoice_steps)
+    if entry.permanent:
+        record["permanent"] = True
     return json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(", ", ": ")) + "\n"
 
 

@@ -1,9 +1,12 @@
 """SMTP: the settings come from the environment only (CI secrets), and the password is never shown.
 
 `Mailer.deliver` sorts what can go wrong into three kinds, because the sender acts differently on each:
-- `Refused`: the server answered this message with an error; the connection is still good, go on;
+- `Refused`: the server answered this message with an error; the connection is still good, go on. A 5xx
+  answer is `permanent` (RFC 5321: the same message would be refused again): it is not tried again without
+  a person; a 4xx is tried again by the next send;
 - `Broken`: the connection is lost (or never made) before the message was handed over; the batch stops,
-  the rest waits for the next run;
+  the rest waits for the next run. `attempted` is false when no session ever opened (no connection, no
+  greeting, login refused): no message was tried, so no message has failed;
 - `Unknown`: the message was handed over (the final `.` of DATA written) and no answer came in time, or the
   connection was lost before it: the server may have accepted it, so it must never be sent again without a
   person checking. The next message gets a new connection.
@@ -23,7 +26,7 @@ import socket
 import ssl
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from relance_pipeline.model import Problem
@@ -105,6 +108,8 @@ class Refused:
     """The server refused this message (its code and words); the connection can carry the next one."""
 
     reason: str
+    permanent: bool = False
+    """A 5xx answer (or an address SMTP cannot carry): sent again, it would be refused again."""
 
 
 @dataclass(frozen=True)
@@ -112,6 +117,8 @@ class Broken:
     """The connection failed; nothing more can be sent in this run."""
 
     reason: str
+    attempted: bool = True
+    """False when the session never opened: the failure is the server's (or the settings'), no message's."""
 
 
 @dataclass(frozen=True)
@@ -147,7 +154,7 @@ class Mailer:
         outcome = self._deliver(sender, recipients, message)
         if isinstance(outcome, Accepted):
             return Accepted(tuple(self._hidden(text) for text in outcome.refused))
-        return type(outcome)(self._hidden(outcome.reason))
+        return replace(outcome, reason=self._hidden(outcome.reason))
 
     def _hidden(self, text: str) -> str:
         for secret in self._secrets:
@@ -169,22 +176,23 @@ class Mailer:
         try:
             code, words = session.mail(sender)
             if code != 250:
-                return self._refused(session, _said(code, words))
+                return self._refused(session, _said(code, words), _permanent(code))
             turned_down: dict[str, tuple[int, bytes]] = {}
             for recipient in recipients:
                 code, words = session.rcpt(recipient)
                 if code not in (250, 251):
                     turned_down[recipient] = (code, words)
             if len(turned_down) == len(recipients):
-                return self._refused(session, "; ".join(f"{who}: {_said(*said)}" for who, said in turned_down.items()))
+                every = "; ".join(f"{who}: {_said(*said)}" for who, said in turned_down.items())
+                return self._refused(session, every, all(_permanent(code) for code, _ in turned_down.values()))
             code, words = session.docmd("data")
             if code != 354:
-                return self._refused(session, _said(code, words))
+                return self._refused(session, _said(code, words), _permanent(code))
             session.send(_LEADING_DOT.sub(b"..", message).removesuffix(b"\r\n") + b"\r\n.\r\n")
             handed_over = True
             code, words = session.getreply()
         except UnicodeEncodeError:
-            return self._refused(session, "an address is not ASCII, which SMTP without SMTPUTF8 cannot carry")
+            return self._refused(session, "an address is not ASCII, which SMTP without SMTPUTF8 cannot carry", True)
         except (OSError, smtplib.SMTPException) as error:
             self._drop()
             reason = self._lost(error)
@@ -192,17 +200,17 @@ class Mailer:
                 return Unknown(f"{reason} after the message was handed over: the server may have accepted it")
             return Broken(reason)
         if code != 250:
-            return Refused(_said(code, words))
+            return Refused(_said(code, words), _permanent(code))
         return Accepted(tuple(f"{who}: {_said(*said)}" for who, said in sorted(turned_down.items())))
 
-    def _refused(self, session: smtplib.SMTP, reason: str) -> Refused | Broken:
+    def _refused(self, session: smtplib.SMTP, reason: str, permanent: bool) -> Refused | Broken:
         """A refusal ends the transaction; a connection that cannot even reset is broken."""
         try:
             session.rset()
         except (OSError, smtplib.SMTPException) as error:
             self._drop()
             return Broken(f"{reason}; then {self._lost(error)}")
-        return Refused(reason)
+        return Refused(reason, permanent)
 
     def _lost(self, error: BaseException) -> str:
         # The watchdog and the socket's own timeout race for the same deadline (a loaded machine decides which
@@ -247,6 +255,10 @@ class Mailer:
         self._session = None
 
     def _open(self) -> smtplib.SMTP | Broken:
+        opened = self._connect()
+        return replace(opened, attempted=False) if isinstance(opened, Broken) else opened
+
+    def _connect(self) -> smtplib.SMTP | Broken:
         config = self.config
         where = config.describe()
         session: smtplib.SMTP = (
@@ -303,6 +315,11 @@ def _close_quietly(session: smtplib.SMTP | None) -> None:
     if session is not None:
         with contextlib.suppress(OSError):
             session.close()
+
+
+def _permanent(code: int) -> bool:
+    """RFC 5321 4.2.1: 5yz is a permanent negative reply, 4yz a transient one (and anything else is no SMTP)."""
+    return 500 <= code <= 599
 
 
 def _said(code: int, words: bytes | str) -> str:
