@@ -129,7 +129,7 @@ def nightly_round(source: Path, scratch: Path) -> tuple[Sample, Sample]:
     """validate + plan in a fresh clone, and two bare reads of that clone."""
     clone = commands.fresh_clone(source, scratch / "clone")
     validate = commands.relance(clone, "validate")
-    planned = commands.relance(clone, "plan", "--as-of", AS_OF.isoformat(), "--format", "json")
+    planned = commands.relance(clone, "plan", "--as-of", AS_OF.isoformat())
     first, second = (commands.python(clone, BARE_READ, str(clone)) for _ in range(2))
     shutil.rmtree(clone)
     return (
