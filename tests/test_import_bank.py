@@ -228,3 +228,58 @@ def test_a_returned_transfer_is_skipped_like_a_reversal(example_repo: Path, tmp_
     code, output = relance(example_repo, "import", "bank", str(statement(tmp_path, "s.xml", returned)))
     assert code == 0 and "skipped: 1 × a reversal or return (RvslInd, RRTN, RPCR)" in output
     assert snapshot(example_repo) == before
+
+
+def test_a_payment_typed_by_hand_then_in_the_statement_is_not_added_twice(example_repo: Path, tmp_path: Path) -> None:
+    code, output = relance(example_repo, "record", "paid", "F-2026-003", "--amount", "500", "--date", "2026-06-10")
+    assert code == 0, output
+    typed = snapshot(example_repo)
+    stmt = statement(tmp_path, "s.xml", entry("500.00", "2026-06-13", label="VIR F-2026-003", ref="H1"))
+    code, output = relance(example_repo, "import", "bank", str(stmt))
+    assert code == 0, output
+    assert "by hand   2026-06-13      500.00  F-2026-003     already recorded by hand (2026-06-10" in output
+    assert snapshot(example_repo) == typed
+    assert invoice(example_repo, "F-2026-003").outstanding(date(2026, 6, 30)) == Decimal("2500.00")
+    code, output = relance(example_repo, "import", "bank", "--format", "markdown", str(stmt))
+    assert "| 2026-06-13 | 500.00 | F-2026-003 | already recorded by hand (2026-06-10" in output
+
+
+def test_a_payment_typed_by_hand_stands_for_one_bank_line_only_and_a_second_is_listed(
+    example_repo: Path, tmp_path: Path
+) -> None:
+    code, output = relance(example_repo, "record", "paid", "F-2026-005", "--amount", "300", "--date", "2026-06-10")
+    assert code == 0, output
+    stmt = statement(tmp_path, "s.xml", entry("300.00", "2026-06-11", debtor="Lucie Martin", ref="L1"),
+                     entry("300.00", "2026-06-12", debtor="Lucie Martin", ref="L2"))  # fmt: skip
+    code, output = relance(example_repo, "import", "bank", str(stmt))
+    assert code == 0, output
+    assert "by hand   2026-06-11      300.00  F-2026-005" in output
+    assert "unmatched 2026-06-12      300.00  -              may be a payment already in the books" in output
+    assert "taken for bank line L1" in output
+    assert [p.reference for p in invoice(example_repo, "F-2026-005").payments] == [None]
+
+
+def test_the_same_amount_outside_the_window_or_another_amount_is_a_new_payment(
+    example_repo: Path, tmp_path: Path
+) -> None:
+    code, output = relance(example_repo, "record", "paid", "F-2026-003", "--amount", "500", "--date", "2026-06-10")
+    assert code == 0, output
+    stmt = statement(tmp_path, "s.xml", entry("500.00", "2026-06-16", label="F-2026-003", ref="W1"),
+                     entry("400.00", "2026-06-11", label="F-2026-003", ref="W2"))  # fmt: skip
+    code, output = relance(example_repo, "import", "bank", str(stmt))
+    assert code == 0, output
+    assert [p.reference for p in invoice(example_repo, "F-2026-003").payments][-3:] == [None, "W2", "W1"]
+
+
+def test_a_payment_typed_with_a_reference_of_its_own_lists_the_bank_line_for_the_user(
+    example_repo: Path, tmp_path: Path
+) -> None:
+    code, output = relance(example_repo, "record", "paid", "F-2026-003", "--amount", "500", "--date", "2026-06-10",
+                           "--reference", "chèque 123")  # fmt: skip
+    assert code == 0, output
+    typed = snapshot(example_repo)
+    stmt = statement(tmp_path, "s.xml", entry("500.00", "2026-06-12", label="F-2026-003", ref="C1"))
+    code, output = relance(example_repo, "import", "bank", str(stmt))
+    assert code == 0, output
+    assert "unmatched 2026-06-12      500.00" in output and "reference chèque 123" in output
+    assert snapshot(example_repo) == typed

@@ -7,6 +7,7 @@ from collections import Counter
 from relance_pipeline import figures
 from relance_pipeline.commands.import_bank import BankReport
 from relance_pipeline.imports.imported import BankLine
+from relance_pipeline.imports.matching import ByHand
 
 
 def _label(line: BankLine) -> str:
@@ -18,6 +19,10 @@ def bank_lines(report: BankReport) -> list[str]:
     lines = [
         f"{would}paid      {a.line.booked}  {a.amount:>10.2f}  {a.number:<14} {a.how}: {_label(a.line)}"
         for a in report.matching.applied
+    ]
+    lines += [
+        f"by hand   {h.line.booked}  {h.line.amount:>10.2f}  {h.number:<14} {_by_hand(h)}: {_label(h.line)}"
+        for h in report.matching.by_hand
     ]
     lines += [
         f"unmatched {u.line.booked}  {u.line.amount:>10.2f}  {'-':<14} {u.reason}: {_label(u.line)}"
@@ -33,6 +38,8 @@ def bank_markdown(report: BankReport) -> list[str]:
     rows = ["| date | amount | invoice | how | bank line |", "| --- | ---: | --- | --- | --- |"]
     rows += [f"| {a.line.booked} | {figures.amount(a.amount)} | {a.number} | {a.how} | {_cell(_label(a.line))} |"
              for a in report.matching.applied]  # fmt: skip
+    rows += [f"| {h.line.booked} | {figures.amount(h.line.amount)} | {h.number} | {_by_hand(h)} "
+             f"| {_cell(_label(h.line))} |" for h in report.matching.by_hand]  # fmt: skip
     rows += [f"| {u.line.booked} | {figures.amount(u.line.amount)} | **unmatched** | {_cell(u.reason)} "
              f"| {_cell(_label(u.line))} |" for u in report.matching.unmatched]  # fmt: skip
     return [*rows, "", *_passed_over(report)]
@@ -46,6 +53,10 @@ def _passed_over(report: BankReport) -> list[str]:
     if report.matching.already:
         said.append(f"already in the books: {figures.count(len(report.matching.already), 'line')}")
     return said
+
+
+def _by_hand(item: ByHand) -> str:
+    return f"already recorded by hand ({item.payment.date}, no reference): nothing written"
 
 
 def _cell(text: str) -> str:

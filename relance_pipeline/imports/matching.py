@@ -5,7 +5,10 @@ In this order, for each booked credit (DESIGN.md and issue 17):
 (b) the exact balance of one open invoice of the one client whose name matches the debtor's;
 (c) the exact sum of several open invoices of that client, applied in due-date order;
 (d) otherwise unmatched: listed, nothing written.
-A line already recorded (its reference is a payment's reference in the books) adds nothing.
+A line already recorded (its reference is a payment's reference in the books) adds nothing, and so does a
+line that is a payment typed by hand (`relance record paid`, no reference) on the invoice it would pay: the same
+amount within SAME_PAYMENT_DAYS of the typed date. A typed payment that has a reference of its own is not taken
+for the bank line: the line is listed for the user rather than added or dropped.
 """
 
 from __future__ import annotations
@@ -15,18 +18,23 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from itertools import combinations
 
 from relance_pipeline import figures
 from relance_pipeline.core.references import rf_reference
 from relance_pipeline.imports.imported import BankLine
-from relance_pipeline.model import ZERO, Client, Invoice
+from relance_pipeline.model import ZERO, Client, Invoice, Payment
 
 MAX_SUBSET_INVOICES = 12
 """(c) tries every subset of a client's open invoices: 2^12 sums at most, and more than that is no match a
 person would trust without looking."""
 NAME_SIMILARITY = 0.85
+SAME_PAYMENT_DAYS = 5
+"""A transfer is booked a day or two after the day the client says he paid (or the user typed), weekends and
+bank holidays add a few more; a second payment of the very same amount on the same invoice within the week
+is rare, and it is listed, never dropped, when the typed one is already taken."""
 
 
 @dataclass(frozen=True)
@@ -43,12 +51,22 @@ class Unmatched:
     reason: str
 
 
+@dataclass(frozen=True)
+class ByHand:
+    """A bank line that is a payment already typed by hand: nothing written, the user's line kept as it is."""
+
+    line: BankLine
+    number: str
+    payment: Payment
+
+
 @dataclass
 class Matching:
     applied: list[Applied] = field(default_factory=list)
     unmatched: list[Unmatched] = field(default_factory=list)
     skipped: list[Unmatched] = field(default_factory=list)
     already: list[BankLine] = field(default_factory=list)
+    by_hand: list[ByHand] = field(default_factory=list)
 
 
 def match_lines(lines: Iterable[BankLine], invoices: Iterable[Invoice], clients: Mapping[str, Client]) -> Matching:
@@ -59,6 +77,7 @@ def match_lines(lines: Iterable[BankLine], invoices: Iterable[Invoice], clients:
     by_number = {i.number: i for i in invoices}
     finder = _NumberFinder(by_number)
     done: set[str] = set()
+    typed = _TypedPayments(by_number, clients, finder)
     for line in sorted(lines, key=lambda ln: (ln.booked, ln.source, ln.line or 0, ln.reference)):
         reason = _skip_reason(line)
         if reason is not None:
@@ -67,6 +86,13 @@ def match_lines(lines: Iterable[BankLine], invoices: Iterable[Invoice], clients:
             result.already.append(line)
         else:
             done.add(line.reference)
+            same = typed.same_payment(line)
+            if isinstance(same, ByHand):
+                result.by_hand.append(same)
+                continue
+            if isinstance(same, Unmatched):
+                result.unmatched.append(same)
+                continue
             found = _match(line, by_number, balances, clients, finder)
             if isinstance(found, Unmatched):
                 result.unmatched.append(found)
@@ -75,6 +101,51 @@ def match_lines(lines: Iterable[BankLine], invoices: Iterable[Invoice], clients:
                     balances[applied.number] -= applied.amount
                 result.applied += found
     return result
+
+
+class _TypedPayments:
+    """The payments typed on the invoices a line would pay, each taken by one bank line at most."""
+
+    def __init__(self, invoices: Mapping[str, Invoice], clients: Mapping[str, Client], finder: _NumberFinder) -> None:
+        self.invoices = invoices
+        self.clients = clients
+        self.finder = finder
+        self.taken: dict[tuple[str, int], BankLine] = {}
+
+    def same_payment(self, line: BankLine) -> ByHand | Unmatched | None:
+        window = timedelta(days=SAME_PAYMENT_DAYS)
+        candidates = [
+            (invoice, index, payment)
+            for invoice in self._invoices_of(line)
+            for index, payment in enumerate(invoice.payments)
+            if payment.amount == line.amount and abs(payment.date - line.booked) <= window
+        ]
+        if not candidates:
+            return None
+        free = [(i, n, p) for i, n, p in candidates if p.reference is None and (i.number, n) not in self.taken]
+        if len(free) == 1 and len(candidates) == 1:
+            invoice, index, payment = free[0]
+            self.taken[(invoice.number, index)] = line
+            return ByHand(line, invoice.number, payment)
+        said = "; ".join(self._said(i, n, p) for i, n, p in candidates)
+        return Unmatched(line, f"may be a payment already in the books ({said}): add it by hand if it is another")
+
+    def _said(self, invoice: Invoice, index: int, payment: Payment) -> str:
+        what = f"{figures.amount(payment.amount)} on {payment.date} on {invoice.number}"
+        if payment.reference is not None:
+            return f"{what}, reference {payment.reference}"
+        taken = self.taken.get((invoice.number, index))
+        return f"{what}, typed by hand" + (f", taken for bank line {taken.reference}" if taken else "")
+
+    def _invoices_of(self, line: BankLine) -> list[Invoice]:
+        """The invoices the label names, else those of the one client of the debtor's name."""
+        named = self.finder.named(line.remittance)
+        if named:
+            return [self.invoices[n] for n in named]
+        found = _clients_named(line.debtor, self.clients) if line.debtor else []
+        if len(found) != 1:
+            return []
+        return [i for i in self.invoices.values() if i.client == found[0]]
 
 
 def _skip_reason(line: BankLine) -> str | None:
