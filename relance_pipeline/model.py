@@ -140,6 +140,44 @@ class Instalment:
 
 
 @dataclass(frozen=True)
+class InstalmentStanding:
+    """One instalment of a payment plan on a date: what was due, and how much of it the payments covered."""
+
+    due: date
+    amount: Decimal
+    paid: Decimal
+
+    @property
+    def unpaid(self) -> Decimal:
+        return self.amount - self.paid
+
+
+@dataclass(frozen=True)
+class PlanStanding:
+    """A payment plan as of `on`: each instalment with what was paid of it, oldest first."""
+
+    agreed: date
+    on: date
+    instalments: tuple[InstalmentStanding, ...]
+    arrears: Decimal
+    """Due under the plan and unpaid: the outstanding balance beyond the instalments still to come."""
+
+    @property
+    def missed(self) -> tuple[InstalmentStanding, ...]:
+        """The instalments due before `on` and not wholly paid."""
+        return tuple(i for i in self.instalments if i.due < self.on and i.unpaid > 0)
+
+    @property
+    def met(self) -> tuple[InstalmentStanding, ...]:
+        return tuple(i for i in self.instalments if i.due < self.on and i.unpaid <= 0)
+
+    @property
+    def coming(self) -> tuple[InstalmentStanding, ...]:
+        """The instalments not yet due (due on or after `on`)."""
+        return tuple(i for i in self.instalments if i.due >= self.on)
+
+
+@dataclass(frozen=True)
 class PaymentPlan:
     """Instalments agreed with the client for what was outstanding on `agreed`."""
 
@@ -150,24 +188,32 @@ class PaymentPlan:
         """The instalments not yet due on `on` (due on or after it): what the client may still owe and be on time."""
         return sum((i.amount for i in self.instalments if i.due >= on), ZERO)
 
-    def missed(self, invoice: Invoice, on: date) -> tuple[Instalment, ...]:
-        """The instalments due before `on` that the payments have not covered, oldest first.
+    def standing(self, invoice: Invoice, on: date) -> PlanStanding:
+        """Each instalment with what the payments covered of it on `on`.
 
         Payments are counted against instalments in due order, whatever their dates: what matters is whether
-        the client has paid, by now, what was due by now.
+        the client has paid, by now, what was due by now. What is owed beyond the instalments to come is
+        unpaid from the latest instalment due backwards; what is owed below them was paid ahead, on the next
+        instalments first.
         """
+        ordered = sorted(self.instalments, key=lambda i: i.due)
         behind = invoice.outstanding(on) - self.still_to_come(on)
-        missed: list[Instalment] = []
-        for instalment in sorted((i for i in self.instalments if i.due < on), key=lambda i: i.due, reverse=True):
-            if behind <= 0:
-                break
-            missed.append(instalment)
-            behind -= instalment.amount
-        return tuple(reversed(missed))
-
-    def arrears(self, invoice: Invoice, on: date) -> Decimal:
-        """What is due now under the plan and unpaid: the outstanding balance beyond the instalments to come."""
-        return max(invoice.outstanding(on) - self.still_to_come(on), ZERO)
+        ahead = -behind
+        unpaid: dict[int, Decimal] = {}
+        for index in reversed(range(len(ordered))):
+            if ordered[index].due < on:
+                unpaid[index] = min(ordered[index].amount, max(behind, ZERO))
+                behind -= unpaid[index]
+        standing = []
+        for index, instalment in enumerate(ordered):
+            if instalment.due < on:
+                paid = instalment.amount - unpaid[index]
+            else:
+                paid = min(instalment.amount, max(ahead, ZERO))
+                ahead -= paid
+            standing.append(InstalmentStanding(instalment.due, instalment.amount, paid))
+        arrears = max(invoice.outstanding(on) - self.still_to_come(on), ZERO)
+        return PlanStanding(self.agreed, on, tuple(standing), arrears)
 
 
 @dataclass(frozen=True)
@@ -413,6 +459,9 @@ class Action:
     earlier steps, so it is mentioned at its own level)."""
     contacts: Mapping[str, tuple[Contact, ...]] = field(default_factory=dict)
     """Invoice number → the reminders about it the client received before, oldest first."""
+    plans: Mapping[str, PlanStanding] = field(default_factory=dict)
+    """Invoice number → its payment plan's standing, when it is listed for instalments missed: its line of
+    `invoices` is then what is due under the plan (from the first missed instalment), not the whole balance."""
 
     def step_of(self, number: str) -> Step:
         return self.own_steps.get(number, self.step)

@@ -341,7 +341,7 @@ def test_a_kept_payment_plan_sends_nothing(tmp_path: Path) -> None:
     (waiting,) = ledger.plan(date(2026, 4, 15)).waiting
     assert (waiting.reason, waiting.detail) == (
         "payment_plan",
-        "payment plan agreed 2026-03-15, instalments met; next: 200.00 on 2026-04-30",
+        "payment plan agreed 2026-03-15, 1 of 3 instalments met, next: 200.00 on 2026-04-30",
     )
 
 

@@ -114,3 +114,122 @@ def test_a_client_on_a_payment_plan_is_not_offered_one(tmp_path: Path) -> None:
     text = words(ledger, second, date(2026, 5, 21))["email"]
     assert "Si une difficulté vous empêche de respecter l’échéancier convenu" in text
     assert "convenir ensemble d’un échéancier" not in text
+
+
+def _lettre_with_joining(tmp_path: Path, language: str) -> tuple[Ledger, Action]:
+    ledger = Ledger(tmp_path / "books")
+    ledger.client("acme", language=language)
+    ledger.invoice("F-1", "acme", "2026-03-01", "1000.00")
+    ledger.invoice("F-3", "acme", "2026-03-01", "500.00")
+    walk(ledger, nights(date(2026, 3, 1), date(2026, 4, 9)))
+    ledger.invoice("F-2", "acme", "2026-04-04", "250.00", issued="2026-03-05")
+    ledger.invoice("F-4", "acme", "2026-04-03", "120.00", issued="2026-03-04")
+    lettre = tonight(ledger, date(2026, 4, 10))
+    assert (lettre.step.id, {n: s.id for n, s in lettre.own_steps.items()}) == (
+        "lettre",
+        {"F-2": "relance-1", "F-4": "relance-1"},
+    )
+    return ledger, lettre
+
+
+def test_a_document_names_the_invoices_at_its_step_and_mentions_the_others_once(tmp_path: Path) -> None:
+    ledger, lettre = _lettre_with_joining(tmp_path, "fr")
+    for channel, text in words(ledger, lettre, date(2026, 4, 10)).items():
+        assert "(appel), les factures F-1 et F-3 restent impayées à ce jour." in text, channel
+        assert "ci-dessous restent impayées" not in text, channel
+        assert text.count("Par ailleurs") == 1, channel
+        assert (
+            "Par ailleurs, les factures F-2 (échue le 4 avril 2026) et F-4 (échue le 3 avril 2026) restent "
+            "également à régler." in text
+        ), channel
+
+
+def test_an_english_document_names_the_invoices_at_its_step_and_mentions_the_others_once(tmp_path: Path) -> None:
+    ledger, lettre = _lettre_with_joining(tmp_path, "en")
+    for channel, text in words(ledger, lettre, date(2026, 4, 10)).items():
+        assert "(call), invoices F-1 and F-3 remain unpaid to date." in text, channel
+        assert "below remain unpaid" not in text, channel
+        assert "Invoices F-2 (due on 4 April 2026) and F-4 (due on 3 April 2026) are also outstanding." in text
+
+
+def test_one_invoice_joining_a_second_reminder_is_named_once_beside_the_one_escalated(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "books")
+    ledger.client("acme")
+    ledger.invoice("F-1", "acme", "2026-03-01", "1000.00")
+    walk(ledger, nights(date(2026, 3, 1), date(2026, 3, 21)))
+    ledger.invoice("F-2", "acme", "2026-03-10", "250.00", issued="2026-03-05")
+    second = tonight(ledger, date(2026, 3, 22))
+    text = words(ledger, second, date(2026, 3, 22))["email"]
+    assert (
+        "Malgré mon courriel du 8 mars 2026, la facture F-1 du 1er mars 2026 reste impayée à ce jour, 21 jours après "
+        "son échéance du 1er mars 2026. Par ailleurs, la facture F-2 du 5 mars 2026, échue le 10 mars 2026, reste "
+        "également à régler." in text
+    )
+
+
+PLAN_3 = (
+    "payment_plan:\n  agreed: 2026-03-15\n  instalments:\n    - {due: 2026-03-31, amount: '450.00'}\n"
+    "    - {due: 2026-04-30, amount: '200.00'}\n    - {due: 2026-05-31, amount: '200.00'}\n"
+    "payments: [{date: 2026-03-31, amount: '450.00'}, {date: 2026-05-02, amount: '50.00'}]\n"
+)
+
+
+def _missed_instalment(tmp_path: Path, language: str) -> tuple[Ledger, Action]:
+    ledger = Ledger(tmp_path / "books")
+    ledger.client("acme", language=language)
+    policy = ledger.root / "policies/standard.yaml"
+    policy.write_text(policy.read_text().replace("channels: [email]", "channels: [email, sms]"))
+    ledger.invoice("F-1", "acme", "2026-03-01", "850.00", extra=PLAN_3)
+    assert walk(ledger, nights(date(2026, 3, 15), date(2026, 5, 6))) == []
+    first = tonight(ledger, date(2026, 5, 7))
+    assert first.step.id == "relance-1"
+    return ledger, first
+
+
+def test_a_missed_instalment_is_named_as_such_with_the_plan_and_what_was_paid_of_each_instalment(
+    tmp_path: Path,
+) -> None:
+    ledger, first = _missed_instalment(tmp_path, "fr")
+    texts = words(ledger, first, date(2026, 5, 7))
+    email = texts["email"]
+    assert (
+        "Sauf erreur de ma part, l’échéance du 30 avril 2026 de l’échéancier convenu le 15 mars 2026 pour la facture "
+        "F-1 n’a pas encore été entièrement réglée." in email
+    )
+    assert (
+        "Pour mémoire, cet échéancier prévoit 450,00 € le 31 mars 2026 (réglée), 200,00 € le 30 avril 2026 (réglée "
+        "à hauteur de 50,00 €) et 200,00 € le 31 mai 2026 (à venir)." in email
+    )
+    # The invoice itself fell due on 1 March: never "échue le 30 avril" about it.
+    assert "échéance de l’échéancier du 30 avril 2026 : 200,00 €, dont 50,00 € déjà réglés ; reste dû 150,00 €" in email
+    assert "échue le 30 avril" not in email and "arrivée à échéance le 30 avril" not in email
+    assert "Si vous avez déjà réglé cette échéance" in email
+    assert texts["sms"].startswith("Camille Durand : rappel, échéance du 30/04/2026 de l'échéancier F-1 (150,00 €).")
+
+
+def test_an_english_missed_instalment_reminder_cites_the_plan(tmp_path: Path) -> None:
+    ledger, first = _missed_instalment(tmp_path, "en")
+    texts = words(ledger, first, date(2026, 5, 7))
+    assert (
+        "According to my records, the instalment due on 30 April 2026 under the payment plan agreed on 15 March 2026 for "
+        "invoice F-1 has not been fully paid yet." in texts["email"]
+    )
+    assert "(€50.00 of it paid) and €200.00 on 31 May 2026 (to come)." in texts["email"]
+    assert "payment plan instalment due 30 April 2026: €200.00, of which €50.00 already paid" in texts["email"]
+    assert "instalment of 30/04/2026 for invoice F-1 (€150.00)" in texts["sms"]
+
+
+def test_two_missed_instalments_are_named_together_and_the_table_adds_them_up(tmp_path: Path) -> None:
+    ledger, _ = _missed_instalment(tmp_path, "fr")
+    walk(ledger, nights(date(2026, 5, 7), date(2026, 6, 8)))
+    lettre = tonight(ledger, date(2026, 6, 9))
+    assert lettre.step.id == "lettre"
+    letter = words(ledger, lettre, date(2026, 6, 9))["letter"]
+    assert (
+        "les échéances du 30 avril 2026 et du 31 mai 2026 de l’échéancier convenu le 15 mars 2026 pour la facture "
+        "F-1 restent impayées à ce jour." in letter
+    )
+    assert "200,00 € le 31 mai 2026 (non réglée)" in letter
+    # The row is what the two instalments came to (400), what was paid of them (50), what is left (350).
+    assert "F-1 (échéancier) 1er mars 2026 30 avr. 2026 400,00 € 50,00 € 350,00 €" in letter
+    assert "convenir ensemble d’un échéancier" not in letter

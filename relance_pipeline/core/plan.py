@@ -17,7 +17,7 @@ from datetime import date, timedelta
 
 from relance_pipeline.core import money
 from relance_pipeline.core.history import MANUAL, History, Level, Reminder, history
-from relance_pipeline.figures import count
+from relance_pipeline.figures import amount, count
 from relance_pipeline.model import (
     Action,
     Amounts,
@@ -28,6 +28,7 @@ from relance_pipeline.model import (
     Invoice,
     JournalEntry,
     Plan,
+    PlanStanding,
     Policy,
     Problem,
     Step,
@@ -46,6 +47,8 @@ class _State:
     """Its next step is due tonight."""
     since: date | None = None
     """Under a payment plan: only reminders from the day it was agreed count."""
+    plan: PlanStanding | None = None
+    """Under a payment plan in arrears: its instalments, what was paid of each."""
 
 
 def plan(books: Books, journal: Iterable[JournalEntry], as_of: date) -> Plan:
@@ -127,6 +130,7 @@ def _client_plan(
     listed: list[Amounts] = []
     own: dict[str, Step] = {}
     contacts: dict[str, tuple[Contact, ...]] = {}
+    plans: dict[str, PlanStanding] = {}
     gaps: list[money.MissingRate] = []
     for state in joining:
         number = state.invoice.number
@@ -141,6 +145,8 @@ def _client_plan(
         if index != target:
             own[number] = policy.steps[index]
         contacts[number] = past.contacts(number, state.since)
+        if state.plan is not None:
+            plans[number] = state.plan
         notice = past.notice_date(number, policy)
         amounts = money.amounts(state.invoice, client, policy, books.rates, as_of, notice)
         if isinstance(amounts, money.MissingRate):
@@ -150,7 +156,7 @@ def _client_plan(
     if gaps:
         return gaps
     deadline = as_of + timedelta(days=step.deadline_days) if step.deadline_days else None
-    action = Action(client, policy, step, tuple(listed), deadline, own_steps=own, contacts=contacts)
+    action = Action(client, policy, step, tuple(listed), deadline, own_steps=own, contacts=contacts, plans=plans)
     return action, waiting
 
 
@@ -185,20 +191,15 @@ def _state(
     level = _with_lapsed(past.level(invoice.number, policy, since), invoice, policy, lapsed)
     if hold is not None:
         return _held(invoice, hold, policy, level, past.last_contact(client.id), client.hold is hold, as_of)
-    if payment_plan is not None:
-        missed = payment_plan.missed(invoice, as_of)
-        if not missed:
-            return _kept(invoice, as_of)
-        # Dunning resumes on what is due under the plan, from the first instalment missed: the plan has its
-        # own level, starting again at the courteous first step.
-        invoice = replace(
-            invoice,
-            due=missed[0].due,
-            total=payment_plan.arrears(invoice, as_of),
-            payments=(),
-            credit_notes=(),
-        )
-    return _State(invoice, level, _is_ready(invoice, policy, level, as_of), since)
+    if payment_plan is None:
+        return _State(invoice, level, _is_ready(invoice, policy, level, as_of))
+    standing = payment_plan.standing(invoice, as_of)
+    if not standing.missed:
+        return _kept(invoice, standing)
+    # Dunning resumes on what is due under the plan, from the first instalment missed: the plan has its
+    # own level, starting again at the courteous first step.
+    arrears = replace(invoice, due=standing.missed[0].due, total=standing.arrears, payments=(), credit_notes=())
+    return _State(arrears, level, _is_ready(arrears, policy, level, as_of), since, standing)
 
 
 def _with_lapsed(level: Level, invoice: Invoice, policy: Policy, lapsed: Sequence[Reminder]) -> Level:
@@ -258,14 +259,23 @@ def _held(
     return Waiting(invoice, "held", detail, invoice.outstanding(as_of), step, when)
 
 
-def _kept(invoice: Invoice, as_of: date) -> Waiting:
-    assert invoice.payment_plan is not None
-    coming = sorted((i for i in invoice.payment_plan.instalments if i.due >= as_of), key=lambda i: i.due)
-    detail = f"payment plan agreed {invoice.payment_plan.agreed.isoformat()}, instalments met"
-    if coming:
-        detail += f"; next: {coming[0].amount:.2f} on {coming[0].due.isoformat()}"
+def _kept(invoice: Invoice, standing: PlanStanding) -> Waiting:
+    coming = [i for i in standing.coming if i.unpaid > 0]
+    detail = f"payment plan agreed {standing.agreed.isoformat()}, {plan_state(standing)}"
     when = coming[0].due + timedelta(days=1) if coming else None
-    return Waiting(invoice, "payment_plan", detail, invoice.outstanding(as_of), None, when)
+    return Waiting(invoice, "payment_plan", detail, invoice.outstanding(standing.on), None, when)
+
+
+def plan_state(standing: PlanStanding) -> str:
+    """The plan's state in the plan's and the report's words: instalments met and missed, the next one due."""
+    met, missed = len(standing.met), len(standing.missed)
+    words = [f"{met} of {count(len(standing.instalments), 'instalment')} met"]
+    if missed:
+        words.append(f"{missed} missed ({amount(standing.arrears)} due)")
+    coming = [i for i in standing.coming if i.unpaid > 0]
+    if coming:
+        words.append(f"next: {amount(coming[0].unpaid)} on {coming[0].due.isoformat()}")
+    return ", ".join(words)
 
 
 def _awaiting_decision(state: _State, policy: Policy, as_of: date) -> Waiting:

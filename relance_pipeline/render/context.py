@@ -24,6 +24,7 @@ from relance_pipeline.model import (
     Client,
     Contact,
     Creditor,
+    PlanStanding,
     RateBasis,
     RatePeriod,
     Semester,
@@ -62,6 +63,15 @@ class Line:
     promised: date | None = None
     """The day the client promised to pay by (a `promise` hold), when there was one."""
     payment_plan: bool = False
+    plan: PlanStanding | None = None
+    """Listed for instalments missed under its payment plan: the line is those instalments (`due` the first
+    one's, `total` their sum, `paid` what was paid of them), and `plan` has every instalment and the words
+    cite them, never the invoice's own due date as the one missed."""
+
+    @property
+    def several(self) -> bool:
+        """The line is more than one thing owed (several instalments missed): its words take the plural."""
+        return self.plan is not None and len(self.plan.missed) > 1
 
 
 @dataclass(frozen=True)
@@ -77,7 +87,14 @@ class Totals:
 def line(amounts: Amounts, as_of: date, action: Action | None = None) -> Line:
     invoice = amounts.invoice
     hold = invoice.hold
+    plan = action.plans.get(invoice.number) if action else None
+    paid, credited, total = invoice.settled_on(as_of), invoice.credited_on(as_of), invoice.total
+    if plan is not None:
+        # What the missed instalments came to and what was paid of them, so that the table's columns add up.
+        paid, credited = sum((i.paid for i in plan.missed), ZERO), ZERO
+        total = amounts.outstanding + paid
     return Line(
+        plan=plan,
         step=action.step_of(invoice.number).id if action else "",
         contacts=action.contacts.get(invoice.number, ()) if action else (),
         disputed=hold is not None and hold.reason == "disputed",
@@ -86,9 +103,9 @@ def line(amounts: Amounts, as_of: date, action: Action | None = None) -> Line:
         number=invoice.number,
         issued=invoice.issued,
         due=invoice.due,
-        total=invoice.total,
-        paid=invoice.settled_on(as_of),
-        credited=invoice.credited_on(as_of),
+        total=total,
+        paid=paid,
+        credited=credited,
         outstanding=amounts.outstanding,
         charges=amounts.charges,
         charge_kind=amounts.charge_kind,
@@ -310,6 +327,7 @@ def template_variables(action: Action, books: Books, as_of: date) -> dict[str, A
         "client_area": client_area(client),
         "currency": action.invoices[0].invoice.currency if action.invoices else "EUR",
         "previously": tuple(previously),
+        "escalated": tuple(main),
         "joining": tuple(item for item in lines if item.step != action.step.id),
         "called": any("phone" in c.channels for item in lines for c in item.contacts),
         "disputed": any(item.disputed for item in lines),
