@@ -211,8 +211,8 @@ def test_an_english_missed_instalment_reminder_cites_the_plan(tmp_path: Path) ->
     ledger, first = _missed_instalment(tmp_path, "en")
     texts = words(ledger, first, date(2026, 5, 7))
     assert (
-        "According to my records, the instalment due on 30 April 2026 under the payment plan agreed on 15 March 2026 for "
-        "invoice F-1 has not been fully paid yet." in texts["email"]
+        "According to my records, the instalment due on 30 April 2026 under the payment plan agreed on 15 March 2026 "
+        "for invoice F-1 has not been fully paid yet." in texts["email"]
     )
     assert "(€50.00 of it paid) and €200.00 on 31 May 2026 (to come)." in texts["email"]
     assert "payment plan instalment due 30 April 2026: €200.00, of which €50.00 already paid" in texts["email"]
