@@ -18,8 +18,25 @@ CHANNELS: tuple[Channel, ...] = get_args(Channel)
 JOURNAL_EVENTS: tuple[JournalEvent, ...] = get_args(JournalEvent)
 DOCUMENT_ORDER: tuple[Channel, ...] = ("letter", "email", "sms", "phone")
 """An action's documents are rendered, written and journaled in this order: the email attaches the letter."""
-SUFFIXES: Mapping[Channel, str] = {"letter": ".pdf", "email": ".eml", "sms": ".sms.txt", "phone": ".call.md"}
-"""Each channel's document is `<step><suffix>` in outbox/<date>/<client>/."""
+SUFFIXES: Mapping[Channel, str] = {
+    "letter": ".letter.txt",
+    "email": ".email.txt",
+    "sms": ".sms.txt",
+    "phone": ".call.md",
+}
+"""Each channel's draft is `<step><suffix>` in outbox/<date>/<client>/: the words a reviewer reads."""
+SENT_SUFFIXES: Mapping[Channel, str] = {"letter": ".pdf", "email": ".eml"}
+"""The letter and the email as `send` made them on its day, beside their words: `<step>.pdf`, `<step>.eml`."""
+
+
+def sent_document(file: str, channel: Channel) -> str | None:
+    """Where `send` puts the document made from the words file `file` (None: the channel has none)."""
+    suffix = SENT_SUFFIXES.get(channel)
+    if suffix is None or not file.endswith(SUFFIXES[channel]):
+        return None
+    return file.removesuffix(SUFFIXES[channel]) + suffix
+
+
 LANGUAGES: tuple[Language, ...] = get_args(Language)
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -374,6 +391,11 @@ class JournalEntry:
     """(invoice, step) for each invoice a document lists at a step other than the document's own."""
     permanent: bool = False
     """On a `failed` line: the server refused the message for good (5xx); no send tries it again by itself."""
+
+    document: str | None = None
+    """The email or letter made from `file`'s words on the day of sending (sent, unknown, failed, posted)."""
+    document_sha256: str | None = None
+    """The sha256 of `document`: what went out, where `sha256` is that of the words as approved."""
 
     def step_of(self, invoice: str) -> str:
         return dict(self.invoice_steps).get(invoice, self.step)

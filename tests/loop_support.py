@@ -19,8 +19,11 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from relance_pipeline.books import journal
-from relance_pipeline.model import Channel, JournalEntry
+from relance_pipeline.books.read import read_books
+from relance_pipeline.core.refresh import action_on
+from relance_pipeline.model import SUFFIXES, Action, Channel, JournalEntry
 from relance_pipeline.outbox import journal as journal_writer
+from relance_pipeline.render.renderer import Renderer
 
 CREDITOR = "camille@durand-dev.fr"
 EMAILS = {
@@ -107,20 +110,43 @@ def email_bytes(client: str, step: str, *, to: str | None = None, sender: str = 
     return message.as_bytes(policy=policy.SMTP)
 
 
+DRAFT_DAY = date(2026, 6, 15)
+
+
+def drafted_action(root: Path, client: str, step: str, day: date = DRAFT_DAY, channel: Channel = "email") -> Action:
+    """The action of `client` at `step` on `day`, for the invoices of INVOICES, as the books give it."""
+    books = read_books(root).books
+    assert books is not None
+    entries, _ = journal.read_journal(root)
+    entry = JournalEntry(day, client, step, channel, INVOICES[client], "", "", "drafted")
+    action = action_on(books, entries, entry, day)
+    assert isinstance(action, Action), action
+    return action
+
+
+def drafted_words(root: Path, client: str, step: str, *, channel: Channel = "email", day: date = DRAFT_DAY) -> bytes:
+    """The words `relance run` drafts for `client` at `step` on `day` (`<step>.email.txt` or `.letter.txt`)."""
+    books = read_books(root).books
+    assert books is not None
+    action = drafted_action(root, client, step, day, channel)
+    return Renderer(root, books).drafter.reviewable(action, channel, day).text().encode("utf-8")
+
+
 def add_draft(
     root: Path,
     client: str,
     step: str,
-    content: bytes,
+    content: bytes | None = None,
     *,
     channel: Channel = "email",
-    day: date = date(2026, 6, 15),
+    day: date = DRAFT_DAY,
     commit: bool = True,
 ) -> str:
     """Write a draft into the outbox and its `drafted` journal line, as `relance run` does; committed (as if
-    reviewed and merged) unless `commit` is False."""
-    extension = {"email": "eml", "letter": "pdf", "phone": "call.md", "sms": "sms.txt"}[channel]
-    rel = f"outbox/{day.isoformat()}/{client}/{step}.{extension}"
+    reviewed and merged) unless `commit` is False. Without `content`: the words relance drafts on `day`."""
+    if content is None:
+        content = drafted_words(root, client, step, channel=channel, day=day)
+    rel = f"outbox/{day.isoformat()}/{client}/{step}{SUFFIXES[channel]}"
     file = root / rel
     file.parent.mkdir(parents=True, exist_ok=True)
     file.write_bytes(content)

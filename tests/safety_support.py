@@ -83,11 +83,14 @@ def assert_no_duplicate_steps(entries: list[JournalEntry]) -> None:
 
 def assert_nothing_unjournaled(root: Path, entries: list[JournalEntry]) -> None:
     """Every file under outbox/<date>/ is a journaled document (or the preview of one); no temporary file."""
-    known = {e.file for e in entries}
+    known = {e.file for e in entries} | {e.document for e in entries if e.document}
     for rel in outbox_files(root):
         if rel in (journal.JOURNAL_FILE, "outbox/.gitkeep"):
             continue
-        assert rel in known, f"{rel} is in the outbox but not in the journal"
+        words = next(
+            (rel.removesuffix(s) + ".letter.txt" for s in (".preview.pdf", ".preview.png") if rel.endswith(s)), rel
+        )
+        assert words in known, f"{rel} is in the outbox but not in the journal"
 
 
 def hold_lock_elsewhere(root: Path, seconds: float) -> subprocess.Popen[str]:

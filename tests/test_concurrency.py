@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from loop_support import EMAILS, Mailbox, add_draft, email_bytes, events, smtp_server
+from loop_support import EMAILS, Mailbox, add_draft, events, smtp_server
 from planbooks import deliver_open
 from safety_support import (
     assert_journal_points_at_its_files,
@@ -72,13 +72,10 @@ def test_two_runs_started_together_draft_once_and_the_other_says_the_repository_
 
 
 def test_two_sends_at_once_deliver_each_email_once(example_repo: Path) -> None:
-    files = [
-        add_draft(example_repo, client, "relance-1", email_bytes(client, "relance-1"))
-        for client in ("atelier-ferrand", "lucie-martin", "nordwind")
-    ]
+    files = [add_draft(example_repo, client, "relance-1") for client in ("atelier-ferrand", "lucie-martin", "nordwind")]
     mailbox = Mailbox()
     with smtp_server(mailbox) as environ:
-        senders = [start(example_repo, "send", env=environ) for _ in range(2)]
+        senders = [start(example_repo, "send", "--as-of", "2026-06-16", env=environ) for _ in range(2)]
         outcomes = [finish(sender) for sender in senders]
     assert [code for code, _ in outcomes] == [0, 0], outcomes
     printed = "".join(output for _, output in outcomes)
@@ -92,11 +89,11 @@ def test_two_sends_at_once_deliver_each_email_once(example_repo: Path) -> None:
 
 
 def test_a_send_that_cannot_get_the_lock_in_time_sends_nothing_and_says_why(example_repo: Path) -> None:
-    add_draft(example_repo, "nordwind", "relance-1", email_bytes("nordwind", "relance-1"))
+    add_draft(example_repo, "nordwind", "relance-1")
     mailbox = Mailbox()
     with smtp_server(mailbox) as environ, repository_lock(example_repo):
         started = time.monotonic()
-        code, output = finish(start(example_repo, "send", env=environ))
+        code, output = finish(start(example_repo, "send", "--as-of", "2026-06-16", env=environ))
         waited = time.monotonic() - started
     assert code == 1 and BUSY in output and str(os.getpid()) in output
     assert waited >= 5

@@ -21,6 +21,7 @@ from typing import ClassVar
 
 import pytest
 from click.testing import CliRunner, Result
+from loop_support import Mailbox, smtp_server
 from pypdf import PdfReader
 from safety_support import outbox_files, run_relance
 
@@ -157,11 +158,18 @@ def test_hostile_text_in_the_books_is_printed_as_written_escaped_and_fetches_not
             invoice.read_text(encoding="utf-8").replace("VIR ATELIER FERRAND F-2026-003", "'<b>{{ 6*7 }}</b>'"),
             encoding="utf-8",
         )
-        done = run_relance(example_repo, "run", "--as-of", AS_OF, timeout=120)
+        done = run_relance(example_repo, "run", "--as-of", AS_OF, "--commit", timeout=120)
         assert done.returncode == 0, done.stdout + done.stderr
+        mailbox = Mailbox()
+        with smtp_server(mailbox) as smtp:
+            sent = run_relance(example_repo, "send", env={**smtp, "RELANCE_AS_OF": AS_OF}, timeout=120)
+        assert sent.returncode == 0, sent.stdout + sent.stderr
         assert requests == []
     folder = f"outbox/{AS_OF}/atelier-ferrand"
     files = outbox_files(example_repo)
+    words = files[f"{folder}/lettre.email.txt"].decode()
+    assert f"Bonjour {CONTACT}," in words and "ACME 49" not in words
+    assert pdf_text(files[f"{folder}/lettre.preview.pdf"]) == pdf_text(files[f"{folder}/lettre.pdf"])
     letter = pdf_text(files[f"{folder}/lettre.pdf"])
     for line in address:
         assert squeezed(line) in squeezed(letter), line
@@ -320,7 +328,8 @@ def test_a_letter_template_asking_for_a_file_outside_templates_or_the_network_ge
         url = reference.format(port=port)
         (example_repo / template).write_text(
             '{% extends "_base/letter.html" %}{% block subject %}Relance{% endblock %}'
-            f'{{% block message %}}<img src="{url}"><p>Texte.</p>{{% endblock %}}',
+            f'{{% block registered %}}<img src="{url}">{{% endblock %}}'
+            "{% block message %}<p>Texte.</p>{% endblock %}",
             encoding="utf-8",
         )
         result = relance(example_repo, "run", "--as-of", AS_OF)
@@ -504,7 +513,7 @@ def test_a_missing_image_is_refused_for_every_letter_whatever_the_number_of_work
     (example_repo / template).parent.mkdir(parents=True)
     (example_repo / template).write_text(
         '{% extends "_base/letter.html" %}{% block subject %}Relance{% endblock %}'
-        '{% block message %}<img src="logo.png"><p>Texte.</p>{% endblock %}',
+        '{% block registered %}<img src="logo.png">{% endblock %}{% block message %}<p>Texte.</p>{% endblock %}',
         encoding="utf-8",
     )
     result = relance(example_repo, "run", "--as-of", AS_OF, "--jobs", jobs)
@@ -512,7 +521,7 @@ def test_a_missing_image_is_refused_for_every_letter_whatever_the_number_of_work
     assert result.exit_code == 1
     assert len(refusals) >= 2, result.stdout
     letters = [p.relative_to(example_repo).as_posix() for p in (example_repo / "outbox").rglob("*.pdf")]
-    assert letters == [f"outbox/{AS_OF}/nordwind/lettre.pdf"], "only the English letter (built-in template) goes"
+    assert letters == [f"outbox/{AS_OF}/nordwind/lettre.preview.pdf"], "only the English letter (built-in) goes"
 
 
 LETTER = "templates/lettre/letter.fr.html"

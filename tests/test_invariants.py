@@ -15,12 +15,13 @@ import itertools
 import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from loop_support import CREDITOR, EMAILS, Mailbox, add_draft, email_bytes, events, smtp_server
+from loop_support import CREDITOR, EMAILS, Mailbox, add_draft, git, smtp_server
 from planbooks import drafted_entries
 
 from relance_pipeline.books.read import read_books
@@ -303,23 +304,26 @@ def test_a_draft_goes_to_its_clients_address_in_the_books_or_nowhere(to: str, ex
         assert not {name.lower() for name in extra} & {"cc", "bcc", "to", "resent-to", "resent-cc", "resent-bcc"}
 
 
-def test_drafts_edited_in_review_to_other_addresses_are_refused_and_never_reach_the_server(example_repo: Path) -> None:
-    tampered = {
-        "atelier-ferrand": email_bytes("atelier-ferrand", "relance-1", to=EMAILS["nordwind"]),  # another client's
-        "lucie-martin": email_bytes("lucie-martin", "relance-1", to=f'"{EMAILS["lucie-martin"]}" <evil@x.example>'),
+def test_addresses_typed_into_the_words_in_review_never_reach_the_server(example_repo: Path) -> None:
+    typed = {
+        "atelier-ferrand": f"To: {EMAILS['nordwind']}",  # another client's
+        "lucie-martin": f'To: "{EMAILS["lucie-martin"]}" <evil@x.example>',
+        "nordwind": "Bcc: evil@x.example\nCc: evil@x.example",
     }
-    for client, content in tampered.items():
-        add_draft(example_repo, client, "relance-1", content)
-    add_draft(example_repo, "nordwind", "appel", email_bytes("nordwind", "appel", Bcc="evil@x.example"))
-    honest = add_draft(example_repo, "nordwind", "relance-1", email_bytes("nordwind", "relance-1"))
-    doubled = email_bytes("nordwind", "relance-2").replace(b"To: ", b"To: evil@x.example\nTo: ", 1)
-    add_draft(example_repo, "nordwind", "relance-2", doubled)
+    files = {client: add_draft(example_repo, client, "relance-1") for client in typed}
+    for client, lines in typed.items():
+        words = example_repo / files[client]
+        subject, _, body = words.read_text(encoding="utf-8").partition("\n\n")
+        words.write_text(f"{lines}\n{subject}\n\n{lines}\n\n{body}", encoding="utf-8")
+    git(example_repo, "commit", "--quiet", "-am", "review: addresses typed into the words")
     mailbox = Mailbox()
     with smtp_server(mailbox) as environ:
         report = send(example_repo, environ, today=date(2026, 6, 16))
-    assert report.exit_code == 1
-    assert [m.recipients for m in mailbox.received] == [[EMAILS["nordwind"]]]
-    assert [entry.file for entry in report.sent] == [honest]
-    refused = sorted(p.path for p in report.problems)
-    assert len(refused) == 4 and all(path.startswith("outbox/2026-06-15/") for path in refused)
-    assert [event for event, _ in events(example_repo)].count("sent") == 1
+    assert report.exit_code == 0, report.problems
+    assert sorted(r for m in mailbox.received for r in m.recipients) == sorted(EMAILS[c] for c in typed)
+    for received in mailbox.received:
+        message = message_from_bytes(received.data, policy=policy.default)
+        assert [a.addr_spec for a in message["To"].addresses] == received.recipients
+        assert message["Cc"] is None and message["Bcc"] is None and message["From"].addresses[0].addr_spec == CREDITOR
+        assert "evil@x.example" not in str(message["To"]) + str(message["From"])
+    assert sorted(entry.file for entry in report.sent) == sorted(files.values())

@@ -20,6 +20,8 @@ from relance_pipeline.books import journal
 ROOT = Path(__file__).parent.parent
 BIN = str(Path(sys.executable).parent)
 RECORD = "relance/sent"
+SENT_ON = "2026-06-16"
+"""The sends replay this day (RELANCE_AS_OF), inside the rate table."""
 HOOK = """#!/bin/sh
 # Branch protection: main takes only reviewed merges (a pull request merged on GitHub), never the bot's pushes.
 while read -r old new ref; do
@@ -124,6 +126,7 @@ def send_job(remote: Path, where: Path, smtp: dict[str, str]) -> tuple[str, str]
     """send.yml on a fresh checkout of main: take in the record, send, record what was sent."""
     job = clone(remote, where)
     git(job, "fetch", "--quiet", "origin")
+    smtp = {"RELANCE_AS_OF": SENT_ON, **smtp}
     outputs = []
     for name in ("Take in the record of earlier sends", "Send the approved emails", "Record what was sent"):
         matching = next(step for step in steps("send.yml") if step.startswith(name))
@@ -140,7 +143,7 @@ def test_with_main_protected_each_email_reaches_its_client_once_over_a_week_of_s
 ) -> None:
     remote = protected_origin(example_repo, tmp_path)
     drafted = nightly(remote, tmp_path / "night-1", "2026-06-15")
-    emails = [file for file in drafted if file.endswith(".eml")]
+    emails = [file for file in drafted if file.endswith(".email.txt")]
     assert len(emails) == 3
     merge_pull_request(remote, tmp_path / "merge-1")
     mailbox = Mailbox()
@@ -156,7 +159,7 @@ def test_with_main_protected_each_email_reaches_its_client_once_over_a_week_of_s
         send_job(remote, tmp_path / "send-5", smtp)
     received = Counter(message.message_id for message in mailbox.received)
     assert sorted(received.values()) == [1, 1, 1], received
-    assert [file for file in second_night if file.endswith(".eml")] == []
+    assert [file for file in second_night if file.endswith(".email.txt")] == []
     on_main = clone(remote, tmp_path / "main-after")
     entries, problems = journal.read_journal(on_main)
     assert problems == []
@@ -170,7 +173,7 @@ def test_a_slow_server_and_a_dropping_one_deliver_nothing_twice_with_main_protec
     from test_smtp_faults import Late
 
     remote = protected_origin(example_repo, tmp_path)
-    emails = [file for file in nightly(remote, tmp_path / "night-1", "2026-06-15") if file.endswith(".eml")]
+    emails = [file for file in nightly(remote, tmp_path / "night-1", "2026-06-15") if file.endswith(".email.txt")]
     merge_pull_request(remote, tmp_path / "merge-1")
     slow = Late(late_on={1}, delay=3.0)
     with smtp_server(slow, timeout=10) as smtp:

@@ -32,7 +32,7 @@ def test_a_number_too_long_or_without_letters_and_digits_has_no_rf_reference() -
 
 def _text(renderer: Renderer, books: Books, kind: str) -> str:
     client = client_for(books, kind, "fr")
-    rendering = renderer.render(action_for(books, client, "relance-1", channels=("email",)), AS_OF)
+    rendering = renderer.finalized(action_for(books, client, "relance-1", channels=("email",)), AS_OF)
     (document,) = rendering.documents
     message = BytesParser(policy=email.policy.default).parsebytes(document.content)
     assert isinstance(message, EmailMessage)

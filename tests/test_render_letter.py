@@ -20,7 +20,7 @@ TEMPLATES = ("relance-1", "relance-2", "appel", "lettre", "mise-en-demeure")
 
 def letter_of(renderer: Renderer, books: Books, kind: str, language: str, step: str, **changes: object) -> bytes:
     client = client_for(books, kind, language, **changes)  # type: ignore[arg-type]
-    rendering = renderer.render(action_for(books, client, step, channels=("letter",)), AS_OF)
+    rendering = renderer.finalized(action_for(books, client, step, channels=("letter",)), AS_OF)
     assert rendering.ok, rendering.problems
     (document,) = rendering.documents
     assert document.filename == f"{step}.pdf"
@@ -104,8 +104,8 @@ def test_the_letter_is_pdf_a_3b_dated_by_the_letter_with_its_font_embedded(rende
 def test_the_same_action_prints_byte_identical_pdfs_with_two_renderers(repo: Path, books: Books) -> None:
     client = client_for(books, "business", "en")
     action = action_for(books, client, "lettre", channels=("letter",))
-    first = Renderer(repo, books).render(action, AS_OF).documents[0].content
-    second = Renderer(repo, books).render(action, AS_OF).documents[0].content
+    first = Renderer(repo, books).finalized(action, AS_OF).documents[0].content
+    second = Renderer(repo, books).finalized(action, AS_OF).documents[0].content
     assert first == second
 
 
@@ -136,7 +136,7 @@ def test_a_user_template_replaces_the_built_in_one_of_the_same_name(tmp_path: Pa
         encoding="utf-8",
     )
     books = books_of(root)
-    rendering = Renderer(root, books).render(
+    rendering = Renderer(root, books).finalized(
         action_for(books, client_for(books, "consumer", "fr"), "lettre", channels=("letter",)), AS_OF
     )
     assert rendering.ok, rendering.problems
@@ -161,11 +161,12 @@ def test_a_letter_never_fetches_from_the_network_and_names_the_template_asking(
     (root / "templates/lettre").mkdir(parents=True)
     (root / "templates/lettre/letter.en.html").write_text(
         '{% extends "_base/letter.html" %}{% block subject %}Reminder{% endblock %}'
-        '{% block message %}<img src="https://example.com/logo.png"><p>Text.</p>{% endblock %}',
+        '{% block registered %}<img src="https://example.com/logo.png">{% endblock %}'
+        "{% block message %}<p>Text.</p>{% endblock %}",
         encoding="utf-8",
     )
     books = books_of(root)
-    rendering = Renderer(root, books).render(
+    rendering = Renderer(root, books).finalized(
         action_for(books, client_for(books, "consumer", "en"), "lettre", channels=("letter",)), AS_OF
     )
     assert not rendering.ok and rendering.documents == ()

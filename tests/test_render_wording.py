@@ -46,7 +46,7 @@ def email_text(
         listed.append(amounts)
     deadline = as_of + timedelta(days=step.deadline_days) if step.deadline_days else None
     action = Action(client=client, policy=policy, step=step, invoices=tuple(listed), deadline=deadline)
-    rendering = renderer.render(action, as_of)
+    rendering = renderer.finalized(action, as_of)  # the email as send makes it from the words as drafted
     assert rendering.ok, rendering.problems
     (document,) = rendering.documents
     message = BytesParser(policy=email.policy.default).parsebytes(document.content)

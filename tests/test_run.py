@@ -43,13 +43,16 @@ def test_a_run_writes_each_document_of_the_plan_and_journals_it_with_its_hash(ex
     entries, problems = journal.read_journal(example_repo)
     assert problems == []
     assert [(e.file, e.event, e.channel) for e in entries] == [
-        ("outbox/2026-02-23/atelier-ferrand/relance-1.eml", "drafted", "email"),
-        ("outbox/2026-02-23/lucie-martin/relance-1.eml", "drafted", "email"),
+        ("outbox/2026-02-23/atelier-ferrand/relance-1.email.txt", "drafted", "email"),
+        ("outbox/2026-02-23/lucie-martin/relance-1.email.txt", "drafted", "email"),
     ]
     for entry in entries:
         content = (example_repo / entry.file).read_bytes()
         assert hashlib.sha256(content).hexdigest() == entry.sha256
-        assert entry.message_id and entry.message_id.encode() in content
+        # The words a reviewer reads: UTF-8 text, the subject first, no headers nor transfer encoding.
+        subject = content.decode("utf-8").split("\n\n")[0]
+        assert entry.invoices[0] in subject and "Message-ID" not in content.decode("utf-8")
+        assert entry.message_id is None  # given when the email is made, at send
     assert entries[0].invoices == ("F-2026-003",)
 
 
@@ -72,9 +75,9 @@ def test_a_later_date_only_adds_what_became_due(example_repo: Path) -> None:
     }
     assert after[journal.JOURNAL_FILE].startswith(before[journal.JOURNAL_FILE])
     assert sorted(set(after) - set(before)) == [
-        "outbox/2026-03-09/atelier-ferrand/relance-2.eml",
-        "outbox/2026-03-09/lucie-martin/relance-2.eml",
-        "outbox/2026-03-09/nordwind/relance-1.eml",
+        "outbox/2026-03-09/atelier-ferrand/relance-2.email.txt",
+        "outbox/2026-03-09/lucie-martin/relance-2.email.txt",
+        "outbox/2026-03-09/nordwind/relance-1.email.txt",
     ]
     assert len(later.drafted) == 3
 
@@ -101,8 +104,8 @@ def test_commit_records_the_run_in_one_commit_and_none_when_nothing_is_due(examp
     assert git(example_repo, "rev-parse", "HEAD").strip() == result.commit
     changed = git(example_repo, "show", "--name-only", "--format=", "HEAD").split()
     assert sorted(changed) == [
-        "outbox/2026-02-23/atelier-ferrand/relance-1.eml",
-        "outbox/2026-02-23/lucie-martin/relance-1.eml",
+        "outbox/2026-02-23/atelier-ferrand/relance-1.email.txt",
+        "outbox/2026-02-23/lucie-martin/relance-1.email.txt",
         "outbox/journal.jsonl",
     ]
     assert git(example_repo, "status", "--porcelain") == ""
@@ -129,7 +132,7 @@ def test_a_document_failing_the_legal_lint_is_not_drafted_and_the_run_fails(exam
 def test_files_a_person_put_in_the_outbox_are_reported_and_kept_never_removed(example_repo: Path) -> None:
     run(example_repo, FIRST_NIGHT)
     commit_books(example_repo)
-    committed_extra = example_repo / "outbox/2026-02-23/atelier-ferrand/relance-2.eml"
+    committed_extra = example_repo / "outbox/2026-02-23/atelier-ferrand/relance-2.email.txt"
     committed_extra.write_bytes(b"kept: git tracks it")
     commit_books(example_repo)
     note = example_repo / "outbox/2026-02-23/nordwind/my-custom-note.eml"
@@ -156,14 +159,14 @@ def test_files_a_person_put_in_the_outbox_are_reported_and_kept_never_removed(ex
 
 
 def test_a_file_a_person_put_where_a_draft_goes_is_never_written_over(example_repo: Path) -> None:
-    mine = example_repo / "outbox/2026-02-23/lucie-martin/relance-1.eml"
+    mine = example_repo / "outbox/2026-02-23/lucie-martin/relance-1.email.txt"
     mine.parent.mkdir(parents=True)
     mine.write_bytes(b"my own words")
     result = run(example_repo, FIRST_NIGHT)
     assert mine.read_bytes() == b"my own words"
     assert result.failed
-    assert [str(p) for p in result.problems if p.path == "outbox/2026-02-23/lucie-martin/relance-1.eml"] == [
-        "outbox/2026-02-23/lucie-martin/relance-1.eml: is already there and relance did not write it: "
+    assert [str(p) for p in result.problems if p.path == "outbox/2026-02-23/lucie-martin/relance-1.email.txt"] == [
+        "outbox/2026-02-23/lucie-martin/relance-1.email.txt: is already there and relance did not write it: "
         "move it away, then run again"
     ]
     assert "lucie-martin" not in {entry.client for entry in journal.read_journal(example_repo)[0]}

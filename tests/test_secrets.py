@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
-from loop_support import Mailbox, add_draft, email_bytes, smtp_server
+from loop_support import Mailbox, add_draft, smtp_server
 from safety_support import run_relance
 
 from relance_pipeline.ship.smtp import SmtpConfig, smtp_config
@@ -72,7 +72,7 @@ def assert_never_shown(*texts: str | bytes) -> None:
 def test_send_never_shows_nor_records_the_password(
     example_repo: Path, authenticator: object, expected_code: int, expected: str
 ) -> None:
-    add_draft(example_repo, "nordwind", "relance-1", email_bytes("nordwind", "relance-1"), commit=False)
+    add_draft(example_repo, "nordwind", "relance-1", commit=False)
     subprocess.run(["git", "add", "-A"], cwd=example_repo, check=True)
     environment = {
         "GIT_AUTHOR_NAME": "t",
@@ -84,8 +84,8 @@ def test_send_never_shows_nor_records_the_password(
     mailbox = Mailbox()
     with smtp_server(mailbox, authenticator=authenticator, auth_require_tls=False) as environ:
         secret = {**environ, "RELANCE_SMTP_USER": USER, "RELANCE_SMTP_PASSWORD": PASSWORD}
-        done = run_relance(example_repo, "send", env=secret)
-        dry = run_relance(example_repo, "send", "--dry-run", env=secret)
+        done = run_relance(example_repo, "send", "--as-of", "2026-06-16", env=secret)
+        dry = run_relance(example_repo, "send", "--dry-run", "--as-of", "2026-06-16", env=secret)
         ran = run_relance(example_repo, "run", "--as-of", "2026-03-09", "--commit", env=secret)
     assert done.returncode == expected_code and expected in done.stdout + done.stderr, done.stdout + done.stderr
     assert dry.returncode == 0 and ran.returncode == 0, ran.stdout + ran.stderr
@@ -101,7 +101,7 @@ def test_a_password_without_a_user_is_refused_without_being_shown() -> None:
 
 
 def test_wrong_settings_beside_a_password_never_quote_it(example_repo: Path) -> None:
-    add_draft(example_repo, "nordwind", "relance-1", email_bytes("nordwind", "relance-1"))
+    add_draft(example_repo, "nordwind", "relance-1")
     environment = {
         "RELANCE_SMTP_HOST": "127.0.0.1",
         "RELANCE_SMTP_PORT": PASSWORD,
@@ -109,7 +109,7 @@ def test_wrong_settings_beside_a_password_never_quote_it(example_repo: Path) -> 
         "RELANCE_SMTP_PASSWORD": PASSWORD,
         "RELANCE_SMTP_SSL": "maybe",
     }
-    done = run_relance(example_repo, "send", env=environment)
+    done = run_relance(example_repo, "send", "--as-of", "2026-06-16", env=environment)
     assert done.returncode == 1 and "RELANCE_SMTP_SSL: should be 1 or 0" in done.stdout + done.stderr
     # The port was set to the password by mistake: that setting is named, its value not repeated.
     assert "RELANCE_SMTP_PORT: should be a port number" in done.stdout + done.stderr
@@ -124,10 +124,14 @@ def test_the_settings_never_show_the_password_in_their_repr_or_description() -> 
 
 def test_a_password_outside_ascii_is_a_clear_failure_not_a_traceback(example_repo: Path) -> None:
     password = "pässwörd-MARKER-7c2d"
-    add_draft(example_repo, "nordwind", "relance-1", email_bytes("nordwind", "relance-1"))
+    add_draft(example_repo, "nordwind", "relance-1")
     with smtp_server(Mailbox(), authenticator=accepting_authenticator, auth_require_tls=False) as environ:
         done = run_relance(
-            example_repo, "send", env={**environ, "RELANCE_SMTP_USER": USER, "RELANCE_SMTP_PASSWORD": password}
+            example_repo,
+            "send",
+            "--as-of",
+            "2026-06-16",
+            env={**environ, "RELANCE_SMTP_USER": USER, "RELANCE_SMTP_PASSWORD": password},
         )
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
     assert "RELANCE_SMTP_PASSWORD has a character outside ASCII" in done.stdout

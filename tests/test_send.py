@@ -4,6 +4,7 @@ import hashlib
 import shutil
 from datetime import date, datetime
 from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -16,7 +17,6 @@ from loop_support import (
     Mailbox,
     add_draft,
     approve,
-    email_bytes,
     events,
     git,
     smtp_server,
@@ -36,10 +36,7 @@ def run_send(root: Path, environ: dict[str, str], *, dry_run: bool = False) -> S
 
 
 def three_drafts(root: Path) -> list[str]:
-    return [
-        add_draft(root, client, "relance-1", email_bytes(client, "relance-1"))
-        for client in ("atelier-ferrand", "lucie-martin", "nordwind")
-    ]
+    return [add_draft(root, client, "relance-1") for client in ("atelier-ferrand", "lucie-martin", "nordwind")]
 
 
 def test_each_approved_email_reaches_the_server_once_across_repeated_sends(example_repo: Path) -> None:
@@ -65,13 +62,14 @@ def test_each_approved_email_reaches_the_server_once_across_repeated_sends(examp
 
 
 def test_the_sent_line_carries_the_message_id_of_the_draft_and_the_send_date(example_repo: Path) -> None:
-    rel = add_draft(example_repo, "nordwind", "relance-2", email_bytes("nordwind", "relance-2"))
+    rel = add_draft(example_repo, "nordwind", "relance-2")
     with smtp_server(Mailbox()) as environ:
         run_send(example_repo, environ)
     entries, _ = journal.read_journal(example_repo)
     sent = entries[-1]
     assert (sent.event, sent.file, sent.date) == ("sent", rel, TODAY)
-    assert sent.message_id == "<relance-2.nordwind@durand-dev.fr>"
+    received = message_from_bytes((example_repo / str(sent.document)).read_bytes(), policy=policy.default)
+    assert sent.message_id == received["Message-ID"] and str(sent.message_id).endswith("@durand-dev.fr>")
     assert sent.invoices == entries[0].invoices and sent.sha256 == entries[0].sha256
 
 
@@ -144,50 +142,52 @@ def test_a_draft_deleted_in_review_is_withdrawn_and_not_sent(example_repo: Path)
 
 
 def test_an_edited_draft_is_sent_as_edited_with_its_new_sha(example_repo: Path) -> None:
-    rel = add_draft(example_repo, "nordwind", "relance-1", email_bytes("nordwind", "relance-1"))
-    edited = email_bytes("nordwind", "relance-1").replace(b"Relance relance-1 pour", b"Petit rappel amical pour")
+    rel = add_draft(example_repo, "nordwind", "relance-1")
+    edited = (example_repo / rel).read_bytes().replace(b"Dear Mr Jansen,", b"Petit rappel amical, Mr Jansen,")
     (example_repo / rel).write_bytes(edited)
     approve(example_repo, "review: reworded")
     mailbox = Mailbox()
     with smtp_server(mailbox) as environ:
         report = run_send(example_repo, environ)
-    assert b"Petit rappel amical" in mailbox.received[0].data
+    assert "Petit rappel amical" in _text(mailbox.received[0].data)
     assert report.sent[0].sha256 == hashlib.sha256(edited).hexdigest()
     assert report.sent[0].note == "edited in review"
 
 
-def test_a_draft_to_an_address_outside_the_books_is_refused_and_not_sent(example_repo: Path) -> None:
-    rel = add_draft(
-        example_repo, "nordwind", "relance-1", email_bytes("nordwind", "relance-1", to="boss@elsewhere.example")
-    )
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "To: boss@elsewhere.example",
+        "Bcc: spy@example.org",
+        "From: other@example.org",
+        "X-Note : reviewed\nCc: someone@evil.example",
+        "Message-ID: <second@evil.example>",
+    ],
+    ids=["to", "bcc", "from", "space-before-colon", "message-id"],
+)
+def test_header_lines_typed_into_the_words_are_words_the_headers_come_from_the_books(
+    example_repo: Path, typed: str
+) -> None:
+    rel = add_draft(example_repo, "nordwind", "relance-1")
+    words = (example_repo / rel).read_text(encoding="utf-8")
+    subject, _, body = words.partition("\n\n")
+    (example_repo / rel).write_text(f"{typed}\n{subject}\n\n{typed}\n\n{body}", encoding="utf-8")
+    approve(example_repo, "review: headers typed into the words")
     mailbox = Mailbox()
     with smtp_server(mailbox) as environ:
         report = run_send(example_repo, environ)
-    assert mailbox.received == [] and report.exit_code == 1
-    assert [p.path for p in report.problems] == [rel]
-    assert "boss@elsewhere.example" in report.problems[0].message
-    assert events(example_repo) == [("drafted", rel)]
-
-
-def test_a_draft_with_a_cc_or_bcc_is_refused(example_repo: Path) -> None:
-    add_draft(example_repo, "nordwind", "relance-1", email_bytes("nordwind", "relance-1", Bcc="spy@example.org"))
-    mailbox = Mailbox()
-    with smtp_server(mailbox) as environ:
-        report = run_send(example_repo, environ)
-    assert mailbox.received == []
-    assert "Bcc" in report.problems[0].message
-
-
-def test_a_draft_not_from_the_creditor_of_relance_yaml_is_refused(example_repo: Path) -> None:
-    add_draft(example_repo, "nordwind", "relance-1", email_bytes("nordwind", "relance-1", sender="other@example.org"))
-    with smtp_server(Mailbox()) as environ:
-        report = run_send(example_repo, environ)
-    assert report.sent == [] and report.exit_code == 1
-    assert f"From should be {CREDITOR}" in report.problems[0].message
+    assert [e.file for e in report.sent] == [rel], report.problems
+    [received] = mailbox.received
+    assert received.sender == CREDITOR and received.recipients == [EMAILS["nordwind"]]
+    message = message_from_bytes(received.data, policy=policy.default)
+    assert message["To"].addresses[0].addr_spec == EMAILS["nordwind"] and message["Cc"] is None
+    assert message["Bcc"] is None and len(message.get_all("Message-ID") or []) == 1
+    assert message["From"].addresses[0].addr_spec == CREDITOR
+    assert "evil" not in str(message["Message-ID"]) and len(message.get_all("Date") or []) == 1
 
 
 def test_a_draft_whose_invoices_were_all_paid_since_is_withdrawn(example_repo: Path) -> None:
-    rel = add_draft(example_repo, "nordwind", "relance-1", email_bytes("nordwind", "relance-1"))
+    rel = add_draft(example_repo, "nordwind", "relance-1")
     invoice = example_repo / "ledger/invoices/2026/F-2026-004.yaml"
     invoice.write_text(invoice.read_text() + 'payments:\n  - {date: 2026-06-15, amount: "3600.00"}\n')
     mailbox = Mailbox()
@@ -198,7 +198,7 @@ def test_a_draft_whose_invoices_were_all_paid_since_is_withdrawn(example_repo: P
 
 
 def test_a_message_without_date_gets_the_time_of_sending(example_repo: Path) -> None:
-    add_draft(example_repo, "nordwind", "relance-1", email_bytes("nordwind", "relance-1"))
+    add_draft(example_repo, "nordwind", "relance-1")
     mailbox = Mailbox()
     with smtp_server(mailbox) as environ:
         run_send(example_repo, environ)
@@ -220,7 +220,7 @@ def test_a_dry_run_lists_what_would_go_and_writes_and_sends_nothing(example_repo
 
 
 def test_without_smtp_settings_nothing_is_sent_and_the_drafts_wait(example_repo: Path) -> None:
-    rel = add_draft(example_repo, "nordwind", "relance-1", email_bytes("nordwind", "relance-1"))
+    rel = add_draft(example_repo, "nordwind", "relance-1")
     report = run_send(example_repo, {})
     assert report.exit_code == 1
     assert "RELANCE_SMTP_HOST: is not set" in str(report.problems[0])
@@ -228,7 +228,7 @@ def test_without_smtp_settings_nothing_is_sent_and_the_drafts_wait(example_repo:
 
 
 def test_starttls_demanded_of_a_server_without_it_sends_nothing_in_clear(example_repo: Path) -> None:
-    rel = add_draft(example_repo, "nordwind", "relance-1", email_bytes("nordwind", "relance-1"))
+    rel = add_draft(example_repo, "nordwind", "relance-1")
     mailbox = Mailbox()
     with smtp_server(mailbox) as environ:
         report = run_send(example_repo, {**environ, "RELANCE_SMTP_STARTTLS": "1"})
@@ -245,18 +245,22 @@ def _authenticator(server: SMTP, session: Session, envelope: Envelope, mechanism
 
 
 def test_send_logs_in_and_never_prints_nor_records_the_password(example_repo: Path) -> None:
-    add_draft(example_repo, "nordwind", "relance-1", email_bytes("nordwind", "relance-1"))
-    add_draft(example_repo, "lucie-martin", "relance-1", email_bytes("lucie-martin", "relance-1"))
+    add_draft(example_repo, "nordwind", "relance-1")
+    add_draft(example_repo, "lucie-martin", "relance-1")
     mailbox = Mailbox()
     runner = CliRunner()
     options = {"authenticator": _authenticator, "auth_require_tls": False}
     with smtp_server(mailbox, **options) as environ:
         login = {**environ, "RELANCE_SMTP_USER": "camille"}
         wrong = runner.invoke(
-            main, ["--repo", str(example_repo), "send"], env={**login, "RELANCE_SMTP_PASSWORD": "wr0ng-pa55"}
+            main,
+            ["--repo", str(example_repo), "send", "--as-of", TODAY.isoformat()],
+            env={**login, "RELANCE_SMTP_PASSWORD": "wr0ng-pa55"},
         )
         right = runner.invoke(
-            main, ["--repo", str(example_repo), "send"], env={**login, "RELANCE_SMTP_PASSWORD": "s3cret-pa55"}
+            main,
+            ["--repo", str(example_repo), "send", "--as-of", TODAY.isoformat()],
+            env={**login, "RELANCE_SMTP_PASSWORD": "s3cret-pa55"},
         )
     assert wrong.exit_code == 1 and "login refused" in wrong.output
     assert right.exit_code == 0, right.output
@@ -269,10 +273,12 @@ def test_send_logs_in_and_never_prints_nor_records_the_password(example_repo: Pa
 def test_the_send_command_prints_each_message_and_exits_1_when_one_failed(example_repo: Path) -> None:
     files = three_drafts(example_repo)
     with smtp_server(Mailbox(fail_on={1})) as environ:
-        result = CliRunner().invoke(main, ["--repo", str(example_repo), "send"], env=environ)
+        result = CliRunner().invoke(
+            main, ["--repo", str(example_repo), "send", "--as-of", TODAY.isoformat()], env=environ
+        )
     assert result.exit_code == 1
     assert f"failed {files[0]}: 451" in result.output
-    assert f"sent {files[1]} <relance-1.lucie-martin@durand-dev.fr>" in result.output
+    assert f"sent {files[1]} <" in result.output
 
 
 def test_the_send_command_says_so_when_there_is_nothing_to_send(example_repo: Path) -> None:
@@ -281,7 +287,7 @@ def test_the_send_command_says_so_when_there_is_nothing_to_send(example_repo: Pa
 
 
 def test_send_refuses_to_run_on_the_drafting_branch_but_a_dry_run_may(example_repo: Path) -> None:
-    add_draft(example_repo, "nordwind", "relance-1", email_bytes("nordwind", "relance-1"))
+    add_draft(example_repo, "nordwind", "relance-1")
     git(example_repo, "switch", "--quiet", "-c", "relance/nightly")
     mailbox = Mailbox()
     with smtp_server(mailbox) as environ:
@@ -293,10 +299,8 @@ def test_send_refuses_to_run_on_the_drafting_branch_but_a_dry_run_may(example_re
 
 
 def test_an_untracked_draft_is_refused_and_waits_while_committed_ones_go(example_repo: Path) -> None:
-    committed = add_draft(example_repo, "nordwind", "relance-1", email_bytes("nordwind", "relance-1"))
-    untracked = add_draft(
-        example_repo, "lucie-martin", "relance-1", email_bytes("lucie-martin", "relance-1"), commit=False
-    )
+    committed = add_draft(example_repo, "nordwind", "relance-1")
+    untracked = add_draft(example_repo, "lucie-martin", "relance-1", commit=False)
     mailbox = Mailbox()
     with smtp_server(mailbox) as environ:
         report = run_send(example_repo, environ)
@@ -309,8 +313,8 @@ def test_an_untracked_draft_is_refused_and_waits_while_committed_ones_go(example
 
 
 def test_a_draft_modified_after_its_commit_is_refused_until_the_change_is_committed(example_repo: Path) -> None:
-    rel = add_draft(example_repo, "nordwind", "relance-1", email_bytes("nordwind", "relance-1"))
-    (example_repo / rel).write_bytes(email_bytes("nordwind", "relance-1").replace(b"Bonjour", b"Salut"))
+    rel = add_draft(example_repo, "nordwind", "relance-1")
+    (example_repo / rel).write_bytes((example_repo / rel).read_bytes().replace(b"Dear Mr Jansen", b"Salut"))
     mailbox = Mailbox()
     with smtp_server(mailbox) as environ:
         refused = run_send(example_repo, environ)
@@ -318,12 +322,12 @@ def test_a_draft_modified_after_its_commit_is_refused_until_the_change_is_commit
         accepted = run_send(example_repo, environ)
     assert refused.sent == [] and refused.exit_code == 1
     assert "differs from the commit at HEAD" in refused.problems[0].message
-    assert [e.file for e in accepted.sent] == [rel] and b"Salut" in mailbox.received[0].data
+    assert [e.file for e in accepted.sent] == [rel] and "Salut" in _text(mailbox.received[0].data)
     assert len(mailbox.received) == 1
 
 
 def test_a_draft_deleted_in_the_work_tree_only_is_neither_sent_nor_withdrawn(example_repo: Path) -> None:
-    rel = add_draft(example_repo, "nordwind", "relance-1", email_bytes("nordwind", "relance-1"))
+    rel = add_draft(example_repo, "nordwind", "relance-1")
     (example_repo / rel).unlink()
     with smtp_server(Mailbox()) as environ:
         report = run_send(example_repo, environ)
@@ -333,7 +337,7 @@ def test_a_draft_deleted_in_the_work_tree_only_is_neither_sent_nor_withdrawn(exa
 
 
 def test_send_refuses_a_detached_head(example_repo: Path) -> None:
-    add_draft(example_repo, "nordwind", "relance-1", email_bytes("nordwind", "relance-1"))
+    add_draft(example_repo, "nordwind", "relance-1")
     git(example_repo, "switch", "--quiet", "--detach", "HEAD")
     mailbox = Mailbox()
     with smtp_server(mailbox) as environ:
@@ -350,7 +354,7 @@ def test_send_outside_git_sends_nothing(tmp_path: Path) -> None:
     root = tmp_path / "books"
     init(root)
     shutil.rmtree(root / ".git")
-    add_draft(root, "nordwind", "relance-1", email_bytes("nordwind", "relance-1"), commit=False)
+    add_draft(root, "nordwind", "relance-1", commit=False)
     mailbox = Mailbox()
     with smtp_server(mailbox) as environ:
         report = run_send(root, environ)
@@ -362,7 +366,7 @@ def test_send_outside_git_sends_nothing(tmp_path: Path) -> None:
 def test_a_journal_line_naming_a_file_outside_the_outbox_is_an_error_and_never_read(
     example_repo: Path, file: str
 ) -> None:
-    rel = add_draft(example_repo, "nordwind", "relance-1", email_bytes("nordwind", "relance-1"))
+    rel = add_draft(example_repo, "nordwind", "relance-1")
     journal_file = example_repo / journal.JOURNAL_FILE
     journal_file.write_text(journal_file.read_text().replace(rel, file))
     approve(example_repo)
@@ -376,9 +380,8 @@ def test_a_journal_line_naming_a_file_outside_the_outbox_is_an_error_and_never_r
     assert validated.exit_code == 1 and "outbox/journal.jsonl:1: " in validated.output
 
 
-def test_the_date_is_the_time_of_sending_not_the_stale_date_of_the_draft(example_repo: Path) -> None:
-    stale = email_bytes("nordwind", "relance-1", Date="Mon, 15 Jun 2026 09:00:00 +0200")
-    add_draft(example_repo, "nordwind", "relance-1", stale)
+def test_the_date_is_the_time_of_sending_not_the_drafting_day(example_repo: Path) -> None:
+    add_draft(example_repo, "nordwind", "relance-1")
     mailbox = Mailbox()
     with smtp_server(mailbox) as environ:
         run_send(example_repo, environ)
@@ -387,20 +390,9 @@ def test_the_date_is_the_time_of_sending_not_the_stale_date_of_the_draft(example
     assert received["Date"].datetime == NOW
 
 
-@pytest.mark.parametrize(
-    ("extra", "expected"),
-    [
-        (b"X-Note : reviewed\r\nCc: someone@evil.example\r\n", "this header line is not `Name: value`"),
-        (b"Message-ID: <second@evil.example>\r\n", "has more than one Message-ID header"),
-    ],
-    ids=["space-before-colon", "two-message-ids"],
-)
-def test_a_header_block_readers_would_read_differently_is_refused(
-    example_repo: Path, extra: bytes, expected: str
-) -> None:
-    rel = add_draft(example_repo, "nordwind", "relance-1", extra + email_bytes("nordwind", "relance-1"))
-    mailbox = Mailbox()
-    with smtp_server(mailbox) as environ:
-        report = run_send(example_repo, environ)
-    assert mailbox.received == [] and report.exit_code == 1
-    assert [p.path for p in report.problems] == [rel] and expected in report.problems[0].message
+def _text(data: bytes) -> str:
+    message = message_from_bytes(data, policy=policy.default)
+    assert isinstance(message, EmailMessage)
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    return str(body.get_content())

@@ -14,17 +14,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from email import message_from_bytes, policy
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from click.testing import CliRunner
-from loop_support import Mailbox, Received, add_draft, email_bytes, events, free_port, smtp_server
+from loop_support import EMAILS, Mailbox, Received, add_draft, events, free_port, smtp_server
 
 from relance_pipeline.books import journal
 from relance_pipeline.cli.main import main
 from relance_pipeline.commands.send import SendReport, send
+from relance_pipeline.model import JournalEntry
 
 TODAY = date(2026, 6, 16)
 NOW = datetime(2026, 6, 16, 9, 30, tzinfo=ZoneInfo("Europe/Paris"))
@@ -36,7 +38,7 @@ def run_send(root: Path, environ: dict[str, str]) -> SendReport:
 
 
 def three_drafts(root: Path) -> list[str]:
-    return [add_draft(root, client, "relance-1", email_bytes(client, "relance-1")) for client in CLIENTS]
+    return [add_draft(root, client, "relance-1") for client in CLIENTS]
 
 
 @dataclass
@@ -120,9 +122,18 @@ def mute_server(*, greeting: bytes = b"") -> Iterator[dict[str, str]]:
 
 
 def assert_each_delivered_once(mailbox: Mailbox, root: Path, files: list[str]) -> None:
-    assert sorted(m.message_id for m in mailbox.received) == sorted(f"<relance-1.{c}@durand-dev.fr>" for c in CLIENTS)
-    sent = [file for event, file in events(root) if event == "sent"]
-    assert sorted(sent) == sorted(files)
+    sent = [e for e in journal.read_journal(root)[0] if e.event == "sent"]
+    assert sorted(e.file for e in sent) == sorted(files)
+    delivered = [m.message_id for m in mailbox.received]
+    assert len(set(delivered)) == len(delivered) == len(CLIENTS)
+    assert sorted(delivered) == sorted(str(e.message_id) for e in sent)
+    assert sorted(r for m in mailbox.received for r in m.recipients) == sorted(EMAILS[c] for c in CLIENTS)
+
+
+def message_id_in(root: Path, entry: JournalEntry) -> str:
+    """The Message-ID of the .eml a journal line says went out (or may have)."""
+    assert entry.document is not None
+    return str(message_from_bytes((root / entry.document).read_bytes(), policy=policy.default)["Message-ID"])
 
 
 def later_everything_goes_out_once(root: Path, files: list[str], earlier: list[Received]) -> None:
@@ -175,7 +186,7 @@ def test_a_server_silent_after_the_data_leaves_that_message_unknown_and_the_othe
     assert (unknown.file, unknown.event, unknown.message_id) == (
         files[1],
         "unknown",
-        "<relance-1.lucie-martin@durand-dev.fr>",
+        message_id_in(example_repo, unknown),
     )
     assert unknown.note is not None and "may have accepted it" in unknown.note
     # Never tried again by a send: it waits for a person, and says so on every send.
@@ -189,14 +200,15 @@ def test_a_message_whose_sending_is_recorded_failed_by_hand_goes_out_at_the_next
     runner = CliRunner()
     with smtp_server(mailbox, timeout=10) as environ:
         settings = {**environ, "RELANCE_SMTP_TIMEOUT": "1"}
-        first = runner.invoke(main, ["--repo", str(example_repo), "send"], env=settings)
+        first = runner.invoke(main, ["--repo", str(example_repo), "send", "--as-of", TODAY.isoformat()], env=settings)
         settled = runner.invoke(
             main,
             ["--repo", str(example_repo), "record", "failed", "--client", "atelier-ferrand", "--step", "relance-1"],
         )
         second = run_send(example_repo, settings)
     assert first.exit_code == 1
-    assert f"UNKNOWN {files[0]} <relance-1.atelier-ferrand@durand-dev.fr>: " in first.output
+    (unknown,) = [e for e in journal.read_journal(example_repo)[0] if e.event == "unknown"]
+    assert f"UNKNOWN {files[0]} {message_id_in(example_repo, unknown)}: " in first.output
     assert "relance record sent --client atelier-ferrand --step relance-1" in first.output
     assert settled.exit_code == 0, settled.output
     assert [e.file for e in second.sent] == [files[0]]
@@ -251,7 +263,8 @@ def test_a_message_accepted_after_the_timeout_is_unknown_and_reaches_the_client_
     assert settled.exit_code == 0, settled.output
     assert_each_delivered_once(mailbox, example_repo, files)
     (settled_line,) = [e for e in journal.read_journal(example_repo)[0] if e.event == "sent" and e.file == files[1]]
-    assert settled_line.message_id == "<relance-1.lucie-martin@durand-dev.fr>"
+    (unknown,) = [e for e in journal.read_journal(example_repo)[0] if e.event == "unknown"]
+    assert settled_line.message_id == unknown.message_id == message_id_in(example_repo, unknown)
 
 
 def test_a_greeting_trickled_line_by_line_is_cut_at_the_timeout(example_repo: Path) -> None:
@@ -367,12 +380,15 @@ def test_the_command_prints_each_fault_exits_1_and_the_dry_run_counts_the_failur
     mailbox = Faulty(at_rcpt={1: "450 4.2.1 mailbox busy"}, at_data={3: "451 4.3.0 try again later"})
     runner = CliRunner()
     with smtp_server(mailbox) as environ:
-        failing = runner.invoke(main, ["--repo", str(example_repo), "send"], env=environ)
-        dry = runner.invoke(main, ["--repo", str(example_repo), "send", "--dry-run"], env=environ)
+        failing = runner.invoke(main, ["--repo", str(example_repo), "send", "--as-of", TODAY.isoformat()], env=environ)
+        dry = runner.invoke(
+            main, ["--repo", str(example_repo), "send", "--dry-run", "--as-of", TODAY.isoformat()], env=environ
+        )
     assert failing.exit_code == 1
     assert f"failed {files[0]}: compta@atelier-ferrand.fr: 450 4.2.1 mailbox busy" in failing.output
     assert f"failed {files[2]}: 451 4.3.0 try again later" in failing.output
-    assert f"sent {files[1]} <relance-1.lucie-martin@durand-dev.fr>" in failing.output
+    (sent,) = [e for e in journal.read_journal(example_repo)[0] if e.event == "sent"]
+    assert f"sent {files[1]} {sent.message_id}" in failing.output
     assert dry.exit_code == 0
     assert f"would send {files[0]} (failed 1×)" in dry.output and f"would send {files[2]} (failed 1×)" in dry.output
     later_everything_goes_out_once(example_repo, files, mailbox.received)

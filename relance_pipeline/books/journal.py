@@ -36,6 +36,8 @@ def from_record(record: Any) -> JournalEntry:
             note=record.get("note"),
             invoice_steps=_invoice_steps(record.get("invoice_steps")),
             permanent=record.get("permanent") is True,
+            document=record.get("document"),
+            document_sha256=record.get("document_sha256"),
         )
     except KeyError as missing:
         raise ValueError(f"has no {missing}") from None
@@ -45,8 +47,9 @@ def from_record(record: Any) -> JournalEntry:
         raise ValueError(f"has an unknown event '{entry.event}'")
     if entry.channel not in CHANNELS:
         raise ValueError(f"has an unknown channel '{entry.channel}'")
-    if not inside_outbox(entry.file):
-        raise ValueError(f"names the file '{entry.file}', which is not a path inside outbox/")
+    for named in (entry.file, entry.document):
+        if named is not None and not inside_outbox(named):
+            raise ValueError(f"names the file '{named}', which is not a path inside outbox/")
     return entry
 
 

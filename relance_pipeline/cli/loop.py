@@ -47,10 +47,19 @@ def _print_problems(problems: Iterable[Problem]) -> None:
 
 @click.command(name="send")
 @click.option("--dry-run", is_flag=True, help="List what would be sent and withdrawn; write and send nothing.")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    envvar="RELANCE_AS_OF",
+    help="The day of sending (replays, tests; also RELANCE_AS_OF); default: today.",
+)
 @click.pass_obj
-def send_command(obj: Repository, dry_run: bool) -> None:
-    """Send the approved email drafts once each (SMTP from RELANCE_SMTP_*); list letters and calls."""
-    report = send(obj.repo, os.environ, dry_run=dry_run)
+def send_command(obj: Repository, dry_run: bool, as_of: datetime | None) -> None:
+    """Make each approved email and letter on the day of sending, send the emails once each (SMTP from
+    RELANCE_SMTP_*); letters to the print batch; list letters and calls."""
+    today = obj.as_of(as_of) if as_of is not None else None
+    report = send(obj.repo, os.environ, dry_run=dry_run, today=today)
     for line in send_lines(report):
         echo(line)
     _print_problems(report.problems)

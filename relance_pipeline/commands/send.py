@@ -22,17 +22,21 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Literal
 
 from relance_pipeline import clock
 from relance_pipeline.books import journal
 from relance_pipeline.books.read import read_books
 from relance_pipeline.core.pending import OpenDraft, pending
-from relance_pipeline.model import Books, JournalEntry, Problem
+from relance_pipeline.core.refresh import action_on
+from relance_pipeline.model import Action, Books, Channel, JournalEntry, Problem, sent_document
 from relance_pipeline.outbox import journal as journal_writer
 from relance_pipeline.outbox import write as outbox_writer
 from relance_pipeline.outbox.lock import COMMAND_WAIT_SECONDS, LockBusy, repository_lock
+from relance_pipeline.render.drafts import Draft
+from relance_pipeline.render.environment import TemplateFailure
+from relance_pipeline.render.finalize import NotSent, approved_words
 from relance_pipeline.ship import print_batch
 from relance_pipeline.ship.git import approval
 from relance_pipeline.ship.outgoing import Outgoing, prepare
@@ -109,8 +113,10 @@ def _send(
         report.problems += loaded.errors + broken_lines
         return
     books = loaded.books
-    now = now or clock.now_in(books.settings.timezone)
-    today = today or clock.today_in(books.settings.timezone)
+    clock_now = clock.now_in(books.settings.timezone)
+    # A send replayed as of another day (--as-of) dates its messages that day, at the time of sending.
+    now = now or (clock_now if today is None else datetime.combine(today, clock_now.timetz()))
+    today = today or clock_now.date()
     drafts = pending(entries)
     approved = approval(root, [draft.file for draft in drafts])
     if isinstance(approved, Problem):
@@ -122,23 +128,32 @@ def _send(
         Problem(file, None, reason, code="send.not_approved") for file, reason in sorted(approved.items())
     ]
     open_drafts, withdrawn = _sort_out(root, books, [d for d in drafts if d.file not in approved], today)
+    finalizer = _Finalizer(root, books, entries, withdrawn, today, write=not report.dry_run)
+    letters = [d for d in open_drafts if d.entry.channel == "letter"]
+    for draft in letters:
+        finalizer.letter(draft)
     emails = [d for d in open_drafts if d.entry.channel == "email" and d.unknown is None and d.refused is None]
     report.waiting = [d for d in open_drafts if d.entry.channel == "email" and (d.unknown or d.refused)]
-    report.to_post = [d for d in open_drafts if d.entry.channel == "letter"]
+    report.to_post = [d for d in letters if d.file not in finalizer.refused]
     report.to_call = [d for d in open_drafts if d.entry.channel == "phone"]
     report.to_text = [d for d in open_drafts if d.entry.channel == "sms"]
     ready: list[tuple[OpenDraft, Outgoing]] = []
     for draft in emails:
-        client = books.clients.get(draft.entry.client)
-        raw = _read_draft(root, draft.file)
-        if isinstance(raw, Problem):
-            report.problems.append(raw)
+        made = finalizer.email(draft)
+        if made is None:
             continue
-        outgoing = prepare(draft.file, raw, client, books.settings.creditor.email, now)
+        client = books.clients.get(draft.entry.client)
+        outgoing = prepare(made.file, made.content, client, books.settings.creditor.email, now)
         if isinstance(outgoing, Problem):
             report.problems.append(outgoing)
         else:
+            # Written as it goes out (its Date the time of sending): the journal's sha256 is of these bytes.
+            if not report.dry_run:
+                outbox_writer.write_if_changed(root, made.file, outgoing.data)
             ready.append((draft, outgoing))
+            finalizer.made[draft.file] = made
+    report.problems += finalizer.problems
+    withdrawn = withdrawn + finalizer.withdrawn
     if report.dry_run:
         report.withdrawn = withdrawn
         report.to_send = [draft for draft, _ in ready]
@@ -151,7 +166,7 @@ def _send(
             report.problems += config
             report.to_send = [draft for draft, _ in ready]
         else:
-            _deliver_all(root, today, mailer(config), ready, report)
+            _deliver_all(root, today, mailer(config), ready, report, finalizer.made)
     report.print_batch = _write_print_batch(root, today, report)
 
 
@@ -189,7 +204,12 @@ def _read_draft(root: Path, file: str) -> bytes | Problem:
 
 
 def _deliver_all(
-    root: Path, today: date, mailer: Mailer, ready: list[tuple[OpenDraft, Outgoing]], report: SendReport
+    root: Path,
+    today: date,
+    mailer: Mailer,
+    ready: list[tuple[OpenDraft, Outgoing]],
+    report: SendReport,
+    made: dict[str, _Made],
 ) -> None:
     try:
         for position, (draft, outgoing) in enumerate(ready):
@@ -200,17 +220,19 @@ def _deliver_all(
                 report.stopped = outcome.reason
                 report.to_send = [d for d, _ in ready[position:]]
                 break
-            sha = outgoing.draft_sha256
+            document = made[draft.file]
+            sha = document.words_sha256
             notes = ["edited in review"] if sha != draft.entry.sha256 else []
+            sent = (document.file, journal_writer.sha256(outgoing.data))
             if isinstance(outcome, Accepted):
                 notes += [f"refused by the server: {who}" for who in outcome.refused]
-                line = _line(draft, today, sha, "sent", notes, outgoing.message_id)
+                line = _line(draft, today, sha, "sent", notes, outgoing.message_id, sent)
                 report.sent.append(line)
             elif isinstance(outcome, Unknown):
-                line = _line(draft, today, sha, "unknown", [*notes, outcome.reason], outgoing.message_id)
+                line = _line(draft, today, sha, "unknown", [*notes, outcome.reason], outgoing.message_id, sent)
                 report.unknown.append(line)
             else:
-                line = _line(draft, today, sha, "failed", [*notes, outcome.reason], None)
+                line = _line(draft, today, sha, "failed", [*notes, outcome.reason], None, sent)
                 line = replace(line, permanent=isinstance(outcome, Refused) and outcome.permanent)
                 report.failed.append(line)
             # Recorded before the next message is tried: a crash from here on cannot send this one again.
@@ -224,15 +246,32 @@ def _deliver_all(
 
 
 def _line(
-    draft: OpenDraft, today: date, sha: str, event: SendEvent, notes: list[str], message_id: str | None
+    draft: OpenDraft,
+    today: date,
+    sha: str,
+    event: SendEvent,
+    notes: list[str],
+    message_id: str | None,
+    document: tuple[str, str],
 ) -> JournalEntry:
     note = "; ".join(notes) or None
-    return replace(draft.entry, date=today, sha256=sha, event=event, message_id=message_id, note=note)
+    file, document_sha = document
+    return replace(
+        draft.entry,
+        date=today,
+        sha256=sha,
+        event=event,
+        message_id=message_id,
+        note=note,
+        document=file,
+        document_sha256=document_sha,
+    )
 
 
 def _write_print_batch(root: Path, today: date, report: SendReport) -> str | None:
     """One PDF of every letter not yet posted, rewritten only when its content changes."""
-    read = [(d.file, _read_draft(root, d.file)) for d in report.to_post if d.file.endswith(".pdf")]
+    finals = [sent_document(d.file, "letter") for d in report.to_post]
+    read = [(file, _read_draft(root, file)) for file in finals if file and (root / file).is_file()]
     letters = [(file, content) for file, content in read if isinstance(content, bytes)]
     if not letters:
         return None
@@ -243,3 +282,138 @@ def _write_print_batch(root: Path, today: date, report: SendReport) -> str | Non
     rel = print_batch.batch_path(today)
     outbox_writer.write_if_changed(root, rel, content)
     return rel
+
+
+@dataclass(frozen=True)
+class _Made:
+    """An email or letter made on the day of sending from its approved words."""
+
+    file: str
+    content: bytes
+    words_sha256: str
+    """Of the words as approved: what the reviewer merged."""
+
+    @property
+    def sha256(self) -> str:
+        return journal_writer.sha256(self.content)
+
+
+class _Finalizer:
+    """Makes each approved letter and email of a send from its reviewed words, as of the day of sending.
+
+    A letter is made once, on the first send after its approval: `<step>.pdf` beside its words, which the
+    print batch and the email's attachment then use until it is posted. A draft that cannot be made is a
+    problem (it waits) or a withdrawal (it is drafted again), as finalize.py decides.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        books: Books,
+        entries: list[JournalEntry],
+        withdrawn: list[JournalEntry],
+        today: date,
+        *,
+        write: bool,
+    ) -> None:
+        from relance_pipeline.render.renderer import Renderer  # Jinja and WeasyPrint only for sends with drafts
+
+        self.root, self.books, self.entries, self.today, self.write = root, books, entries, today, write
+        self.renderer = Renderer(root, books)
+        self.gone = {(PurePosixPath(e.file).parent, e.step, e.channel) for e in [*entries, *withdrawn]
+                     if e.event == "withdrawn"}  # fmt: skip
+        self.problems: list[Problem] = []
+        self.withdrawn: list[JournalEntry] = []
+        self.refused: set[str] = set()
+        self.made: dict[str, _Made] = {}
+        self.letters: dict[tuple[PurePosixPath, str], bytes | None] = {}
+
+    def channels(self, draft: OpenDraft, action: Action) -> tuple[Channel, ...]:
+        folder = PurePosixPath(draft.file).parent
+        return tuple(c for c in action.step.channels if (folder, draft.entry.step, c) not in self.gone)
+
+    def letter(self, draft: OpenDraft) -> None:
+        key = (PurePosixPath(draft.file).parent, draft.entry.step)
+        final = sent_document(draft.file, "letter")
+        if final and (self.root / final).is_file():
+            self.letters[key] = (self.root / final).read_bytes()
+            return
+        made = self._make(draft)
+        if made is None or not self.write:
+            self.letters[key] = None if made is None else b""  # a dry run makes no PDF
+            return
+        document, _ = made
+        pdf, refused = self.renderer.print_letter(document)
+        self.problems += refused
+        if refused:
+            self.refused.add(draft.file)
+            self.letters[key] = None
+            return
+        assert final is not None
+        outbox_writer.write_if_changed(self.root, final, pdf)
+        self.letters[key] = pdf
+
+    def email(self, draft: OpenDraft) -> _Made | None:
+        made = self._make(draft)
+        if made is None:
+            return None
+        document, action = made
+        key = (PurePosixPath(draft.file).parent, draft.entry.step)
+        letter: bytes | None = None
+        if "letter" in self.channels(draft, action):
+            letter = self.letters.get(key)
+            if letter is None and key in self.letters:  # its letter could not be made: the email waits with it
+                self.problems.append(
+                    Problem(draft.file, None, "waits for its letter, which cannot go out yet", code="send.letter_waits")
+                )
+                return None
+        email, problems = self.renderer.email_document(document, action, self.today, letter)
+        self.problems += problems
+        if email is None or problems:
+            return None
+        final = sent_document(draft.file, "email")
+        assert final is not None
+        words_sha = journal_writer.sha256((self.root / draft.file).read_bytes())
+        return _Made(final, email.content, words_sha)
+
+    def _make(self, draft: OpenDraft) -> tuple[Draft, Action] | None:
+        """The document of `draft` as of today, linted; None when it cannot go (a problem or a withdrawal)."""
+        raw = _read_draft(self.root, draft.file)
+        if isinstance(raw, Problem):
+            self.problems.append(raw)
+            return None
+        try:
+            reviewed = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            self.problems.append(Problem(draft.file, None, "is not UTF-8 text; not sent", code="send.not_text"))
+            return None
+        now = action_on(self.books, self.entries, draft.entry, self.today)
+        then = action_on(self.books, self.entries, draft.entry, draft.entry.date)
+        if isinstance(now, Problem) or isinstance(then, Problem):
+            self.problems.append(now if isinstance(now, Problem) else then)  # type: ignore[arg-type]
+            return None
+        channels = self.channels(draft, now)
+        channel = draft.entry.channel
+        try:
+            approved = approved_words(self.renderer.drafter, draft.entry, reviewed, then, now, channels, self.today)
+            if isinstance(approved, NotSent):
+                self._refuse(draft, approved)
+                return None
+            document = self.renderer.drafter.final(now, channel, self.today, approved, channels)
+        except TemplateFailure as failure:
+            self.problems.append(failure.problem)
+            return None
+        errors = [p for p in self.renderer.lint_document(document, now, channel, draft.file) if p.severity == "error"]
+        if errors:
+            self.problems += [p._replace(message=f"{p.message}; not sent") for p in errors]
+            return None
+        return document, now
+
+    def _refuse(self, draft: OpenDraft, refused: NotSent) -> None:
+        if refused.withdraw:
+            note = f"{refused.message}: withdrawn, to be drafted again"
+            self.withdrawn.append(replace(draft.entry, date=self.today, event="withdrawn", note=note))
+        else:
+            self.problems.append(
+                Problem(draft.file, refused.line, f"{refused.message}; not sent", code="send.words_refused")
+            )

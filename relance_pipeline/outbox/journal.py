@@ -37,6 +37,9 @@ def to_line(entry: JournalEntry) -> str:
         record["invoice_steps"] = dict(entry.invoice_steps)
     if entry.permanent:
         record["permanent"] = True
+    if entry.document is not None:
+        record["document"] = entry.document
+        record["document_sha256"] = entry.document_sha256
     return json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(", ", ": ")) + "\n"
 
 

@@ -20,14 +20,21 @@ import stat
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, replace
-from email import policy
-from email.parser import BytesHeaderParser
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from relance_pipeline import atomic
 from relance_pipeline.books import cache as books_cache
-from relance_pipeline.model import DOCUMENT_ORDER, SUFFIXES, Action, JournalEntry, Plan, Problem
+from relance_pipeline.model import (
+    DOCUMENT_ORDER,
+    SENT_SUFFIXES,
+    SUFFIXES,
+    Action,
+    JournalEntry,
+    Plan,
+    Problem,
+    sent_document,
+)
 from relance_pipeline.outbox import journal as journal_writer
 from relance_pipeline.outbox.lock import state_folder
 
@@ -35,11 +42,12 @@ if TYPE_CHECKING:
     from relance_pipeline.render.renderer import RenderedDocument
 
 OUTBOX_FOLDER = "outbox"
+PREVIEWS = (".preview.pdf", ".preview.png")
 # outbox/<date>/<client>/<step>.<ext>: the files `run` writes; one it did not journal or cannot show it wrote
 # is reported.
 _DOCUMENT_PATH = re.compile(
     r"^outbox/\d{4}-\d{2}-\d{2}/[a-z0-9][a-z0-9_-]*/[a-z0-9][a-z0-9_-]*("
-    + "|".join(re.escape(suffix) for suffix in (*SUFFIXES.values(), ".png"))
+    + "|".join(re.escape(suffix) for suffix in (*SUFFIXES.values(), *SENT_SUFFIXES.values(), *PREVIEWS))
     + ")$"
 )
 
@@ -96,7 +104,6 @@ def write_action(
                 file=rel,
                 sha256=journal_writer.sha256(document.content),
                 event="drafted",
-                message_id=document.message_id,
                 invoice_steps=tuple(sorted((number, step.id) for number, step in action.own_steps.items())),
             )
         )
@@ -107,6 +114,15 @@ def write_action(
         extra_files.append(rel)
     journal_writer.append(root, entries)
     return Drafted(action, tuple(entries), tuple(extra_files))
+
+
+def companions(entry: JournalEntry) -> list[str]:
+    """The files that go with a draft's words: a letter's previews, the email or letter `send` made."""
+    found = [name for name in [sent_document(entry.file, entry.channel)] if name]
+    if entry.channel == "letter" and entry.file.endswith(SUFFIXES["letter"]):
+        stem = entry.file.removesuffix(SUFFIXES["letter"])
+        found += [stem + suffix for suffix in PREVIEWS]
+    return found
 
 
 def write_if_changed(root: Path, rel: str, content: bytes) -> None:
@@ -132,8 +148,9 @@ def remove_orphans(root: Path, entries: Iterable[JournalEntry], keep: Iterable[s
     that stay whatever the lists say (those git already tracks: what was committed is never lost).
     """
     keep = set(keep)
-    known = {entry.file for entry in entries} | keep
-    known |= {file.rsplit(".", 1)[0] + ".png" for file in known if file.endswith(".pdf")}
+    entries = list(entries)
+    known = {entry.file for entry in entries} | {e.document for e in entries if e.document} | keep
+    known |= {companion for entry in entries for companion in companions(entry)}
     written = _read_drafting(drafting_list(root))
     removed: list[str] = []
     kept: list[str] = []
@@ -199,8 +216,10 @@ def _read_drafting(path: Path) -> dict[str, set[str]]:
 def uncommitted(root: Path, entries: Iterable[JournalEntry], committed: set[str]) -> list[str]:
     """The journaled drafts (and their previews) on disk but not in `committed`: a run was stopped between its
     journal append and its commit, and the next `run --commit` commits them."""
-    files = {entry.file for entry in entries if entry.event == "drafted"}
-    files |= {file.rsplit(".", 1)[0] + ".png" for file in files if file.endswith(".pdf")}
+    drafted = [entry for entry in entries if entry.event == "drafted"]
+    files = {entry.file for entry in drafted} | {
+        c for e in drafted for c in companions(e) if c != sent_document(e.file, e.channel)
+    }
     return sorted(file for file in files if file not in committed and (root / file).is_file())
 
 
@@ -230,14 +249,6 @@ def finish_cut_action(root: Path) -> list[JournalEntry]:
         if rel in known or not file.is_file():
             continue
         content = file.read_bytes()
-        message_id = _message_id(content) if channel == "email" else None
-        finished.append(
-            replace(last, channel=channel, file=rel, sha256=journal_writer.sha256(content), message_id=message_id)
-        )
+        finished.append(replace(last, channel=channel, file=rel, sha256=journal_writer.sha256(content)))
     journal_writer.append(root, finished)
     return finished
-
-
-def _message_id(content: bytes) -> str | None:
-    found = BytesHeaderParser(policy=policy.default).parsebytes(content).get("Message-ID")
-    return (str(found).strip() or None) if found is not None else None

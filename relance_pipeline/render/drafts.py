@@ -18,7 +18,7 @@ from typing import Any
 from markupsafe import Markup
 
 from relance_pipeline.model import Action, Books, Channel
-from relance_pipeline.render import environment, sms, template_files
+from relance_pipeline.render import environment, letter_words, sms, template_files, words
 from relance_pipeline.render.context import template_variables
 from relance_pipeline.render.qr import epc_qr_data_uri
 
@@ -45,8 +45,108 @@ class Drafter:
         """For the lint alone: no HTML part for emails, no QR code on letters (they say nothing to the lint)."""
         self.environments = environment.build(template_files.search_path(root), root)
 
-    def variables(self, action: Action, as_of: date) -> dict[str, Any]:
-        return template_variables(action, self.books, as_of)
+    def variables(self, action: Action, as_of: date, channels: tuple[Channel, ...] | None = None) -> dict[str, Any]:
+        """`channels`: those of the step still approved (a letter withdrawn in review is not mentioned)."""
+        variables = template_variables(action, self.books, as_of)
+        if channels is not None:
+            variables["channels"] = channels
+        return variables
+
+    def reviewable(
+        self, action: Action, channel: Channel, as_of: date, channels: tuple[Channel, ...] | None = None
+    ) -> words.Words:
+        """The words of an email or a letter as of `as_of`, each computed value a slot (see words.py).
+        Raises TemplateFailure when the template is missing or wrong."""
+        name = template_files.template_name(action.step.template, channel, action.client.language)
+        language = action.client.language
+        variables = {**self.variables(action, as_of, channels), "channel": channel, environment.SLOTS: True}
+        table = words.marker("table", language)
+        if channel == "email":
+            text = tidy(self._render(self.environments.text, name, {**variables, "invoice_table": table}))
+            subject, body = split_subject(text)
+            return words.Words(subject, body)
+        page = self._render(
+            self.environments.html,
+            name,
+            {
+                **variables,
+                "invoice_table": Markup(f"<p>{html.escape(table)}</p>"),
+                "payment_marker": words.marker("payment", language),
+                "payment_qr": None,
+            },
+        )
+        return words.Words(html_title(page), "\n\n".join(letter_words.from_page(page)) + "\n")
+
+    def final(
+        self,
+        action: Action,
+        channel: Channel,
+        as_of: date,
+        reviewed: words.Words,
+        channels: tuple[Channel, ...] | None = None,
+    ) -> Draft:
+        """The email or letter that goes out: `reviewed` words (their slots filled for `as_of`), the structured
+        parts (invoice table, payment details, QR code, addresses) rendered from the books as of `as_of`."""
+        name = template_files.template_name(action.step.template, channel, action.client.language)
+        variables = {**self.variables(action, as_of, channels), "channel": channel}
+        subject = words.plain(reviewed.subject)
+        paragraphs = [words.plain(p) if p not in self._markers(action) else p for p in reviewed.paragraphs()]
+        if channel == "email":
+            return self._final_email(name, variables, subject, paragraphs)
+        return self._final_letter(name, variables, subject, paragraphs)
+
+    def _markers(self, action: Action) -> dict[str, str]:
+        return words.marker_kinds(action.client.language)
+
+    def _final_email(self, name: str, variables: dict[str, Any], subject: str, paragraphs: list[str]) -> Draft:
+        language = variables["language"]
+        markers = words.marker_kinds(language)
+        text_table = tidy(self._render(self.environments.text, f"_base/invoices.{language}.txt", variables))
+        text = "\n\n".join(text_table.strip("\n") if p in markers else p for p in paragraphs) + "\n"
+        if self.lint_only:
+            return Draft("email", name, subject, typography(text, language))
+        table = compact(self._render(self.environments.html, "_base/invoices.html", variables))
+        blocks = [f'<div class="table">\n{table}\n</div>' if p in markers else paragraphs_html(p) for p in paragraphs]
+        page = self._render(
+            self.environments.html,
+            "_base/email.html",
+            {**variables, "subject": subject, "body": Markup("\n".join(blocks))},
+        )
+        return Draft("email", name, subject, typography(text, language), typography(page, language))
+
+    def _final_letter(self, name: str, variables: dict[str, Any], subject: str, paragraphs: list[str]) -> Draft:
+        language = variables["language"]
+        markers = words.marker_kinds(language)
+        qr = (
+            epc_qr_data_uri(variables["creditor"], variables["amount_due"], variables["payment_reference"])
+            if not self.lint_only and variables["currency"] == "EUR"  # an EPC transfer is in euros only
+            else None
+        )
+        variables = {**variables, "payment_qr": qr}
+        parts: dict[str, str] = {
+            "table": compact(self._render(self.environments.html, "_base/invoices.html", variables)),
+            "payment": self._render(self.environments.html, "_base/payment-details.html", variables),
+        }
+        blocks = [parts[markers[p]] if p in markers else letter_words.to_html(p) for p in paragraphs]
+        closing = ""
+        if paragraphs and paragraphs[-1] not in markers:
+            closing = letter_words.to_html(paragraphs[-1]).replace("<p>", '<p class="closing">', 1)
+            blocks = blocks[:-1]
+            # The last paragraph stays with the closing and the signature (a signature alone on page 2 reads
+            # as an afterthought): both go into the sign-off block.
+            if len(paragraphs) > 2 and paragraphs[-2] not in markers:
+                closing = blocks.pop() + "\n" + closing
+        if blocks and paragraphs[0] not in markers:
+            blocks[0] = blocks[0].replace("<p>", '<p class="greeting">', 1)
+        final = {
+            **variables,
+            "invoice_table": Markup(""),
+            "letter_subject": subject,
+            "letter_words": Markup("\n".join(blocks)),
+            "letter_closing": Markup(closing),
+        }
+        page = typography(self._render(self.environments.html, name, final), language)
+        return Draft("letter", name, subject, html_text(page), page)
 
     def draft(self, action: Action, channel: Channel, as_of: date) -> Draft:
         """Raises TemplateFailure when the template is missing or wrong."""
@@ -115,6 +215,11 @@ def compact(markup: str) -> str:
 def split_subject(text: str) -> tuple[str, str]:
     head, _, body = text.partition("\n\n")
     return " ".join(head.split()), body.strip("\n") + "\n"
+
+
+def paragraphs_html(paragraph: str) -> str:
+    """One paragraph of words, escaped, as an HTML paragraph (a line break for each single newline)."""
+    return "<p>" + "<br>\n".join(html.escape(paragraph, quote=False).splitlines()) + "</p>"
 
 
 def paragraphs(body: str) -> str:

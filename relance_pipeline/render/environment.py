@@ -20,7 +20,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from relance_pipeline.model import Language, Problem
-from relance_pipeline.render import formatting
+from relance_pipeline.render import formatting, words
 
 
 class TemplateFailure(Exception):
@@ -110,25 +110,44 @@ def _language(context: jinja2.runtime.Context) -> Language:
     return language  # type: ignore[no-any-return]
 
 
+SLOTS = "slots"
+"""A template variable: when true, each computed value is written as a slot of the words (⟦value⟧), which
+`send` fills again on its own day (see words.py)."""
+
+
+def _computed(context: jinja2.runtime.Context, shown: str) -> str:
+    return words.slot(shown) if context.get(SLOTS) else shown
+
+
 def _filters() -> dict[str, Callable[..., Any]]:
     @jinja2.pass_context
     def money(context: jinja2.runtime.Context, amount: Decimal, currency: str | None = None) -> str:
         value = Decimal(amount) if isinstance(amount, int) and not isinstance(amount, bool) else amount
-        return formatting.money(value, _language(context), currency or context.get("currency") or "EUR")
+        shown = formatting.money(value, _language(context), currency or context.get("currency") or "EUR")
+        return _computed(context, shown)
 
     @jinja2.pass_context
     def date_filter(context: jinja2.runtime.Context, day: date, style: str = "long") -> str:
-        return formatting.long_date(day, _language(context), style)
+        return _computed(context, formatting.long_date(day, _language(context), style))
 
     @jinja2.pass_context
     def percent(context: jinja2.runtime.Context, rate: Decimal) -> str:
-        return formatting.percent(Decimal(rate), _language(context))
+        return _computed(context, formatting.percent(Decimal(rate), _language(context)))
+
+    @jinja2.pass_context
+    def number(context: jinja2.runtime.Context, value: int) -> str:
+        return _computed(context, str(value))
+
+    @jinja2.pass_context
+    def iban(context: jinja2.runtime.Context, value: str) -> str:
+        return _computed(context, formatting.grouped(value))
 
     return {
         "money": money,
         "date": date_filter,
         "percent": percent,
-        "iban": formatting.grouped,
+        "number": number,
+        "iban": iban,
         "siret": formatting.siret,
     }
 

@@ -39,7 +39,7 @@ IN_FLIGHT_PER_JOB = 3
 class Rendered:
     rendering: Rendering
     extras: tuple[tuple[str, bytes], ...] = ()
-    """Files written beside the documents but not journaled: the PNG preview of each letter."""
+    """Files written beside the documents but not journaled: each letter's preview PDF, and its PNG."""
 
 
 def worker_count(actions: Sequence[Action], jobs: int | None) -> int:
@@ -118,15 +118,13 @@ class _Worker:
     def render(self, action: Action, as_of: date) -> Rendered:
         rendering = self.renderer.render(action, as_of)
         if not (self.previews and rendering.ok):
-            return Rendered(rendering)
+            return Rendered(rendering, rendering.previews)
         from relance_pipeline.render.preview import first_page_png  # PDFium is loaded only by runs that draw previews
 
-        extras = tuple(
-            (document.filename.removesuffix(".pdf") + ".png", first_page_png(document.content))
-            for document in rendering.documents
-            if document.channel == "letter"
+        pictures = tuple(
+            (name.removesuffix(".pdf") + ".png", first_page_png(content)) for name, content in rendering.previews
         )
-        return Rendered(rendering, extras)
+        return Rendered(rendering, rendering.previews + pictures)
 
 
 _worker: _Worker | None = None

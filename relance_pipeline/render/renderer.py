@@ -4,9 +4,10 @@
     rendering = renderer.render(action, as_of)  # per action
     if rendering.ok: write rendering.documents under outbox/<as-of>/<client>/
 
-Files per channel (DESIGN.md): `<step>.pdf` (letter), `<step>.eml` (email, with the letter PDF and the invoice
-copies attached), `<step>.sms.txt`, `<step>.call.md`. A template error or a lint error gives problems and
-no documents for that action; warnings (an SMS longer than one segment) come with the documents.
+Files per channel (DESIGN.md): `<step>.letter.txt` and `<step>.email.txt` (the words a reviewer reads, see
+words.py; a letter also gets `<step>.preview.pdf`), `<step>.sms.txt`, `<step>.call.md`. The email and the
+letter themselves are made by `send` on its own day (finalize.py). A template error or a lint error gives
+problems and no documents for that action; warnings (an SMS longer than one segment) come with them.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from relance_pipeline.model import DOCUMENT_ORDER, SUFFIXES, Action, Books, Channel, Problem
+from relance_pipeline.model import DOCUMENT_ORDER, SENT_SUFFIXES, SUFFIXES, Action, Books, Channel, Problem
 from relance_pipeline.render import letter_files, lint, mail
 from relance_pipeline.render.drafts import Draft, Drafter
 from relance_pipeline.render.environment import TemplateFailure
+from relance_pipeline.render.words import Words
 
 if TYPE_CHECKING:
     from relance_pipeline.render.letter import LetterPrinter
@@ -29,10 +31,8 @@ if TYPE_CHECKING:
 class RenderedDocument:
     channel: Channel
     filename: str
-    """`<step>.pdf`, `<step>.eml`, `<step>.sms.txt` or `<step>.call.md`; the writer puts it in the outbox."""
+    """`<step>.letter.txt`, `<step>.email.txt` (the words), `<step>.sms.txt` or `<step>.call.md`."""
     content: bytes
-    message_id: str | None = None
-    """The email's Message-ID header, for the journal."""
 
 
 @dataclass(frozen=True)
@@ -40,10 +40,17 @@ class Rendering:
     action: Action
     documents: tuple[RenderedDocument, ...]
     problems: tuple[Problem, ...]
+    previews: tuple[tuple[str, bytes], ...] = ()
+    """`<step>.preview.pdf`: each letter as it would go out on the drafting day, to look at (not journaled)."""
 
     @property
     def ok(self) -> bool:
         return not any(problem.severity == "error" for problem in self.problems)
+
+
+PREVIEW_SUFFIX = ".preview.pdf"
+FINALIZED: frozenset[Channel] = frozenset({"email", "letter"})
+"""The channels whose words are reviewed and whose document is made on the day `send` runs."""
 
 
 class Renderer:
@@ -58,77 +65,81 @@ class Renderer:
 
     def drafts(self, action: Action, as_of: date) -> tuple[list[Draft], list[Problem]]:
         """The wording of each channel of the action, and the lint's findings; no PDF is made."""
-        drafts: list[Draft] = []
+        drafted, problems = self._drafts(action, as_of)
+        return [draft for draft, _ in drafted], problems
+
+    def _drafts(self, action: Action, as_of: date) -> tuple[list[tuple[Draft, Words | None]], list[Problem]]:
+        drafted: list[tuple[Draft, Words | None]] = []
         problems: list[Problem] = []
         for channel in sorted(action.step.channels, key=DOCUMENT_ORDER.index):
             try:
-                draft = self.drafter.draft(action, channel, as_of)
+                if channel in FINALIZED:
+                    reviewable = self.drafter.reviewable(action, channel, as_of)
+                    draft = self.drafter.final(action, channel, as_of, reviewable)
+                else:
+                    reviewable, draft = None, self.drafter.draft(action, channel, as_of)
             except TemplateFailure as failure:
                 problems.append(failure.problem)
                 continue
-            drafts.append(draft)
-            problems += lint.lint(
-                draft,
-                lint.Facts.of(action, channel),
-                self.drafter.environments.display(draft.template),
-                self._locator(draft.template),
-            )
-        return drafts, problems
+            drafted.append((draft, reviewable))
+            problems += self.lint_document(draft, action, channel)
+        return drafted, problems
+
+    def lint_document(self, draft: Draft, action: Action, channel: Channel, where: str | None = None) -> list[Problem]:
+        """The legal lint of one document; `where` names a words file the findings are in instead of the
+        template (reviewed words at `validate` and `send`)."""
+        locate = self._locator(draft.template) if where is None else (lambda _: (where, None))
+        path = self.drafter.environments.display(draft.template) if where is None else where
+        return lint.lint(draft, lint.Facts.of(action, channel), path, locate)
 
     def render(self, action: Action, as_of: date) -> Rendering:
-        drafts, problems = self.drafts(action, as_of)
+        drafted, problems = self._drafts(action, as_of)
         if any(problem.severity == "error" for problem in problems):
             return Rendering(action, (), tuple(problems))
         documents: list[RenderedDocument] = []
-        letter: bytes | None = None
-        for draft in drafts:
+        previews: list[tuple[str, bytes]] = []
+        for draft, reviewable in drafted:
             filename = f"{action.step.id}{SUFFIXES[draft.channel]}"
-            if draft.channel == "letter":
-                letter, refused = self._print(draft)
-                problems += refused
-                documents.append(RenderedDocument("letter", filename, letter))
-            elif draft.channel == "email":
-                email, found = self._email(draft, action, as_of, letter)
-                problems += found
-                if email is not None:
-                    documents.append(RenderedDocument("email", filename, email.content, email.message_id))
+            if reviewable is not None:
+                documents.append(RenderedDocument(draft.channel, filename, reviewable.text().encode("utf-8")))
+                if draft.channel == "letter":
+                    pdf, refused = self.print_letter(draft)
+                    problems += refused
+                    previews.append((f"{action.step.id}{PREVIEW_SUFFIX}", pdf))
             else:
                 # One line, newline-terminated like any text file; the message is the line.
                 text = draft.text if draft.text.endswith("\n") else draft.text + "\n"
                 documents.append(RenderedDocument(draft.channel, filename, text.encode("utf-8")))
         if any(problem.severity == "error" for problem in problems):
             return Rendering(action, (), tuple(problems))
+        return Rendering(action, tuple(documents), tuple(problems), tuple(previews))
+
+    def finalized(self, action: Action, as_of: date, channels: tuple[Channel, ...] | None = None) -> Rendering:
+        """The email (`<step>.eml`) and letter (`<step>.pdf`) as `send` makes them on `as_of` from words left
+        as drafted; the other channels as drafted."""
+        drafted, problems = self._drafts(action, as_of)
+        documents: list[RenderedDocument] = []
+        letter: bytes | None = None
+        for draft, _ in drafted:
+            if draft.channel == "letter":
+                letter, refused = self.print_letter(draft)
+                problems += refused
+                documents.append(RenderedDocument("letter", f"{action.step.id}{SENT_SUFFIXES['letter']}", letter))
+            elif draft.channel == "email":
+                email, found = self.email_document(draft, action, as_of, letter)
+                problems += found
+                if email is not None:
+                    documents.append(
+                        RenderedDocument("email", f"{action.step.id}{SENT_SUFFIXES['email']}", email.content)
+                    )
+        if any(problem.severity == "error" for problem in problems):
+            return Rendering(action, (), tuple(problems))
         return Rendering(action, tuple(documents), tuple(problems))
 
-    def _print(self, draft: Draft) -> tuple[bytes, list[Problem]]:
-        printer = self.printer()
-        pdf = printer.pdf(draft.html or "", draft.template)
-        path = self.drafter.environments.display(draft.template)
-        problems = [
-            Problem(
-                path,
-                None,
-                letter_files.refusal(url),
-                code="template.url",
-            )
-            for url in printer.take_refused()
-        ]
-        return pdf, problems
-
-    def printer(self) -> LetterPrinter:
-        """WeasyPrint is loaded on the first letter only: `validate` and emails-only runs never pay for it."""
-        if self._printer is None:
-            from relance_pipeline.render.letter import LetterPrinter
-
-            self._printer = LetterPrinter(self.drafter.environments.folders, self._documents())
-        return self._printer
-
-    def _documents(self) -> list[Path]:
-        return [self.root / invoice.document for invoice in self.books.invoices if invoice.document]
-
-    def _email(
+    def email_document(
         self, draft: Draft, action: Action, as_of: date, letter: bytes | None
     ) -> tuple[mail.Email | None, list[Problem]]:
+        """The .eml of a finalized email: the letter's PDF (when it goes too) and the invoice copies attached."""
         attachments: list[mail.Attachment] = []
         problems: list[Problem] = []
         if letter is not None:
@@ -153,6 +164,32 @@ class Renderer:
             return mail.build(draft, action.client, self.books.settings, as_of, attachments), problems
         except mail.AddressError as error:
             return None, [*problems, Problem(action.client.source, None, f"email: {error}", code="email.address")]
+
+    def print_letter(self, draft: Draft) -> tuple[bytes, list[Problem]]:
+        printer = self.printer()
+        pdf = printer.pdf(draft.html or "", draft.template)
+        path = self.drafter.environments.display(draft.template)
+        problems = [
+            Problem(
+                path,
+                None,
+                letter_files.refusal(url),
+                code="template.url",
+            )
+            for url in printer.take_refused()
+        ]
+        return pdf, problems
+
+    def printer(self) -> LetterPrinter:
+        """WeasyPrint is loaded on the first letter only: `validate` and emails-only runs never pay for it."""
+        if self._printer is None:
+            from relance_pipeline.render.letter import LetterPrinter
+
+            self._printer = LetterPrinter(self.drafter.environments.folders, self._documents())
+        return self._printer
+
+    def _documents(self) -> list[Path]:
+        return [self.root / invoice.document for invoice in self.books.invoices if invoice.document]
 
     def _locator(self, template: str) -> lint.Locator:
         if template not in self._locators:

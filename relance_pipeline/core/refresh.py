@@ -1,0 +1,53 @@
+"""A drafted document's action again, on another day: what `send` finalizes (pure).
+
+The drafted journal line says who, at which step, for which invoices. On the day of sending the invoices
+still owed and not held are listed, with their amounts as of that day and a deadline counted from it; an
+invoice paid, credited or put on hold since the draft drops out. The same call on the drafting day gives
+back the action that was drafted (payments recorded later are dated later), which is how `send` knows what
+the reviewer was shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+from relance_pipeline.core import money
+from relance_pipeline.core.history import history
+from relance_pipeline.model import Action, Amounts, Books, JournalEntry, Problem
+
+
+def action_on(books: Books, journal: Iterable[JournalEntry], drafted: JournalEntry, day: date) -> Action | Problem:
+    """The action of the `drafted` line as of `day`; a Problem when the books no longer hold it."""
+    client = books.clients.get(drafted.client)
+    if client is None:
+        return Problem(
+            drafted.file,
+            None,
+            f"its client '{drafted.client}' is no longer in the books; not sent",
+            code="send.client_gone",
+        )
+    policy = books.policy_for(client)
+    step = next((step for step in policy.steps if step.id == drafted.step), None)
+    if step is None:
+        return Problem(
+            drafted.file,
+            None,
+            f"its step '{drafted.step}' is no longer in {policy.source}; not sent",
+            code="send.step_gone",
+        )
+    past = history(journal)
+    invoices = {invoice.number: invoice for invoice in books.invoices}
+    listed: list[Amounts] = []
+    for number in drafted.invoices:
+        invoice = invoices.get(number)
+        if invoice is None or invoice.outstanding(day) <= 0:
+            continue
+        if invoice.hold is not None and invoice.hold.active_on(day):
+            continue
+        found = money.amounts(invoice, client, policy, books.rates, day, past.notice_date(number, policy))
+        if isinstance(found, money.MissingRate):
+            return found.problem()
+        listed.append(found)
+    deadline = day + timedelta(days=step.deadline_days) if step.deadline_days else None
+    return Action(client=client, policy=policy, step=step, invoices=tuple(listed), deadline=deadline)
