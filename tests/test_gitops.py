@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from loop_support import git
 
+from relance_pipeline.core.history import history
 from relance_pipeline.model import Action, Amounts, Client, Invoice, JournalEntry, Plan, Policy, Problem, Step
 from relance_pipeline.outbox.write import Drafted, write_action
 from relance_pipeline.render.renderer import RenderedDocument
@@ -225,3 +226,36 @@ def test_commit_run_commits_the_documents_previews_and_journal_of_a_run_in_one_c
     assert message.startswith("relance 2026-06-15: 2 documents for 2 clients\n")
     assert "![first page of lettre](outbox/2026-06-15/acme/lettre.png)" in message
     assert commit_run(repo, AS_OF, []) is None
+
+
+def test_the_summary_lists_first_what_waits_on_the_user_letters_calls_and_unknown_sends() -> None:
+    def line(
+        day: date, client_id: str, step: str, channel: str, suffix: str, event: str, drafted: date | None = None
+    ) -> JournalEntry:
+        file = f"outbox/{(drafted or day).isoformat()}/{client_id}/{step}.{suffix}"
+        return JournalEntry(day, client_id, step, channel, ("F-1",), file, "0" * 64, event)  # type: ignore[arg-type]
+
+    journal = [
+        line(date(2026, 6, 1), "acme", "lettre", "letter", "pdf", "drafted"),
+        line(date(2026, 6, 1), "acme", "lettre", "email", "eml", "drafted"),
+        line(date(2026, 6, 2), "acme", "lettre", "email", "eml", "sent", date(2026, 6, 1)),
+        line(date(2026, 6, 5), "nordwind", "appel", "phone", "call.md", "drafted"),
+        line(date(2026, 6, 8), "zeta", "relance-1", "email", "eml", "drafted"),
+        line(date(2026, 6, 9), "zeta", "relance-1", "email", "eml", "unknown", date(2026, 6, 8)),
+        line(date(2026, 6, 10), "kappa", "relance-2", "email", "eml", "drafted"),  # waits for review only
+        line(AS_OF, "zeta", "lettre", "letter", "pdf", "drafted"),  # tonight's: in this pull request
+    ]
+    body = summary(AS_OF, ACTIONS, ENTRIES, tasks=history(journal).tasks(AS_OF)).body
+    assert body.startswith("### Waiting on you\n\nThese clients get nothing more until it is recorded:\n\n")
+    todo = body[: body.index("### ACME")]
+    assert todo.splitlines()[4:7] == [
+        "- [ ] post the lettre letter to `acme`, drafted 2026-06-01, then "
+        "`relance record posted --client acme --step lettre`",
+        "- [ ] call `nordwind` (appel call sheet, drafted 2026-06-05), then "
+        "`relance record called --client nordwind --step appel --note …`",
+        "- [ ] find out whether the email relance-1 to `zeta`, drafted 2026-06-08 went out (the server may have "
+        "accepted it), then `relance record sent --client zeta --step relance-1` or "
+        "`relance record failed --client zeta --step relance-1`",
+    ]
+    assert "kappa" not in todo and "zeta` lettre" not in todo
+    assert not summary(AS_OF, ACTIONS, ENTRIES).body.startswith("### Waiting on you")

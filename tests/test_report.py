@@ -217,3 +217,37 @@ def test_the_formats_carry_the_same_figures(ledger: Ledger) -> None:
     table = report_format.to_table(report)
     assert table.splitlines()[-1].startswith(f"DSO: {report.dso} days")
     assert any(line.startswith("total") and "1080.00" in line for line in table.splitlines())
+
+
+def test_a_payment_plan_shows_its_instalments_met_and_missed_and_the_next_one_due(ledger: Ledger) -> None:
+    plan = (
+        "payment_plan:\n  agreed: 2026-03-15\n  instalments:\n    - {due: 2026-03-31, amount: '450.00'}\n"
+        "    - {due: 2026-04-30, amount: '200.00'}\n    - {due: 2026-05-31, amount: '200.00'}\n"
+        "payments: [{date: 2026-03-31, amount: '450.00'}, {date: 2026-05-02, amount: '50.00'}]\n"
+    )
+    ledger.invoice("F-1", "acme", "2026-03-01", "850.00", extra=plan)
+    report = balance_of(ledger, date(2026, 5, 10))
+    table = report_format.to_table(report)
+    assert table.endswith(
+        "Payment plans:\n  acme F-1: agreed 2026-03-15, 1 of 3 instalments met, 1 missed (150.00 due), "
+        "next: 200.00 on 2026-05-31\n"
+    )
+    (row,) = json.loads(report_format.to_json(report))["clients"]
+    assert row["payment_plans"] == [
+        {
+            "invoice": "F-1",
+            "agreed": "2026-03-15",
+            "instalments": [
+                {"due": "2026-03-31", "amount": "450.00", "paid": "450.00"},
+                {"due": "2026-04-30", "amount": "200.00", "paid": "50.00"},
+                {"due": "2026-05-31", "amount": "200.00", "paid": "0.00"},
+            ],
+            "met": 1,
+            "missed": 1,
+            "arrears": "150.00",
+            "next_due": "2026-05-31",
+            "next_amount": "200.00",
+        }
+    ]
+    kept = report_format.to_table(balance_of(ledger, date(2026, 4, 15)))
+    assert "acme F-1: agreed 2026-03-15, 1 of 3 instalments met, next: 200.00 on 2026-04-30" in kept

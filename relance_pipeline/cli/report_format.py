@@ -9,8 +9,10 @@ from datetime import date
 from typing import Any
 
 from relance_pipeline.cli.plan_format import columns
+from relance_pipeline.core.plan import plan_state
 from relance_pipeline.core.report import BUCKETS, AgedBalance, Balance, ClientBalance
 from relance_pipeline.figures import amount, count
+from relance_pipeline.model import PlanStanding
 
 _HEADER = (
     "client",
@@ -45,6 +47,8 @@ def to_table(report: AgedBalance) -> str:
     rows = [_row(row) for row in report.clients]
     rows.append(("total", *_money(report.totals), "", ""))
     dso = count(report.dso, "day") if report.dso is not None else "n/a (nothing invoiced in the last 365 days)"
+    plans = [f"  {row.client.id} {number}: agreed {standing.agreed.isoformat()}, {plan_state(standing)}"
+             for row in report.clients for number, standing in row.plans]  # fmt: skip
     lines = [
         f"Aged balance as of {report.as_of.isoformat()}: {count(len(report.clients), 'client')}, "
         f"{amount(report.totals.outstanding)} EUR outstanding",
@@ -53,6 +57,7 @@ def to_table(report: AgedBalance) -> str:
         "",
         f"DSO: {dso} (receivables {amount(report.totals.outstanding)} / sales of the last 365 days "
         f"{amount(report.sales)} × 365)",
+        *(["", "Payment plans:", *plans] if plans else []),
     ]
     return "\n".join(lines) + "\n"
 
@@ -108,6 +113,23 @@ def _client(row: ClientBalance) -> dict[str, Any]:
         "next_date": _day(row.next_date),
         "awaiting_decision": row.awaiting_decision,
         "paid_late_penalties": row.paid_late_penalties,
+        "payment_plans": [_plan(number, standing) for number, standing in row.plans],
+    }
+
+
+def _plan(number: str, standing: PlanStanding) -> dict[str, Any]:
+    coming = [i for i in standing.coming if i.unpaid > 0]
+    return {
+        "invoice": number,
+        "agreed": standing.agreed.isoformat(),
+        "instalments": [
+            {"due": i.due.isoformat(), "amount": amount(i.amount), "paid": amount(i.paid)} for i in standing.instalments
+        ],
+        "met": len(standing.met),
+        "missed": len(standing.missed),
+        "arrears": amount(standing.arrears),
+        "next_due": coming[0].due.isoformat() if coming else None,
+        "next_amount": amount(coming[0].unpaid) if coming else None,
     }
 
 

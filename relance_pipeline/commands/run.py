@@ -13,6 +13,7 @@ from pathlib import Path
 
 from relance_pipeline.books import journal
 from relance_pipeline.commands.plan import plan_repository
+from relance_pipeline.core.history import history
 from relance_pipeline.model import Action, Books, Plan, Problem
 from relance_pipeline.outbox import journal as journal_writer
 from relance_pipeline.outbox import write as outbox
@@ -70,7 +71,8 @@ def run(
         problems = [*planned.problems, *problems]
         sha: str | None = None
         if commit:
-            made = gitops.commit_run(root, as_of, drafted, leftovers, planned.plan.held_back)
+            tasks = history(planned.journal).tasks(as_of)
+            made = gitops.commit_run(root, as_of, drafted, leftovers, planned.plan.held_back, tasks)
             if isinstance(made, Problem):
                 problems.append(made)
             else:

@@ -89,6 +89,31 @@ class Reminder:
 
 
 @dataclass(frozen=True)
+class Task:
+    """Something only the user can do for a reminder to count as delivered: post a letter, make a call,
+    find out whether a message the server may have accepted went out."""
+
+    client: str
+    step: str
+    drafted: date | None
+    channel: Channel
+    state: str
+
+    def words(self) -> str:
+        """One line of the pull request's list, with the command that records it done."""
+        drafted = f", drafted {self.drafted.isoformat()}" if self.drafted else ""
+        who = f"--client {self.client} --step {self.step}"
+        if self.state == "unknown":
+            return (
+                f"find out whether the {self.channel} {self.step} to `{self.client}`{drafted} went out (the server "
+                f"may have accepted it), then `relance record sent {who}` or `relance record failed {who}`"
+            )
+        if self.channel == "letter":
+            return f"post the {self.step} letter to `{self.client}`{drafted}, then `relance record posted {who}`"
+        return f"call `{self.client}` ({self.step} call sheet{drafted}), then `relance record called {who} --note …`"
+
+
+@dataclass(frozen=True)
 class History:
     reminders: tuple[Reminder, ...]
     by_invoice: Mapping[str, tuple[Reminder, ...]] = field(default_factory=dict)
@@ -117,6 +142,18 @@ class History:
 
     def open_reminders(self, client: str) -> tuple[Reminder, ...]:
         return tuple(r for r in self.by_client.get(client, ()) if r.open)
+
+    def tasks(self, before: date) -> tuple[Task, ...]:
+        """What waits on the user among the reminders drafted before `before` (tonight's are still in review):
+        letters to post, calls to make, messages whose sending is unknown. By client, then draft date."""
+        found = [
+            Task(r.client, r.step, r.drafted, channel, state)
+            for r in self.reminders
+            if r.drafted is None or r.drafted < before
+            for channel, state in r.waiting
+            if state == "unknown" or channel in MANUAL
+        ]
+        return tuple(sorted(found, key=lambda t: (t.client, t.drafted or date.min, t.step, t.channel)))
 
     def last_contact(self, client: str) -> date | None:
         """The last day the client received something from us."""

@@ -22,6 +22,7 @@ from relance_pipeline.model import (
     JournalEntry,
     PaidLate,
     Plan,
+    PlanStanding,
     Policy,
     Problem,
     Waiting,
@@ -63,6 +64,8 @@ class ClientBalance:
     """Every step was issued for one of its invoices: court, payment plan or write-off."""
     paid_late_penalties: PaidLate = "waived"
     """What the client's policy does with `balance.paid_late`: claimed in a statement, or waived."""
+    plans: tuple[tuple[str, PlanStanding], ...] = ()
+    """(invoice number, its payment plan's standing) for each open invoice on a payment plan."""
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,12 @@ def aged_balance(books: Books, journal: Iterable[JournalEntry], plan: Plan, as_o
         step, when, deciding = _next(actions.get(client_id), waiting.get(client_id, []), as_of)
         treatment: PaidLate = policy.paid_late_penalties if policy is not None else "waived"
         last = contact if contact and contact <= as_of else None
-        rows.append(ClientBalance(client, balance, last, step, when, deciding, treatment))
+        plans = tuple(
+            (invoice.number, invoice.payment_plan.standing(invoice, as_of))
+            for invoice in sorted(invoices, key=lambda i: i.number)
+            if invoice.payment_plan is not None and invoice.outstanding(as_of) > 0
+        )
+        rows.append(ClientBalance(client, balance, last, step, when, deciding, treatment, plans))
     totals = _sum([row.balance for row in rows])
     sales = _sales(books.invoices, as_of)
     dso = None if sales <= 0 else int((totals.outstanding / sales * DSO_WINDOW_DAYS).quantize(1, ROUND_HALF_UP))

@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 
 from relance_pipeline.books.journal import JOURNAL_FILE
+from relance_pipeline.core.history import Task
 from relance_pipeline.model import Problem
 from relance_pipeline.outbox.write import OUTBOX_FOLDER, Drafted
 from relance_pipeline.ship.summary import summary
@@ -71,16 +72,20 @@ def commit_run(
     drafted: Sequence[Drafted],
     leftovers: Sequence[str] = (),
     held_back: Sequence[Problem] = (),
+    tasks: Sequence[Task] = (),
 ) -> str | Problem | None:
     """`relance run --commit` in one call: the run's documents, previews and journal in one commit whose
     message is the run's summary. `leftovers` are files an earlier run journaled but never committed (it was
     stopped before its commit): they go in too. `held_back`: the clients left out for a missing rate, listed
-    in the summary. None when there is nothing to commit, else as `commit_outbox`."""
+    in the summary, and `tasks` what waits on the user, at its top. None when there is nothing to commit, else as
+    `commit_outbox`."""
     if not drafted and not leftovers:
         return None
     entries = [entry for each in drafted for entry in each.entries]
     previews = [file for each in drafted for file in each.extra_files]
-    result = summary(as_of, [each.action for each in drafted], entries, previews=previews, held_back=held_back)
+    result = summary(
+        as_of, [each.action for each in drafted], entries, previews=previews, held_back=held_back, tasks=tasks
+    )
     if leftovers:
         listed = "\n".join(f"- {file}" for file in sorted(leftovers))
         note = f"Drafted by an earlier run that stopped before its commit:\n{listed}"

@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import PurePosixPath
 
+from relance_pipeline.core.history import Task
 from relance_pipeline.figures import amount, count
 from relance_pipeline.model import ZERO, Action, JournalEntry, Problem
 
@@ -40,6 +41,7 @@ def summary(
     *,
     previews: Iterable[str] = (),
     held_back: Iterable[Problem] = (),
+    tasks: Iterable[Task] = (),
 ) -> Summary:
     """The summary of one run: `actions` give the amounts, `drafted` (its journal lines) the files.
 
@@ -47,7 +49,8 @@ def summary(
     image under its client. Links are relative to the repository root (the nightly workflow turns them
     into links to the pushed commit). Amounts have two decimals; clients, steps and invoices are sorted.
     `held_back` are the warnings of clients left out for a rate the table lacks: the reviewer sees who got
-    nothing tonight and which row to add.
+    nothing tonight and which row to add. `tasks`, what waits on the user (letters to post, calls to make,
+    sends to settle), come first: until they are recorded, those clients get nothing more.
     """
     files = sorted({e.file for e in drafted if e.event == "drafted"})
     images = sorted(set(previews))
@@ -59,6 +62,10 @@ def summary(
     clients = len({a.client.id for a in actions})
     title = f"relance {as_of.isoformat()}: {count(len(files), 'document')} for {count(clients, 'client')}"
     body = "\n\n".join(sections) if sections else "Nothing was due."
+    to_do = [f"- [ ] {task.words()}" for task in tasks]
+    if to_do:
+        lines = "\n".join(to_do)
+        body = f"### Waiting on you\n\nThese clients get nothing more until it is recorded:\n\n{lines}\n\n{body}"
     body += f"\n\nTotal asked: {amount(total)} €"
     missing = sorted({str(problem) for problem in held_back})
     if missing:
