@@ -279,6 +279,9 @@ class Step:
 
 PaidLate = Literal["waived", "claimed"]
 """What a policy does with the penalties and indemnities still owed on an invoice paid late."""
+STATEMENT_STEP = "statement"
+"""The id and template of the statement claiming what invoices paid late still owe: not a step of any policy
+(a policy may not name a step so), never a level of escalation."""
 
 
 @dataclass(frozen=True)
@@ -290,6 +293,8 @@ class Policy:
     penalty_rate: Decimal | None = None
     """A contractual rate in percent; None means the B2B default (ECB reference + 10 points)."""
     paid_late_penalties: PaidLate = "waived"
+    paid_late_channels: tuple[Channel, ...] = ("email",)
+    """How the statement of a `claimed` policy goes out: by email, letter, or both."""
     manual_wait_days: int | None = None
     """A letter or call sheet not recorded as posted or made this many days after its draft stops holding the
     client back (the step counts as skipped, never as received); None waits for the record."""
@@ -505,10 +510,15 @@ class Action:
         return sum((a.total_due for a in self.invoices), ZERO)
 
     @property
+    def is_statement(self) -> bool:
+        """The statement of what invoices paid late still owe, not a step of the policy."""
+        return self.step.id == STATEMENT_STEP
+
+    @property
     def claims_charges(self) -> bool:
         """A first reminder asks for the invoices' balance; from the second step on the document claims the
-        penalties or interest and the indemnity too."""
-        return self.step_number > 1
+        penalties or interest and the indemnity too, and a statement claims nothing else."""
+        return self.is_statement or self.step_number > 1
 
     def asked(self, amounts: Amounts) -> Decimal:
         """What the document asks the client to pay for one of its invoices."""
@@ -520,7 +530,9 @@ class Action:
 
     @property
     def step_number(self) -> int:
-        """1 for the first step of the policy."""
+        """1 for the first step of the policy; a statement comes after the last."""
+        if self.is_statement:
+            return len(self.policy.steps) + 1
         return self.policy.steps.index(self.step) + 1
 
     @property

@@ -8,6 +8,7 @@ from typing import Any
 
 from relance_pipeline.books.load import YamlFile
 from relance_pipeline.model import (
+    DOCUMENT_ORDER,
     Client,
     CreditNote,
     Creditor,
@@ -127,6 +128,8 @@ def policy(policy_id: str, document: YamlFile) -> Policy:
         source=document.path,
         penalty_rate=None if contractual == "b2b_default" else rate(contractual),
         paid_late_penalties=data.get("paid_late_penalties", "waived"),
+        # The letter first, as a step's: the email then attaches it.
+        paid_late_channels=tuple(c for c in DOCUMENT_ORDER if c in data.get("paid_late_channels", ["email"])),
     )
 
 

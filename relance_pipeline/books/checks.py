@@ -20,7 +20,17 @@ from relance_pipeline.books.read import (
     RATES_FILE,
     Loaded,
 )
-from relance_pipeline.model import LEGAL_FLOOR_FACTOR, Client, Invoice, Policy, Problem, RateTable, Semester, Settings
+from relance_pipeline.model import (
+    LEGAL_FLOOR_FACTOR,
+    STATEMENT_STEP,
+    Client,
+    Invoice,
+    Policy,
+    Problem,
+    RateTable,
+    Semester,
+    Settings,
+)
 
 _Locate = Callable[[Sequence[str | int]], int | None]
 
@@ -299,6 +309,14 @@ def _step_checks(policy: Policy, at: _Locate) -> Iterator[Problem]:
                 code="policy.step_duplicate",
             )
         seen.add(step.id)
+        if step.id == STATEMENT_STEP:
+            yield Problem(
+                policy.source,
+                at(["steps", index, "id"]),
+                f"{field}.id: '{step.id}' is the statement of penalties owed after a late payment "
+                "(paid_late_penalties: claimed); give the step another id",
+                code="policy.step_reserved",
+            )
         if previous is not None and step.after_days <= previous:
             yield Problem(
                 policy.source,

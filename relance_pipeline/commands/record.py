@@ -24,7 +24,7 @@ from relance_pipeline.books.schema import schema_problems
 from relance_pipeline.commands.validate import validate
 from relance_pipeline.core.history import DELIVERED_BY
 from relance_pipeline.core.pending import OpenDraft, find
-from relance_pipeline.model import SUFFIXES, Channel, JournalEntry, JournalEvent, Payment, Problem
+from relance_pipeline.model import STATEMENT_STEP, SUFFIXES, Channel, JournalEntry, JournalEvent, Payment, Problem
 from relance_pipeline.outbox import books_edits
 from relance_pipeline.outbox import journal as journal_writer
 from relance_pipeline.outbox.invoice_text import add_payment
@@ -169,7 +169,9 @@ def _by_hand(
             code="reference.unknown",
         )
     policy = books.policy_for(books.clients[client])
-    if policy.step_index(step) is None:
+    # A statement sent by hand (paid_late_penalties: claimed) is recorded about the invoices it claimed.
+    statement = step == STATEMENT_STEP and policy.paid_late_penalties == "claimed"
+    if policy.step_index(step) is None and not statement:
         known = ", ".join(s.id for s in policy.steps)
         return Problem(
             policy.source,

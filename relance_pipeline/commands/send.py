@@ -30,7 +30,7 @@ from relance_pipeline.books import journal
 from relance_pipeline.books.read import read_books
 from relance_pipeline.core.pending import OpenDraft, pending
 from relance_pipeline.core.refresh import action_on
-from relance_pipeline.model import Action, Books, Channel, JournalEntry, Problem, sent_document
+from relance_pipeline.model import STATEMENT_STEP, Action, Books, Channel, JournalEntry, Problem, sent_document
 from relance_pipeline.outbox import journal as journal_writer
 from relance_pipeline.outbox import write as outbox_writer
 from relance_pipeline.outbox.lock import COMMAND_WAIT_SECONDS, LockBusy, repository_lock
@@ -173,7 +173,8 @@ def _send(
 def _sort_out(
     root: Path, books: Books, drafts: list[OpenDraft], today: date
 ) -> tuple[list[OpenDraft], list[JournalEntry]]:
-    """The approved drafts still to act on, and a `withdrawn` line for each of the others."""
+    """The approved drafts still to act on, and a `withdrawn` line for each of the others. A statement is
+    about invoices paid by definition: what it claims stays owed after their payment."""
     invoices = {invoice.number: invoice for invoice in books.invoices}
     keep: list[OpenDraft] = []
     withdrawn: list[JournalEntry] = []
@@ -181,7 +182,7 @@ def _sort_out(
         listed = [invoices[n] for n in draft.entry.invoices if n in invoices]
         if not (root / draft.file).is_file():
             reason = "removed in review"
-        elif listed and all(i.outstanding(today) <= 0 for i in listed):
+        elif draft.entry.step != STATEMENT_STEP and listed and all(i.outstanding(today) <= 0 for i in listed):
             reason = "paid since it was drafted"
         elif listed and all(i.hold is not None and i.hold.active_on(today) for i in listed):
             reason = "put on hold since it was drafted"

@@ -15,10 +15,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from relance_pipeline.core import money
+from relance_pipeline.core import money, statement
 from relance_pipeline.core.history import MANUAL, History, Level, Reminder, history
 from relance_pipeline.figures import amount, count
 from relance_pipeline.model import (
+    STATEMENT_STEP,
+    ZERO,
     Action,
     Amounts,
     Books,
@@ -33,6 +35,7 @@ from relance_pipeline.model import (
     Problem,
     Step,
     Waiting,
+    WaitReason,
 )
 
 
@@ -58,10 +61,14 @@ def plan(books: Books, journal: Iterable[JournalEntry], as_of: date) -> Plan:
     actions: list[Action] = []
     waiting: list[Waiting] = []
     missing: list[Problem] = []
-    for client_id, invoices in sorted(_overdue_by_client(books, as_of).items()):
+    overdue = _overdue_by_client(books, as_of)
+    paid_late = statement.paid_late_by_client(books, as_of)
+    for client_id in sorted(overdue.keys() | paid_late.keys()):
         client = books.clients[client_id]
         policy = books.policy_for(client)
-        found = _client_plan(books, client, policy, invoices, past, as_of)
+        found = _client_plan(books, client, policy, overdue.get(client_id, []), past, as_of)
+        if not isinstance(found, list) and client_id in paid_late:
+            found = _with_statement(books, client, policy, paid_late[client_id], past, as_of, found)
         if isinstance(found, list):
             missing += [gap.problem() for gap in found]
             continue
@@ -158,6 +165,41 @@ def _client_plan(
     deadline = as_of + timedelta(days=step.deadline_days) if step.deadline_days else None
     action = Action(client, policy, step, tuple(listed), deadline, own_steps=own, contacts=contacts, plans=plans)
     return action, waiting
+
+
+def _with_statement(
+    books: Books,
+    client: Client,
+    policy: Policy,
+    invoices: Sequence[Invoice],
+    past: History,
+    as_of: date,
+    tonight: tuple[Action | None, list[Waiting]],
+) -> tuple[Action | None, list[Waiting]] | list[money.MissingRate]:
+    """The client's statement of what its invoices paid late still owe, when nothing else goes out tonight:
+    a reminder comes first (one document per client per night), and the statement waits, as a step would,
+    for an undelivered document and for the interval."""
+    action, waiting = tonight
+    listed = statement.to_claim(books, client, policy, invoices, past, as_of)
+    if not listed or isinstance(listed[0], money.MissingRate):
+        return [gap for gap in listed if isinstance(gap, money.MissingRate)] or tonight
+    owed = [amounts for amounts in listed if isinstance(amounts, Amounts)]
+    _, waits_for = _open(past.open_reminders(client.id), policy, as_of)
+    last = _last(past, client.id)
+    reason: WaitReason
+    if action is not None:
+        why, reason, when = f"tonight's {action.step.id} goes first: one document per client a night", "not_yet", None
+    elif waits_for is not None:
+        reminder, what = waits_for
+        drafted = f"drafted on {reminder.drafted.isoformat()}" if reminder.drafted else "recorded"
+        why, reason, when = f"{reminder.step} {drafted}, waiting for {what}", "pending", None
+    elif last is not None and (as_of - last).days < _interval(policy).days:
+        why, reason, when = f"last contact {last.isoformat()}", "interval", last + _interval(policy)
+    else:
+        return statement.action(client, policy, owed, as_of), waiting
+    detail = f"paid late, {amount(sum((a.total_due for a in owed), ZERO))} owed: the statement waits; {why}"
+    waits = [Waiting(a.invoice, reason, detail, ZERO, STATEMENT_STEP, when) for a in owed]
+    return action, waiting + waits
 
 
 def _open(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from relance_pipeline.core import money
+from relance_pipeline.core import money, statement
 from relance_pipeline.core.history import history
 from relance_pipeline.model import (
     ZERO,
@@ -88,10 +88,6 @@ def bucket_of(days_overdue: int) -> int:
     return len(_BUCKET_ENDS)
 
 
-LIMITATION_YEARS = {"business": 5, "consumer": 2}
-"""How long penalties owed after a late payment stay claimable: C. com. L110-4, C. conso L218-2."""
-
-
 def aged_balance(books: Books, journal: Iterable[JournalEntry], plan: Plan, as_of: date) -> AgedBalance:
     """The aged balance; a client whose amounts need a rate the table lacks is left out with a warning."""
     past = history(journal)
@@ -99,7 +95,7 @@ def aged_balance(books: Books, journal: Iterable[JournalEntry], plan: Plan, as_o
     for invoice in books.invoices:
         if invoice.client in books.clients and invoice.issued <= as_of:
             client = books.clients[invoice.client]
-            if invoice.outstanding(as_of) > 0 or _paid_late_within_limitation(invoice, client, as_of):
+            if invoice.outstanding(as_of) > 0 or statement.within_limitation(invoice, client, as_of):
                 listed.setdefault(invoice.client, []).append(invoice)
     actions = {action.client.id: action for action in plan.actions}
     waiting: dict[str, list[Waiting]] = {}
@@ -129,32 +125,6 @@ def aged_balance(books: Books, journal: Iterable[JournalEntry], plan: Plan, as_o
     sales = _sales(books.invoices, as_of)
     dso = None if sales <= 0 else int((totals.outstanding / sales * DSO_WINDOW_DAYS).quantize(1, ROUND_HALF_UP))
     return AgedBalance(as_of, tuple(rows), totals, sales, dso, tuple(sorted(set(missing))))
-
-
-def settled_late_on(invoice: Invoice) -> date | None:
-    """The day a payment settled the invoice in full after its due date; None if it is open or was settled
-    in time (a credit note corrects the invoice: it is not a late payment)."""
-    if not invoice.payments:
-        return None
-    last = max(p.date for p in invoice.payments)
-    if invoice.outstanding(max([last, *(c.date for c in invoice.credit_notes)])) > 0:
-        return None
-    return last if last > invoice.due else None
-
-
-def _paid_late_within_limitation(invoice: Invoice, client: Client, as_of: date) -> bool:
-    settled = settled_late_on(invoice)
-    if settled is None or settled > as_of:
-        return False
-    return as_of < _years_after(settled, LIMITATION_YEARS[client.kind])
-
-
-def _years_after(day: date, years: int) -> date:
-    """The same day `years` later; a 29 February without one in that year becomes 1 March."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return date(day.year + years, 3, 1)
 
 
 def _balance(

@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
-from relance_pipeline.core import money
+from relance_pipeline.core import money, statement
 from relance_pipeline.core.references import rf_reference
 from relance_pipeline.model import (
     ZERO,
@@ -67,6 +67,8 @@ class Line:
     """Listed for instalments missed under its payment plan: the line is those instalments (`due` the first
     one's, `total` their sum, `paid` what was paid of them), and `plan` has every instalment and the words
     cite them, never the invoice's own due date as the one missed."""
+    settled: date | None = None
+    """The day a payment settled the invoice in full after its due date (what a statement is about)."""
 
     @property
     def several(self) -> bool:
@@ -100,6 +102,7 @@ def line(amounts: Amounts, as_of: date, action: Action | None = None) -> Line:
         disputed=hold is not None and hold.reason == "disputed",
         promised=hold.until if hold is not None and hold.reason == "promise" else None,
         payment_plan=invoice.payment_plan is not None,
+        settled=statement.settled_late_on(invoice),
         number=invoice.number,
         issued=invoice.issued,
         due=invoice.due,
@@ -313,6 +316,7 @@ def template_variables(action: Action, books: Books, as_of: date) -> dict[str, A
         "step_count": len(action.policy.steps),
         "last_step": action.step_number == len(action.policy.steps),
         "formal_notice": action.step.formal_notice,
+        "statement": action.is_statement,
         "channels": action.step.channels,
         "as_of": as_of,
         "deadline": action.deadline,

@@ -19,6 +19,7 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
+from relance_pipeline import figures
 from relance_pipeline.model import Language, Problem
 from relance_pipeline.render import formatting, words
 
@@ -147,6 +148,7 @@ def _filters() -> dict[str, Callable[..., Any]]:
         "date": date_filter,
         "percent": percent,
         "number": number,
+        "count": figures.count,
         "iban": iban,
         "siret": formatting.siret,
     }

@@ -34,6 +34,8 @@ class Facts:
     formal_notice: bool
     deadline: date | None
     deadline_days: int | None = None
+    statement: bool = False
+    """The statement of what invoices paid late still owe: penalties and the 40 € (or legal interest) claimed."""
 
     @classmethod
     def of(cls, action: Action, channel: Channel) -> Facts:
@@ -45,6 +47,7 @@ class Facts:
             formal_notice=action.step.formal_notice,
             deadline=action.deadline,
             deadline_days=action.step.deadline_days,
+            statement=action.is_statement,
         )
 
 
@@ -184,11 +187,19 @@ def _missing(draft: Draft, facts: Facts, text: str) -> Iterator[str]:
             "('si vous avez déjà réglé…, merci de ne pas tenir compte…' / 'if you have already paid…, "
             "please disregard…'): every reminder before the mise en demeure needs it"
         )
-    if facts.channel in WRITTEN and facts.business and facts.step_number >= 2:
+    claims = "in a statement of what invoices paid late owe" if facts.statement else "due from the 2nd step"
+    if facts.channel in WRITTEN and facts.business and (facts.step_number >= 2 or facts.statement):
         if not PENALTY_BASIS.search(text):
-            yield "missing the late-payment penalty rate and its legal basis (C. com. L441-10), due from the 2nd step"
+            yield f"missing the late-payment penalty rate and its legal basis (C. com. L441-10), {claims}"
         if not INDEMNITY.search(text):
-            yield "missing the fixed recovery indemnity of 40 € (C. com. D441-5), due from the 2nd step"
+            yield f"missing the fixed recovery indemnity of 40 € (C. com. D441-5), {claims}"
+    if (
+        facts.channel in WRITTEN
+        and not facts.business
+        and facts.statement
+        and not LEGAL_INTEREST[language].search(text)
+    ):
+        yield "a consumer's statement must say that what it claims is legal interest (C. civ. 1231-6)"
 
 
 def _formal_notice(draft: Draft, facts: Facts, text: str) -> Iterator[str]:

@@ -13,8 +13,10 @@ from typing import Literal
 
 from relance_pipeline.books.checks import languages_by_policy, locator
 from relance_pipeline.books.read import Loaded
+from relance_pipeline.core import statement
 from relance_pipeline.model import (
     LANGUAGES,
+    STATEMENT_STEP,
     ZERO,
     Action,
     Amounts,
@@ -23,6 +25,7 @@ from relance_pipeline.model import (
     ClientKind,
     Invoice,
     Language,
+    Payment,
     Policy,
     Problem,
     Step,
@@ -50,7 +53,9 @@ def missing_templates(root: Path, loaded: Loaded) -> list[Problem]:
     problems: list[Problem] = []
     for policy in loaded.policies.values():
         at = locator(loaded, policy.source)
-        for index, step in enumerate(policy.steps):
+        for index, step in enumerate(documents(policy)):
+            claims = step.id == STATEMENT_STEP and index == len(policy.steps)
+            field = "paid_late_penalties" if claims else f"steps[{index + 1}].template"
             for channel in step.channels:
                 for language in sorted(languages.get(policy.id, set()) & set(LANGUAGES)):
                     name = template_files.template_name(step.template, channel, language)  # type: ignore[arg-type]
@@ -58,8 +63,8 @@ def missing_templates(root: Path, loaded: Loaded) -> list[Problem]:
                         problems.append(
                             Problem(
                                 policy.source,
-                                at(["steps", index, "template"]),
-                                f"steps[{index + 1}].template: no template '{name}' in templates/ or the built-in ones",
+                                at(["paid_late_penalties"] if claims else ["steps", index, "template"]),
+                                f"{field}: no template '{name}' in templates/ or the built-in ones",
                                 code="template.missing",
                             )
                         )
@@ -74,7 +79,7 @@ def lint_templates(root: Path, books: Books, today: date) -> list[Problem]:
     files = LetterFiles(folders, [root / invoice.document for invoice in books.invoices if invoice.document])
     problems: set[Problem] = set()
     for policy in sorted(books.policies.values(), key=lambda p: p.id):
-        for step in policy.steps:
+        for step in documents(policy):
             for channel in step.channels:
                 for language in LANGUAGES:
                     name = template_files.template_name(step.template, channel, language)
@@ -106,6 +111,12 @@ def _refused_urls(page: str, template: str, files: LetterFiles, locate: Locator)
     return problems
 
 
+def documents(policy: Policy) -> tuple[Step, ...]:
+    """The documents a policy sends: its steps, and the statement when it claims what late payments owe."""
+    claims = policy.paid_late_penalties == "claimed"
+    return (*policy.steps, statement.step(policy)) if claims else policy.steps
+
+
 def sample_action(
     policy: Policy,
     step: Step,
@@ -130,6 +141,9 @@ def sample_action(
         contact=("Mme Exemple" if language == "fr" else "Ms Example") if relationship == "regular" else None,
     )
     due = as_of - timedelta(days=step.after_days + 3)
+    if step.id == STATEMENT_STEP:
+        invoices = tuple(_paid_late(index, client, as_of, business) for index in range(count))
+        return statement.action(client, policy, invoices, as_of)
     invoices = tuple(_amounts(index, client, due, as_of, business, step) for index in range(count))
     deadline = as_of + timedelta(days=step.deadline_days) if step.deadline_days else None
     return Action(client=client, policy=policy, step=step, invoices=invoices, deadline=deadline)
@@ -153,5 +167,27 @@ def _amounts(index: int, client: Client, due: date, as_of: date, business: bool,
         outstanding=invoice.total,
         charges=Decimal("12.34") if business else ZERO,
         charge_kind=charge_kind,
+        indemnity=Decimal("40.00") if business else ZERO,
+    )
+
+
+def _paid_late(index: int, client: Client, as_of: date, business: bool) -> Amounts:
+    """An invoice of the statement: paid in full 20 days after its due date (a consumer's after the notice)."""
+    due = as_of - timedelta(days=40 + 7 * index)
+    invoice = Invoice(
+        number=f"F-EXEMPLE-{index + 1:03d}",
+        client=client.id,
+        issued=due - timedelta(days=30),
+        due=due,
+        total=Decimal("1200.00"),
+        source=SAMPLE_SOURCE,
+        payments=(Payment(due + timedelta(days=20), Decimal("1200.00")),),
+    )
+    return Amounts(
+        invoice=invoice,
+        days_overdue=20,
+        outstanding=ZERO,
+        charges=Decimal("12.34") if business else Decimal("1.23"),
+        charge_kind="penalties" if business else "legal_interest",
         indemnity=Decimal("40.00") if business else ZERO,
     )

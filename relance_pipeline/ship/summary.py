@@ -95,7 +95,8 @@ def _client_section(actions: Sequence[Action], files: Sequence[str], images: Seq
         "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for action in actions:
-        step = f"{action.step.id} ({action.step_number}/{len(action.policy.steps)})"
+        position = "" if action.is_statement else f" ({action.step_number}/{len(action.policy.steps)})"
+        step = f"{action.step.id}{position}"
         channels = ", ".join(action.step.channels)
         for amounts in sorted(action.invoices, key=lambda a: a.invoice.number):
             rows.append(
