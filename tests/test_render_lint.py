@@ -192,3 +192,23 @@ def test_relance_validate_reports_a_template_lint_error_and_fails(repo: Path) ->
         in result.output.splitlines()
     )
     assert "Traceback" not in result.output
+
+
+def test_a_claimed_policy_has_its_statement_templates_linted_too(repo: Path) -> None:
+    policy = repo / "policies/standard.yaml"
+    policy.write_text(policy.read_text() + "paid_late_penalties: claimed\npaid_late_channels: [letter, email]\n")
+    assert lint_templates(repo, books_of(repo), AS_OF) == []
+    override(
+        repo,
+        "statement/email.fr.txt",
+        '{% extends "_base/email.txt" %}\n{% block subject %}Pénalités{% endblock %}\n'
+        "{% block message %}\nMerci de régler les pénalités.\n{% endblock %}\n",
+    )
+    problems = {p.message for p in lint_templates(repo, books_of(repo), AS_OF)}
+    # The invoice table states the 40 € and the consumer's legal interest; the words must state the rest.
+    assert problems == {
+        "missing the late-payment penalty rate and its legal basis (C. com. L441-10), in a statement of what "
+        "invoices paid late owe",
+        "forbidden wording 'Pénalités' in a consumer's email: late-payment penalties are for business clients "
+        "only; a consumer owes legal interest (C. civ. 1231-6)",
+    }

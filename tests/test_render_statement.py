@@ -34,7 +34,9 @@ def statements(root: Path, language: Language, channels: str = "[letter, email]"
     ledger.client("acme", policy="claimed", language=language)
     ledger.client("paul", kind="consumer", policy="claimed", language=language)
     ledger.invoice("F-1", "acme", "2026-01-31", "3000.00", extra=paid(("2026-03-17", "3000.00")))
-    ledger.invoice("F-2", "acme", "2026-02-15", "2000.00", extra=paid(("2026-02-25", "500.00"), ("2026-03-20", "1500.00")))
+    ledger.invoice(
+        "F-2", "acme", "2026-02-15", "2000.00", extra=paid(("2026-02-25", "500.00"), ("2026-03-20", "1500.00"))
+    )
     ledger.invoice("F-9", "paul", "2026-01-15", "800.00", extra=paid(("2026-04-10", "800.00")))
     ledger.record([entry(date(2026, 3, 11), "paul", "mise-en-demeure", ("F-9",))])
     tonight = ledger.plan(AS_OF)
@@ -75,7 +77,10 @@ def test_a_business_statement_lists_each_invoice_with_its_days_late_penalties_an
         "Facture F-1 du 31 janvier 2026, échue le 31 janvier 2026, de 3 000,00 € TTC, réglée le 17 mars 2026 "
         "(45 jours de retard) : pénalités de retard 44,94 € ; indemnité forfaitaire 40,00 €." in email_text
     )
-    assert "réglée le 20 mars 2026 (33 jours de retard) : pénalités de retard 18,14 € ; indemnité forfaitaire" in email_text
+    assert (
+        "réglée le 20 mars 2026 (33 jours de retard) : pénalités de retard 18,14 € ; indemnité forfaitaire"
+        in email_text
+    )
     assert "article L441-10 du Code de commerce" in email_text and "12,15 % (taux de refinancement" in email_text
     assert "régler la somme de 143,08 € dans un délai de 15 jours, soit au plus tard le 5 mai 2026" in email_text
     letter = found["letter"]
@@ -84,11 +89,15 @@ def test_a_business_statement_lists_each_invoice_with_its_days_late_penalties_an
     assert "dans un délai de 15 jours à compter de la réception de la présente" in letter
 
 
-def test_a_consumer_statement_claims_legal_interest_and_no_business_words(french: tuple[Renderer, list[Action]]) -> None:
+def test_a_consumer_statement_claims_legal_interest_and_no_business_words(
+    french: tuple[Renderer, list[Action]],
+) -> None:
     renderer, (_, paul) = french
     found = texts(renderer, paul)
     for text in found.values():
-        assert "intérêts au taux légal (2,62 % l’an) à compter du lendemain de la réception de ma mise en demeure" in text
+        assert (
+            "intérêts au taux légal (2,62 % l’an) à compter du lendemain de la réception de ma mise en demeure" in text
+        )
         assert "1,72 €" in text and "85 jours" in text
         for word in ("pénalité", "40,00", "indemnité", "L441-10", "trésorerie", "collaboration"):
             assert word not in text

@@ -57,7 +57,9 @@ def test_a_partial_payment_lowers_the_base_from_the_next_day_across_1_july(ledge
     #   07-01..07-20 20 days on 1500 at 12.15 % (2025-S2) = 9.9863 → 19.8938 → 19.89, + 40.00 = 59.89.
     # With F-1 (88.64) on the same statement: 148.53.
     ledger.invoice("F-1", "acme", "2025-03-31", "3000.00", extra=paid(("2025-05-15", "3000.00")))
-    ledger.invoice("F-2", "acme", "2025-06-15", "2000.00", extra=paid(("2025-06-25", "500.00"), ("2025-07-20", "1500.00")))
+    ledger.invoice(
+        "F-2", "acme", "2025-06-15", "2000.00", extra=paid(("2025-06-25", "500.00"), ("2025-07-20", "1500.00"))
+    )
     tonight = ledger.plan(date(2025, 7, 21))
     assert statement_of(tonight) == [
         ("F-1", 45, Decimal("48.64"), Decimal("40.00"), Decimal("88.64")),
@@ -125,7 +127,9 @@ def test_the_statement_walked_night_by_night(ledger: Ledger) -> None:
     # Delivered on 05-31: never again for F-1.
     assert ledger.plan(date(2025, 6, 30)) == Plan(date(2025, 6, 30), ())
     # A later invoice paid late is claimed on its own statement, F-1 not again.
-    ledger.invoice("F-2", "acme", "2025-06-15", "2000.00", extra=paid(("2025-06-25", "500.00"), ("2025-07-20", "1500.00")))
+    ledger.invoice(
+        "F-2", "acme", "2025-06-15", "2000.00", extra=paid(("2025-06-25", "500.00"), ("2025-07-20", "1500.00"))
+    )
     assert statement_of(ledger.plan(date(2025, 7, 21))) == [
         ("F-2", 35, Decimal("19.89"), Decimal("40.00"), Decimal("59.89"))
     ]

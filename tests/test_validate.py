@@ -349,6 +349,22 @@ def test_a_step_without_its_template_names_each_missing_file(example_repo: Path)
     ]
 
 
+def test_a_step_may_not_be_called_statement_and_the_statement_goes_by_email_or_letter(example_repo: Path) -> None:
+    edit(example_repo, POLICY, "  - id: appel\n", "  - id: statement\n")
+    assert problems(example_repo) == [
+        f"{POLICY}:16: steps[3].id: 'statement' is the statement of penalties owed after a late payment "
+        "(paid_late_penalties: claimed); give the step another id"
+    ]
+    edit(example_repo, POLICY, "  - id: statement\n", "  - id: appel\n")
+    edit(example_repo, POLICY, "penalty_rate: b2b_default", "penalty_rate: b2b_default\npaid_late_penalties: claimed")
+    assert validate(example_repo, TODAY) == []
+    edit(example_repo, POLICY, "claimed", "claimed\npaid_late_channels: [sms]")
+    (found,) = problems(example_repo)
+    assert found.startswith(f"{POLICY}:") and "'sms' is not one of: email, letter" in found
+    edit(example_repo, POLICY, "[sms]", "[letter]")
+    assert validate(example_repo, TODAY) == []
+
+
 def test_a_template_in_the_repository_satisfies_a_step(example_repo: Path) -> None:
     edit(example_repo, POLICY, "template: appel", "template: appel-client")
     write(example_repo, "templates/appel-client/phone.fr.md", "Appeler {{ client.name }}.\n")
