@@ -5,13 +5,20 @@ comment: simple interest, actual/365, each semester at its rate, rounded once.
 
 from __future__ import annotations
 
-from datetime import date
+import email
+import email.policy
+from datetime import date, datetime
 from decimal import Decimal
+from email.message import EmailMessage
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from loop_support import Mailbox, approve, smtp_server
 from planbooks import Ledger, entry
 
+from relance_pipeline.commands.run import run
+from relance_pipeline.commands.send import send
 from relance_pipeline.model import Plan
 
 CLAIMED = """min_interval_days: 7
@@ -148,3 +155,29 @@ def test_a_held_invoice_is_not_claimed(ledger: Ledger) -> None:
     extra = paid(("2025-05-15", "3000.00")) + "hold: {reason: disputed, until: 2025-12-31}\n"
     ledger.invoice("F-1", "acme", "2025-03-31", "3000.00", extra=extra)
     assert ledger.plan(date(2025, 5, 16)).actions == ()
+
+
+def test_a_statement_is_drafted_by_run_sent_once_by_send_and_never_drafted_again(ledger: Ledger) -> None:
+    # 3,000 due 2026-01-31, paid 2026-03-17: 45 days at 12.15 % (2026-S1) = 44.9384 → 44.94, + 40.00 = 84.94.
+    ledger.invoice("F-1", "acme", "2026-01-31", "3000.00", extra=paid(("2026-03-17", "3000.00")))
+    approve(ledger.root, "books")
+    night = date(2026, 4, 20)
+    result = run(ledger.root, night)
+    assert [(d.action.step.id, [e.file for e in d.entries]) for d in result.drafted] == [
+        ("statement", ["outbox/2026-04-20/acme/statement.eml"])
+    ]
+    approve(ledger.root)
+    mailbox = Mailbox()
+    sent_on = datetime(2026, 4, 21, 9, 30, tzinfo=ZoneInfo("Europe/Paris"))
+    with smtp_server(mailbox) as environ:
+        first = send(ledger.root, environ, today=date(2026, 4, 21), now=sent_on)
+        second = send(ledger.root, environ, today=date(2026, 4, 21), now=sent_on)
+    # Its invoice is paid (that is what it is about): the statement is sent, not withdrawn as "paid since".
+    assert [e.file for e in first.sent] == ["outbox/2026-04-20/acme/statement.eml"] and first.withdrawn == []
+    assert second.sent == [] and len(mailbox.received) == 1
+    message = email.message_from_bytes(mailbox.received[0].data, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    body = message.get_body(("plain",))
+    assert body is not None and "84,94\u00a0€" in body.get_content()
+    later = ledger.plan(date(2026, 6, 15))
+    assert later.actions == () and later.waiting == ()
