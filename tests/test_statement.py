@@ -19,7 +19,9 @@ from planbooks import Ledger, entry
 
 from relance_pipeline.commands.run import run
 from relance_pipeline.commands.send import send
-from relance_pipeline.model import Plan
+from relance_pipeline.core import statement
+from relance_pipeline.core.history import history
+from relance_pipeline.model import Action, Plan
 
 CLAIMED = """min_interval_days: 7
 paid_late_penalties: claimed
@@ -181,3 +183,15 @@ def test_a_statement_is_drafted_by_run_sent_once_by_send_and_never_drafted_again
     assert body is not None and "84,94\u00a0€" in body.get_content()
     later = ledger.plan(date(2026, 6, 15))
     assert later.actions == () and later.waiting == ()
+
+
+def test_the_statement_drafted_is_made_again_on_the_day_of_sending_with_the_same_amounts(ledger: Ledger) -> None:
+    ledger.invoice("F-1", "acme", "2025-03-31", "3000.00", extra=paid(("2025-05-15", "3000.00")))
+    drafted = ledger.night(date(2025, 5, 16), deliver=False).actions[0]
+    books = ledger.books()
+    again = statement.drafted_again(
+        books, books.clients["acme"], drafted.policy, history(ledger.journal()), ("F-1",), date(2025, 5, 19)
+    )
+    assert isinstance(again, Action) and again.is_statement
+    assert again.invoices == drafted.invoices  # 48.64 + 40.00, whatever the day
+    assert (drafted.deadline, again.deadline) == (date(2025, 5, 31), date(2025, 6, 3))

@@ -93,6 +93,25 @@ def to_claim(
     return gaps or listed
 
 
+def drafted_again(
+    books: Books, client: Client, policy: Policy, past: History, numbers: Iterable[str], day: date
+) -> Action | money.MissingRate:
+    """The statement a drafted journal line lists, as of `day` (the day it is sent): its invoices still
+    settled late and not on hold, with the same amounts (they stop with the payment) and a deadline from `day`."""
+    wanted = set(numbers)
+    listed: list[Amounts] = []
+    for invoice in sorted(books.invoices, key=lambda i: i.number):
+        if invoice.number not in wanted or invoice.client != client.id or settled_late_on(invoice) is None:
+            continue
+        if any(hold is not None and hold.active_on(day) for hold in (invoice.hold, client.hold)):
+            continue
+        found = owed(invoice, client, policy, books, past.notice_date(invoice.number, policy))
+        if isinstance(found, money.MissingRate):
+            return found
+        listed.append(found)
+    return action(client, policy, listed, day)
+
+
 def action(client: Client, policy: Policy, listed: Sequence[Amounts], as_of: date) -> Action:
     """The statement's document; its deadline counts from its date."""
     return Action(client, policy, step(policy), tuple(listed), as_of + timedelta(days=DEADLINE_DAYS))
