@@ -141,3 +141,10 @@ def test_the_report_leaves_out_only_the_clients_a_missing_semester_holds_back(ex
     assert "no rates for 2026-S2 (needed for invoice F-2026-004" in result.stderr
     clients = [line.split()[0] for line in result.stdout.splitlines()[3:] if line and not line.startswith("DSO")]
     assert clients == ["lucie-martin", "total"]  # studio-kappa is held, but its penalties still need 2026-S2
+
+
+def test_the_plan_table_shows_what_a_first_reminder_asks_not_its_charges(example_repo: Path) -> None:
+    result = relance(example_repo, "plan", "--as-of", "2026-02-23")
+    assert result.exit_code == 0, result.output
+    rows = [line.split() for line in result.stdout.splitlines() if " relance-1 " in f" {line} "]
+    assert rows and all(row[-3:-1] == ["–", "–"] and row[-1] == row[-4] for row in rows)  # asked = outstanding

@@ -84,17 +84,17 @@ def _waiting(waiting: Waiting) -> dict[str, Any]:
     }
 
 
-_ACTION_HEADER = ("client", "step", "channels", "invoice", "days", "outstanding", "penalties", "indemnity", "total due")
+_ACTION_HEADER = ("client", "step", "channels", "invoice", "days", "outstanding", "penalties", "indemnity", "asked")
 _WAITING_HEADER = ("client", "invoice", "reason", "outstanding", "next step", "from", "detail")
-_RIGHT = frozenset({"days", "outstanding", "penalties", "indemnity", "total due"})
+_RIGHT = frozenset({"days", "outstanding", "penalties", "indemnity", "asked"})
 
 
 def to_table(plan: Plan) -> str:
     invoices = sum(len(action.invoices) for action in plan.actions)
-    total = sum((action.total_due for action in plan.actions), Decimal(0))
+    total = sum((action.amount_asked for action in plan.actions), Decimal(0))
     lines = [
         f"Plan as of {plan.as_of.isoformat()}: {count(len(plan.actions), 'document')}, {count(invoices, 'invoice')}, "
-        f"{amount(total)} EUR due; {count(len(plan.waiting), 'invoice')} waiting",
+        f"{amount(total)} EUR asked; {count(len(plan.waiting), 'invoice')} waiting",
     ]
     if plan.actions:
         lines += [
@@ -111,15 +111,21 @@ def _action_rows(action: Action) -> list[tuple[str, ...]]:
     rows: list[tuple[str, ...]] = []
     for index, amounts in enumerate(action.invoices):
         head = (action.client.id, action.step.id, ", ".join(action.step.channels)) if index == 0 else ("", "", "")
-        money = (amounts.outstanding, amounts.charges, amounts.indemnity, amounts.total_due)
+        charges = _claimed(action, amounts.charges, amounts.indemnity)
         number = amounts.invoice.number
         own = action.step_of(number)
         label = number if own == action.step else f"{number} (at {own.id})"
-        rows.append((*head, label, str(amounts.days_overdue), *(amount(m) for m in money)))
+        asked = amount(action.asked(amounts))
+        rows.append((*head, label, str(amounts.days_overdue), amount(amounts.outstanding), *charges, asked))
     if len(action.invoices) > 1:
-        money = (action.outstanding, action.charges, action.indemnity, action.total_due)
-        rows.append(("", "", "", "total", "", *(amount(m) for m in money)))
+        charges = _claimed(action, action.charges, action.indemnity)
+        rows.append(("", "", "", "total", "", amount(action.outstanding), *charges, amount(action.amount_asked)))
     return rows
+
+
+def _claimed(action: Action, *charges: Decimal) -> tuple[str, ...]:
+    """As in the pull request's table: a first reminder asks for the balance, its charges are not claimed."""
+    return tuple(amount(c) if action.claims_charges else "–" for c in charges)
 
 
 def _waiting_row(waiting: Waiting) -> tuple[str, ...]:
