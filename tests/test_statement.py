@@ -21,7 +21,7 @@ from relance_pipeline.commands.run import run
 from relance_pipeline.commands.send import send
 from relance_pipeline.core import statement
 from relance_pipeline.core.history import history
-from relance_pipeline.model import Action, Plan
+from relance_pipeline.model import SUFFIXES, Action, Plan
 
 CLAIMED = """min_interval_days: 7
 paid_late_penalties: claimed
@@ -166,7 +166,7 @@ def test_a_statement_is_drafted_by_run_sent_once_by_send_and_never_drafted_again
     night = date(2026, 4, 20)
     result = run(ledger.root, night)
     assert [(d.action.step.id, [e.file for e in d.entries]) for d in result.drafted] == [
-        ("statement", ["outbox/2026-04-20/acme/statement.eml"])
+        ("statement", [f"outbox/2026-04-20/acme/statement{SUFFIXES['email']}"])
     ]
     approve(ledger.root)
     mailbox = Mailbox()
@@ -175,7 +175,8 @@ def test_a_statement_is_drafted_by_run_sent_once_by_send_and_never_drafted_again
         first = send(ledger.root, environ, today=date(2026, 4, 21), now=sent_on)
         second = send(ledger.root, environ, today=date(2026, 4, 21), now=sent_on)
     # Its invoice is paid (that is what it is about): the statement is sent, not withdrawn as "paid since".
-    assert [e.file for e in first.sent] == ["outbox/2026-04-20/acme/statement.eml"] and first.withdrawn == []
+    assert [e.file for e in first.sent] == [f"outbox/2026-04-20/acme/statement{SUFFIXES['email']}"]
+    assert first.withdrawn == [] and first.exit_code == 0
     assert second.sent == [] and len(mailbox.received) == 1
     message = email.message_from_bytes(mailbox.received[0].data, policy=email.policy.default)
     assert isinstance(message, EmailMessage)
