@@ -45,7 +45,7 @@ def statements(root: Path, language: Language, channels: str = "[letter, email]"
 
 
 def texts(renderer: Renderer, action: Action) -> dict[str, str]:
-    rendering = renderer.render(action, AS_OF)
+    rendering = renderer.finalized(action, AS_OF)
     assert rendering.ok and not rendering.problems, rendering.problems
     found: dict[str, str] = {}
     for document in rendering.documents:

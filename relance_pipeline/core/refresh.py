@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, timedelta
 
-from relance_pipeline.core import money
+from relance_pipeline.core import money, statement
 from relance_pipeline.core.history import history
-from relance_pipeline.model import Action, Amounts, Books, JournalEntry, Problem
+from relance_pipeline.model import STATEMENT_STEP, Action, Amounts, Books, JournalEntry, Problem
 
 
 def action_on(books: Books, journal: Iterable[JournalEntry], drafted: JournalEntry, day: date) -> Action | Problem:
@@ -28,6 +28,9 @@ def action_on(books: Books, journal: Iterable[JournalEntry], drafted: JournalEnt
             code="send.client_gone",
         )
     policy = books.policy_for(client)
+    if drafted.step == STATEMENT_STEP and policy.paid_late_penalties == "claimed":
+        again = statement.drafted_again(books, client, policy, history(journal), drafted.invoices, day)
+        return again.problem() if isinstance(again, money.MissingRate) else again
     step = next((step for step in policy.steps if step.id == drafted.step), None)
     if step is None:
         return Problem(

@@ -140,6 +140,11 @@ def _filters() -> dict[str, Callable[..., Any]]:
         return _computed(context, str(value))
 
     @jinja2.pass_context
+    def count(context: jinja2.runtime.Context, value: int, noun: str, plural: str | None = None) -> str:
+        # The number is computed, the noun agrees with it: "⟦45⟧ jours", "⟦1⟧ jour".
+        return figures.count(value, noun, plural).replace(str(value), _computed(context, str(value)), 1)
+
+    @jinja2.pass_context
     def iban(context: jinja2.runtime.Context, value: str) -> str:
         return _computed(context, formatting.grouped(value))
 
@@ -148,7 +153,7 @@ def _filters() -> dict[str, Callable[..., Any]]:
         "date": date_filter,
         "percent": percent,
         "number": number,
-        "count": figures.count,
+        "count": count,
         "iban": iban,
         "siret": formatting.siret,
     }
