@@ -248,6 +248,8 @@ class Invoice:
     penalty_rate: Decimal | None = None
     document: str | None = None
     payment_plan: PaymentPlan | None = None
+    payment_reference: str | None = None
+    """BT-83, what the invoice asks the payer to write on the transfer when it is not the number."""
 
     def settled_on(self, day: date) -> Decimal:
         """What payments and credit notes dated on or before `day` have taken off the total."""

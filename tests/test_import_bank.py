@@ -283,3 +283,15 @@ def test_a_payment_typed_with_a_reference_of_its_own_lists_the_bank_line_for_the
     assert code == 0, output
     assert "unmatched 2026-06-12      500.00" in output and "reference chèque 123" in output
     assert snapshot(example_repo) == typed
+
+
+def test_the_payment_reference_of_an_invoice_in_the_label_pays_it(example_repo: Path, tmp_path: Path) -> None:
+    file = example_repo / "ledger/invoices/2026/F-2026-006.yaml"
+    file.write_text(file.read_text("utf-8") + 'payment_reference: "KAPPA 4471 / 2026"\n', "utf-8")
+    stmt = statement(tmp_path, "s.xml", entry("2400.00", "2026-06-10", label="VIR SEPA kappa  4471 /2026", ref="R1"),
+                     entry("100.00", "2026-06-10", label="KAPPA 4471 / 20261", ref="R2"))  # fmt: skip
+    code, output = relance(example_repo, "import", "bank", str(stmt))
+    assert code == 0, output
+    assert "paid      2026-06-10     2400.00  F-2026-006     payment reference in the label" in output
+    assert invoice(example_repo, "F-2026-006").payments == (Payment(date(2026, 6, 10), Decimal("2400.00"), "R1"),)
+    assert "unmatched 2026-06-10      100.00" in output

@@ -207,3 +207,22 @@ def test_a_zugferd_1_invoice_reads_like_a_factur_x_one(example_repo: Path) -> No
     invoice = next(i for i in read_books(example_repo).invoices if i.number == "2014-03")
     expected = ("1005.55", date(2014, 7, 11), "papierflieger-vertriebs-gmbh")
     assert (str(invoice.total), invoice.issued, invoice.client) == expected
+
+
+def test_the_payment_reference_bt_83_is_kept_when_it_is_not_the_number(example_repo: Path) -> None:
+    code, output = relance(example_repo, "import", "invoices", str(SAMPLES / "CII_example1.xml"))
+    assert code == 0, output
+    invoice = next(i for i in read_books(example_repo).invoices if i.number == "12115118")
+    assert invoice.payment_reference == "Deb. 10202 / Fact. 12115118"
+    assert 'payment_reference: "Deb. 10202 / Fact. 12115118"' in (example_repo / invoice.source).read_text("utf-8")
+    assert not [p for p in validate(example_repo, TODAY) if p.path == invoice.source and p.severity == "error"]
+
+
+def test_a_payment_reference_that_is_the_number_is_not_written_twice(example_repo: Path, tmp_path: Path) -> None:
+    xml = (SAMPLES / "CII_example1.xml").read_bytes().replace(b"Deb. 10202 / Fact. 12115118", b"12115118")
+    (tmp_path / "same.xml").write_bytes(xml)
+    code, output = relance(example_repo, "import", "invoices", str(tmp_path / "same.xml"))
+    assert code == 0, output
+    invoice = next(i for i in read_books(example_repo).invoices if i.number == "12115118")
+    assert invoice.payment_reference is None
+    assert "payment_reference" not in (example_repo / invoice.source).read_text("utf-8")

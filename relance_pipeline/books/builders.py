@@ -104,6 +104,7 @@ def invoice(document: YamlFile) -> Invoice:
         penalty_rate=rate(data["penalty_rate"]) if "penalty_rate" in data else None,
         document=data.get("document"),
         payment_plan=payment_plan(data["payment_plan"]) if "payment_plan" in data else None,
+        payment_reference=data.get("payment_reference"),
     )
 
 

@@ -237,6 +237,9 @@ def _invoice_text(doc: ImportedInvoice, client: str, due: date, document: str | 
     ]
     if document is not None:
         lines.append(f"document: {document}")
+    reference = " ".join((doc.payment_reference or "").split())
+    if reference and reference != doc.number:
+        lines.append(f"payment_reference: {_quoted(reference[:200])}")
     prepaid = doc.total - doc.amount_due
     if prepaid > 0 and doc.paid_on is not None:
         lines += [

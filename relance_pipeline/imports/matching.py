@@ -31,6 +31,8 @@ MAX_SUBSET_INVOICES = 12
 """(c) tries every subset of a client's open invoices: 2^12 sums at most, and more than that is no match a
 person would trust without looking."""
 NAME_SIMILARITY = 0.85
+MIN_PAYMENT_REFERENCE = 4
+"""A payment reference (BT-83) of fewer letters and digits (`12`, `A1`) would be found in many labels by chance."""
 SAME_PAYMENT_DAYS = 5
 """A transfer is booked a day or two after the day the client says he paid (or the user typed), weekends and
 bank holidays add a few more; a second payment of the very same amount on the same invoice within the week
@@ -75,7 +77,7 @@ def match_lines(lines: Iterable[BankLine], invoices: Iterable[Invoice], clients:
     recorded = {p.reference for i in invoices for p in i.payments if p.reference}
     balances = {i.number: _balance(i) for i in invoices}
     by_number = {i.number: i for i in invoices}
-    finder = _NumberFinder(by_number)
+    finder = _NumberFinder(invoices)
     done: set[str] = set()
     typed = _TypedPayments(by_number, clients, finder)
     for line in sorted(lines, key=lambda ln: (ln.booked, ln.source, ln.line or 0, ln.reference)):
@@ -170,9 +172,9 @@ def _match(
     clients: Mapping[str, Client],
     finder: _NumberFinder,
 ) -> list[Applied] | Unmatched:
-    named = finder.named(line.remittance)
+    named, what = finder.named_by(line.remittance)
     if named:
-        return _by_reference(line, [invoices[n] for n in named], balances)
+        return _by_reference(line, [invoices[n] for n in named], balances, what)
     matching_clients = _clients_named(line.debtor, clients) if line.debtor else []
     if not matching_clients:
         return Unmatched(line, "no invoice number or RF reference in the label, and no client of that name")
@@ -192,7 +194,9 @@ def _match(
     return _by_sum(line, client, open_invoices, balances)
 
 
-def _by_reference(line: BankLine, named: list[Invoice], balances: dict[str, Decimal]) -> list[Applied] | Unmatched:
+def _by_reference(
+    line: BankLine, named: list[Invoice], balances: dict[str, Decimal], what: str
+) -> list[Applied] | Unmatched:
     open_ones = sorted((i for i in named if balances[i.number] > 0), key=lambda i: (i.due, i.number))
     if not open_ones:
         return Unmatched(line, f"names {', '.join(i.number for i in named)}, already settled in the books")
@@ -200,7 +204,7 @@ def _by_reference(line: BankLine, named: list[Invoice], balances: dict[str, Deci
     if line.amount > owed:
         return Unmatched(line, f"{figures.amount(line.amount)} is more than the {figures.amount(owed)} still owed on "
                          + ", ".join(i.number for i in open_ones))  # fmt: skip
-    how = "invoice number in the label" if len(open_ones) == 1 else "invoice numbers in the label, by due date"
+    how = f"{what} in the label" if len(open_ones) == 1 else f"{what}s in the label, by due date"
     applied: list[Applied] = []
     left = line.amount
     for invoice in open_ones:
@@ -233,25 +237,51 @@ def _by_sum(
 
 class _NumberFinder:
     """Every invoice number in one pattern, compiled once per import: a year of statements against a few
-    hundred invoices would otherwise compile a pattern per number for each line."""
+    hundred invoices would otherwise compile a pattern per number for each line. The invoices' own payment
+    references (BT-83) are a second pattern, their spaces matching any spacing, since banks cut and join the
+    words of a label."""
 
-    def __init__(self, numbers: Iterable[str]) -> None:
+    def __init__(self, invoices: Iterable[Invoice]) -> None:
+        invoices = tuple(invoices)
+        numbers = [i.number for i in invoices]
         ordered = sorted({n.upper() for n in numbers}, key=lambda n: (-len(n), n))
         self.by_upper = {n.upper(): n for n in numbers}
         alternatives = "|".join(re.escape(n) for n in ordered) or "(?!)"
         self.pattern = re.compile(rf"(?<![A-Z0-9])(?:{alternatives})(?![A-Z0-9])")
         self.by_rf = {rf: n for n in numbers if (rf := rf_reference(n)) is not None}
+        self.by_payment_reference: dict[str, set[str]] = {}
+        for invoice in invoices:
+            if invoice.payment_reference is not None:
+                key = _compact(invoice.payment_reference)
+                if len(key) >= MIN_PAYMENT_REFERENCE:
+                    self.by_payment_reference.setdefault(key, set()).add(invoice.number)
+        spaced = sorted({r.upper() for i in invoices if (r := i.payment_reference) and _compact(r) in
+                         self.by_payment_reference}, key=lambda r: (-len(_compact(r)), r))  # fmt: skip
+        references = "|".join(r"\s*".join(re.escape(w) for w in r.split()) for r in spaced) or "(?!)"
+        self.reference_pattern = re.compile(rf"(?<![A-Z0-9])(?:{references})(?![A-Z0-9])")
 
     def named(self, remittance: str) -> list[str]:
+        return self.named_by(remittance)[0]
+
+    def named_by(self, remittance: str) -> tuple[list[str], str]:
         """Invoice numbers written as whole words (`VIR F-2026-003 MERCI`, not `F-2026-0031`), the longest
-        first where one contains another, and RF references written with or without their spaces."""
+        first where one contains another, and RF references written with or without their spaces; else the
+        invoices' payment references. With what found them."""
         text = remittance.upper()
         found = {self.by_upper[m.group(0)] for m in self.pattern.finditer(text)}
         for candidate in re.findall(r"RF[0-9]{2}[A-Z0-9]{1,21}", re.sub(r"\s+", "", text)):
             number = self.by_rf.get(candidate)
             if number is not None:
                 found.add(number)
-        return sorted(found)
+        if found:
+            return sorted(found), "invoice number"
+        for match in self.reference_pattern.finditer(text):
+            found |= self.by_payment_reference.get(_compact(match.group(0)), set())
+        return sorted(found), "payment reference"
+
+
+def _compact(reference: str) -> str:
+    return "".join(reference.split()).upper()
 
 
 def _clients_named(debtor: str, clients: Mapping[str, Client]) -> list[str]:
