@@ -71,7 +71,7 @@ CASES = [
         "document: documents/F-2026-007.pdf",
         "colour: red",
         "6: unknown key 'colour' (allowed: client, credit_notes, currency, document, due, hold, issued, number, "
-        "payment_plan, payments, penalty_rate, total)",
+        "payment_plan, payment_reference, payments, penalty_rate, total)",
         id="unknown-key",
     ),
     case(
@@ -486,7 +486,7 @@ def test_every_error_of_a_file_is_reported_in_one_pass(example_repo: Path) -> No
         f"{INVOICE}:4: due: 'soon' is not a date (YYYY-MM-DD)",
         f"{INVOICE}:5: total: 'abc' is not an amount in euros such as 1200.00 (a dot before at most two decimals)",
         f"{INVOICE}:6: unknown key 'note' (allowed: client, credit_notes, currency, document, due, hold, issued, "
-        "number, payment_plan, payments, penalty_rate, total)",
+        "number, payment_plan, payment_reference, payments, penalty_rate, total)",
     ]
 
 
