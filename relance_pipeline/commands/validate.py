@@ -32,6 +32,10 @@ def check_books(root: Path, today: date) -> tuple[list[Problem], Loaded]:
         from relance_pipeline.render.samples import lint_templates
 
         problems += lint_templates(root, loaded.books, today)
+        # The words a reviewer edited, checked as send will check them: the pull request shows what it breaks.
+        from relance_pipeline.render.review import reviewed_problems
+
+        problems += reviewed_problems(root, loaded.books, read_journal_cached(root)[0])
     return in_file_order(problems), loaded
 
 
