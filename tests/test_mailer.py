@@ -50,3 +50,32 @@ def test_wrong_settings_are_all_reported_by_name() -> None:
         "RELANCE_SMTP_USER",
     ]
     assert all("hunter2" not in str(p) for p in problems)
+
+
+def test_a_login_without_tls_is_refused_before_any_connection() -> None:
+    problems = smtp_config(
+        {"RELANCE_SMTP_HOST": "smtp.example", "RELANCE_SMTP_USER": "camille", "RELANCE_SMTP_PASSWORD": "hunter2"}
+    )
+    assert isinstance(problems, list) and [p.code for p in problems] == ["smtp.config"]
+    assert problems[0].message.startswith("RELANCE_SMTP_USER: logging in needs TLS")
+    assert "hunter2" not in str(problems[0])
+
+
+def test_the_submission_ports_mean_tls_without_a_flag() -> None:
+    for port, security in (("587", "starttls"), ("465", "ssl"), ("2525", "plain")):
+        config = smtp_config({"RELANCE_SMTP_HOST": "smtp.example", "RELANCE_SMTP_PORT": port})
+        assert isinstance(config, SmtpConfig) and config.security == security, port
+    login = {"RELANCE_SMTP_HOST": "smtp.example", "RELANCE_SMTP_PORT": "587", "RELANCE_SMTP_USER": "camille"}
+    assert isinstance(smtp_config(login), SmtpConfig)
+
+
+def test_clear_text_login_is_allowed_for_a_server_on_this_machine_only() -> None:
+    clear = {"RELANCE_SMTP_USER": "camille", "RELANCE_SMTP_PASSWORD": "hunter2", "RELANCE_SMTP_ALLOW_CLEAR": "1"}
+    local = smtp_config({"RELANCE_SMTP_HOST": "127.0.0.1", "RELANCE_SMTP_PORT": "2525", **clear})
+    assert isinstance(local, SmtpConfig) and local.security == "plain"
+    remote = smtp_config({"RELANCE_SMTP_HOST": "smtp.example", **clear})
+    assert isinstance(remote, list)
+    assert [p.message for p in remote] == [
+        "RELANCE_SMTP_ALLOW_CLEAR: allows logging in without TLS to a server on this machine only, "
+        "not to 'smtp.example'"
+    ]

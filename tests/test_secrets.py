@@ -18,6 +18,9 @@ USER = "camille"
 PASSWORD = "pw-MARKER-5e1f9c"
 """Unique, so that finding it anywhere means it leaked."""
 
+CLEAR = {"RELANCE_SMTP_ALLOW_CLEAR": "1"}
+"""The test server on 127.0.0.1 has no TLS: logging in to it in clear is allowed, as for a local relay."""
+
 
 def forms(password: str) -> tuple[str, ...]:
     """The password as written, as AUTH LOGIN sends it, and as AUTH PLAIN sends it with the user."""
@@ -83,7 +86,7 @@ def test_send_never_shows_nor_records_the_password(
     subprocess.run(["git", "commit", "-qm", "drafts"], cwd=example_repo, check=True, env=environment)
     mailbox = Mailbox()
     with smtp_server(mailbox, authenticator=authenticator, auth_require_tls=False) as environ:
-        secret = {**environ, "RELANCE_SMTP_USER": USER, "RELANCE_SMTP_PASSWORD": PASSWORD}
+        secret = {**environ, "RELANCE_SMTP_USER": USER, "RELANCE_SMTP_PASSWORD": PASSWORD, **CLEAR}
         done = run_relance(example_repo, "send", "--as-of", "2026-06-16", env=secret)
         dry = run_relance(example_repo, "send", "--dry-run", "--as-of", "2026-06-16", env=secret)
         ran = run_relance(example_repo, "run", "--as-of", "2026-03-09", "--commit", env=secret)
@@ -117,7 +120,14 @@ def test_wrong_settings_beside_a_password_never_quote_it(example_repo: Path) -> 
 
 
 def test_the_settings_never_show_the_password_in_their_repr_or_description() -> None:
-    config = smtp_config({"RELANCE_SMTP_HOST": "h", "RELANCE_SMTP_USER": USER, "RELANCE_SMTP_PASSWORD": PASSWORD})
+    config = smtp_config(
+        {
+            "RELANCE_SMTP_HOST": "h",
+            "RELANCE_SMTP_USER": USER,
+            "RELANCE_SMTP_PASSWORD": PASSWORD,
+            "RELANCE_SMTP_SSL": "1",
+        }
+    )
     assert isinstance(config, SmtpConfig) and config.password == PASSWORD
     assert_never_shown(repr(config), str(config), config.describe())
 
@@ -131,9 +141,31 @@ def test_a_password_outside_ascii_is_a_clear_failure_not_a_traceback(example_rep
             "send",
             "--as-of",
             "2026-06-16",
-            env={**environ, "RELANCE_SMTP_USER": USER, "RELANCE_SMTP_PASSWORD": password},
+            env={**environ, "RELANCE_SMTP_USER": USER, "RELANCE_SMTP_PASSWORD": password, **CLEAR},
         )
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
     assert "RELANCE_SMTP_PASSWORD has a character outside ASCII" in done.stdout
     for form in forms(password):
         assert form not in done.stdout + done.stderr
+
+
+def test_send_never_hands_the_password_to_a_server_without_tls(example_repo: Path) -> None:
+    add_draft(example_repo, "nordwind", "relance-1")
+    tried: list[str] = []
+
+    def recording(server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: object) -> AuthResult:
+        tried.append(mechanism)
+        return accepting_authenticator(server, session, envelope, mechanism, auth_data)
+
+    mailbox = Mailbox()
+    with smtp_server(mailbox, authenticator=recording, auth_require_tls=False) as environ:
+        done = run_relance(
+            example_repo,
+            "send",
+            "--as-of",
+            "2026-06-16",
+            env={**environ, "RELANCE_SMTP_USER": USER, "RELANCE_SMTP_PASSWORD": PASSWORD},
+        )
+    assert done.returncode == 1 and "RELANCE_SMTP_USER: logging in needs TLS" in done.stdout, done.stdout
+    assert tried == [] and mailbox.received == []
+    assert_never_shown(done.stdout, done.stderr, everything_written(example_repo))

@@ -251,7 +251,7 @@ def test_send_logs_in_and_never_prints_nor_records_the_password(example_repo: Pa
     runner = CliRunner()
     options = {"authenticator": _authenticator, "auth_require_tls": False}
     with smtp_server(mailbox, **options) as environ:
-        login = {**environ, "RELANCE_SMTP_USER": "camille"}
+        login = {**environ, "RELANCE_SMTP_USER": "camille", "RELANCE_SMTP_ALLOW_CLEAR": "1"}
         wrong = runner.invoke(
             main,
             ["--repo", str(example_repo), "send", "--as-of", TODAY.isoformat()],

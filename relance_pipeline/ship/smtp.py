@@ -34,6 +34,9 @@ from relance_pipeline.model import Problem
 PREFIX = "RELANCE_SMTP_"
 Security = Literal["plain", "starttls", "ssl"]
 _DEFAULT_PORTS: dict[Security, int] = {"plain": 25, "starttls": 587, "ssl": 465}
+_TLS_PORTS: dict[int, Security] = {587: "starttls", 465: "ssl"}
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+"""Where RELANCE_SMTP_ALLOW_CLEAR may log in without TLS: a relay on this machine, whose traffic stays on it."""
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("", "0", "false", "no", "off")
 
@@ -54,7 +57,10 @@ class SmtpConfig:
 
 
 def smtp_config(environ: Mapping[str, str]) -> SmtpConfig | list[Problem]:
-    """Read RELANCE_SMTP_HOST, _PORT, _USER, _PASSWORD, _STARTTLS, _SSL and _TIMEOUT."""
+    """Read RELANCE_SMTP_HOST, _PORT, _USER, _PASSWORD, _STARTTLS, _SSL, _ALLOW_CLEAR and _TIMEOUT.
+
+    A login goes over TLS (STARTTLS or implicit TLS), never in clear, unless RELANCE_SMTP_ALLOW_CLEAR names a
+    loopback server; without a flag, port 587 means STARTTLS and 465 implicit TLS."""
     problems: list[Problem] = []
     secret = environ.get(PREFIX + "PASSWORD") or None
 
@@ -76,6 +82,9 @@ def smtp_config(environ: Mapping[str, str]) -> SmtpConfig | list[Problem]:
     port = _number(environ.get(PREFIX + "PORT", ""), _DEFAULT_PORTS[security], 1, 65535)
     if port is None:
         problem("PORT", f"should be a port number, not '{environ[PREFIX + 'PORT']}'")
+    elif security == "plain" and not any(flags.values()):
+        # The submission ports speak TLS: 587 without RELANCE_SMTP_STARTTLS is a forgotten flag, not clear text.
+        security = _TLS_PORTS.get(port, security)
     timeout = _number(environ.get(PREFIX + "TIMEOUT", ""), 30, 1, 600)
     if timeout is None:
         problem("TIMEOUT", f"should be a number of seconds (1 to 600), not '{environ[PREFIX + 'TIMEOUT']}'")
@@ -83,6 +92,17 @@ def smtp_config(environ: Mapping[str, str]) -> SmtpConfig | list[Problem]:
     password = environ.get(PREFIX + "PASSWORD") or None
     if password is not None and user is None:
         problem("USER", "is not set while RELANCE_SMTP_PASSWORD is; set both to log in, or neither")
+    allow_clear = _flag(environ.get(PREFIX + "ALLOW_CLEAR", ""))
+    if allow_clear is None:
+        problem("ALLOW_CLEAR", f"should be 1 or 0, not '{environ[PREFIX + 'ALLOW_CLEAR']}'")
+    elif allow_clear and host and host.lower() not in LOOPBACK:
+        problem("ALLOW_CLEAR", f"allows logging in without TLS to a server on this machine only, not to '{host}'")
+    elif user is not None and security == "plain" and not allow_clear:
+        problem(
+            "USER",
+            "logging in needs TLS, or the password crosses the network in clear: set RELANCE_SMTP_STARTTLS=1 "
+            "(port 587) or RELANCE_SMTP_SSL=1 (port 465); for a server on this machine, RELANCE_SMTP_ALLOW_CLEAR=1",
+        )
     if problems or port is None or timeout is None:
         return problems
     return SmtpConfig(host, port, security, user, password, float(timeout))
