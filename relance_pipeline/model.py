@@ -40,6 +40,9 @@ def sent_document(file: str, channel: Channel) -> str | None:
 LANGUAGES: tuple[Language, ...] = get_args(Language)
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
+STALE_AFTER_DAYS = 14
+"""relance.yaml's default stale_after_days: two weeks lets a review wait over a holiday, not over a month's
+payments (the amounts are refreshed at send anyway; the words' own facts, such as a step's timing, are not)."""
 LEGAL_FLOOR_FACTOR = Decimal(3)
 """A contractual B2B rate may not be below 3 × the legal interest rate (C. com. L441-10 II)."""
 
@@ -98,6 +101,8 @@ class Settings:
     default_policy: str
     previews: bool = False
     rates_source: str | None = None
+    stale_after_days: int = STALE_AFTER_DAYS
+    """A draft not sent this many days after it was drafted is withdrawn as stale, and drafted again."""
 
 
 @dataclass(frozen=True)

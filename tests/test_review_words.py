@@ -210,3 +210,31 @@ def test_validate_says_nothing_of_words_left_as_drafted(example_repo: Path) -> N
     add_draft(example_repo, "nordwind", "lettre")
     code, output = validate(example_repo)
     assert code == 0, output
+
+
+def test_a_draft_merged_after_stale_after_days_is_withdrawn_and_the_next_night_drafts_it_again(
+    example_repo: Path,
+) -> None:
+    config = example_repo / "relance.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "stale_after_days: 7\n", encoding="utf-8")
+    rel = add_draft(example_repo, "nordwind", "relance-1")
+    on_time, mailbox = run_send(example_repo, date(2026, 6, 22))  # 7 days: still fresh
+    assert [e.file for e in on_time.sent] == [rel] and len(mailbox.received) == 1
+    late = add_draft(example_repo, "lucie-martin", "relance-1")
+    report, mailbox = run_send(example_repo, date(2026, 6, 23))  # 8 days
+    assert mailbox.received == [] and report.sent == []
+    assert [(e.file, e.note) for e in report.withdrawn] == [
+        (late, "stale: drafted 8 days ago, more than stale_after_days (7); to be drafted again")
+    ]
+    # The plan drafts a withdrawn draft again, fresh, once the policy's interval has passed.
+    again = CliRunner().invoke(main, ["--repo", str(example_repo), "run", "--as-of", "2026-06-30"])
+    assert again.exit_code == 0, again.output
+    assert "drafted lucie-martin relance-1" in again.output and "outbox/2026-06-30/lucie-martin/" in again.output
+
+
+def test_a_letter_already_made_is_not_stale_while_it_waits_to_be_posted(example_repo: Path) -> None:
+    letter = add_draft(example_repo, "nordwind", "lettre", channel="letter")
+    first, _ = run_send(example_repo, date(2026, 6, 16))
+    assert [d.file for d in first.to_post] == [letter]
+    later, _ = run_send(example_repo, date(2026, 7, 20))
+    assert later.withdrawn == [] and [d.file for d in later.to_post] == [letter]

@@ -9,6 +9,7 @@ from typing import Any
 from relance_pipeline.books.load import YamlFile
 from relance_pipeline.model import (
     DOCUMENT_ORDER,
+    STALE_AFTER_DAYS,
     Client,
     CreditNote,
     Creditor,
@@ -50,6 +51,7 @@ def settings(document: YamlFile) -> Settings:
         timezone=data["timezone"],
         default_policy=data["default_policy"],
         previews=bool(data.get("previews", False)),
+        stale_after_days=int(data.get("stale_after_days", STALE_AFTER_DAYS)),
         rates_source=data.get("rates_source"),
     )
 

@@ -30,7 +30,16 @@ from relance_pipeline.books import journal
 from relance_pipeline.books.read import read_books
 from relance_pipeline.core.pending import OpenDraft, pending
 from relance_pipeline.core.refresh import action_on
-from relance_pipeline.model import STATEMENT_STEP, Action, Books, Channel, JournalEntry, Problem, sent_document
+from relance_pipeline.model import (
+    SENT_SUFFIXES,
+    STATEMENT_STEP,
+    Action,
+    Books,
+    Channel,
+    JournalEntry,
+    Problem,
+    sent_document,
+)
 from relance_pipeline.outbox import journal as journal_writer
 from relance_pipeline.outbox import write as outbox_writer
 from relance_pipeline.outbox.lock import COMMAND_WAIT_SECONDS, LockBusy, repository_lock
@@ -186,11 +195,26 @@ def _sort_out(
             reason = "paid since it was drafted"
         elif listed and all(i.hold is not None and i.hold.active_on(today) for i in listed):
             reason = "put on hold since it was drafted"
+        elif _stale(root, books, draft, today):
+            age, limit = (today - draft.entry.date).days, books.settings.stale_after_days
+            reason = f"stale: drafted {age} days ago, more than stale_after_days ({limit}); to be drafted again"
         else:
             keep.append(draft)
             continue
         withdrawn.append(replace(draft.entry, date=today, event="withdrawn", note=reason))
     return keep, withdrawn
+
+
+def _stale(root: Path, books: Books, draft: OpenDraft, today: date) -> bool:
+    """An email or letter still to be made, approved too long after it was drafted: its words may no longer fit
+    (a step's timing, what the client was told since). One already made (a letter waiting to be posted) or
+    handed to a server (unknown, refused) is not stale: it is the client's, or a person's to settle."""
+    if (today - draft.entry.date).days <= books.settings.stale_after_days:
+        return False
+    if draft.unknown is not None or draft.refused is not None or draft.entry.channel not in SENT_SUFFIXES:
+        return False
+    made = sent_document(draft.file, draft.entry.channel)
+    return made is None or not (root / made).is_file()
 
 
 def _read_draft(root: Path, file: str) -> bytes | Problem:
