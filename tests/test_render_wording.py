@@ -173,3 +173,14 @@ def test_a_business_in_another_eu_state_is_not_told_incl_vat_and_is_named_the_eu
     assert "European order for payment (Regulation (EC) No 1896/2006)" in text
     for literal in ("Unless I am mistaken", "at your disposal", "late-payment penalties", "registered letter"):
         assert literal not in text
+
+
+def test_one_day_late_reads_in_the_singular_in_both_languages(renderer: Renderer, books: Books) -> None:
+    # A policy may put its second reminder a day after the due date: "1 jour", never "1 jours".
+    inv = invoice("F-1", date(2026, 3, 31), "1000.00")
+    french = email_text(renderer, books, client_for(books, "business", "fr"), "relance-2", (inv,), date(2026, 4, 1))
+    assert "1 jour après son échéance du 31 mars 2026" in french
+    english = email_text(renderer, books, client_for(books, "business", "en"), "relance-2", (inv,), date(2026, 4, 1))
+    assert "1 day after its due date of 31 March 2026" in english
+    later = email_text(renderer, books, client_for(books, "business", "fr"), "relance-2", (inv,), date(2026, 4, 22))
+    assert "22 jours après son échéance" in later
