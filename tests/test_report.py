@@ -176,6 +176,11 @@ def test_penalties_after_a_late_payment_say_claimed_when_the_policy_claims_them(
     ledger.invoice("F-1", "beta", "2025-03-31", "3000.00", extra="payments: [{date: 2025-05-15, amount: '3000'}]\n")
     (row,) = balance_of(ledger, date(2025, 9, 1)).clients
     assert (row.paid_late_penalties, row.balance.paid_late) == ("claimed", Decimal("88.64"))
+    # Its next step is the statement that claims them, tonight; once delivered, there is none.
+    assert (row.next_step, row.next_date) == ("statement", date(2025, 9, 1))
+    ledger.night(date(2025, 9, 1))
+    (after,) = balance_of(ledger, date(2025, 9, 2)).clients
+    assert (after.next_step, after.last_contact, after.balance.paid_late) == (None, date(2025, 9, 1), Decimal("88.64"))
 
 
 def test_an_invoice_paid_late_leaves_the_report_after_the_limitation_period(ledger: Ledger) -> None:
