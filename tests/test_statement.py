@@ -14,9 +14,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from click.testing import CliRunner
 from loop_support import Mailbox, approve, smtp_server
 from planbooks import Ledger, entry
 
+from relance_pipeline.cli.main import main
 from relance_pipeline.commands.run import run
 from relance_pipeline.commands.send import send
 from relance_pipeline.core import statement
@@ -196,3 +198,16 @@ def test_the_statement_drafted_is_made_again_on_the_day_of_sending_with_the_same
     assert isinstance(again, Action) and again.is_statement
     assert again.invoices == drafted.invoices  # 48.64 + 40.00, whatever the day
     assert (drafted.deadline, again.deadline) == (date(2025, 5, 31), date(2025, 6, 3))
+
+
+def test_a_statement_sent_by_hand_is_recorded_and_not_drafted_again(ledger: Ledger) -> None:
+    ledger.invoice("F-1", "acme", "2025-03-31", "3000.00", extra=paid(("2025-05-15", "3000.00")))
+    args = ["--repo", str(ledger.root), "record", "sent", "--client", "acme", "--step", "statement"]
+    done = CliRunner().invoke(main, [*args, "--invoice", "F-1", "--date", "2025-05-20"], env={})
+    assert done.exit_code == 0, done.output
+    assert ledger.plan(date(2025, 6, 15)) == Plan(date(2025, 6, 15), ())
+    # A policy that waives them has no statement to record.
+    ledger.client("zeta")
+    ledger.invoice("F-2", "zeta", "2025-03-31", "3000.00", extra=paid(("2025-05-15", "3000.00")))
+    refused = CliRunner().invoke(main, [*args[:5], "zeta", *args[6:], "--invoice", "F-2", "--date", "2025-05-20"])
+    assert refused.exit_code == 1 and "has no step 'statement'" in refused.output
