@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_AS_OF ?= 2026-06-15
 
-.PHONY: demo test lint bench lock clean
+.PHONY: demo test lint bench soak lock clean
 
 $(STAMP): pyproject.toml constraints.txt scripts/bootstrap
 	scripts/bootstrap $(VENV)
@@ -22,6 +22,10 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# A year of weekly nights with random kills, concurrent runs and union merges (README, "Safety and reliability").
+soak: $(STAMP)
+	$(BIN)/python -m benchmarks soak 52
 
 # Refresh constraints.txt (README, "Reproducible installs"); UPGRADE=1 resolves every version afresh.
 lock:

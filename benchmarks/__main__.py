@@ -13,6 +13,7 @@ BENCHMARKS = {
     "run": "benchmarks.run_bench",
     "plan": "benchmarks.plan_bench",
     "render": "benchmarks.render_bench",
+    "soak": "benchmarks.soak_bench",
 }
 REPORT = "run"
 

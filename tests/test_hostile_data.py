@@ -27,6 +27,7 @@ from safety_support import outbox_files, run_relance
 
 from relance_pipeline.cli.main import main
 from relance_pipeline.cli.terminal import printable
+from relance_pipeline.render import budget
 
 CLIENT = "ledger/clients/atelier-ferrand.yaml"
 FIRST_STEP_IS_EVERYTHING = """\
@@ -284,6 +285,36 @@ def test_a_template_that_reaches_for_python_or_files_or_has_a_typo_is_an_error_a
         assert "Traceback" not in result.output and "root:" not in result.output
     drafted = {name.split("/")[2] for name in outbox_files(example_repo) if name.startswith(f"outbox/{AS_OF}/")}
     assert drafted == {"nordwind"}, "only the English client, whose template is untouched, gets its documents"
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("{% set r = range(99999)|list %}{% for i in r %}{% for j in r %}{% endfor %}{% endfor %}", "to render"),
+        ("{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}", "to render"),
+        ("{{ 'x' * 10**9 }}", "writes more than 4 million characters; stopped"),
+        ("{{ 9 ** (10 ** 9) }}", "writes more than 4 million characters; stopped"),
+        ("{% for i in range(99999) %}{{ 'x' * 1000 }}{% endfor %}", "writes more than 4 million characters"),
+    ],
+)
+def test_a_template_asking_for_endless_work_or_output_stops_at_its_line_in_bounded_time(
+    example_repo: Path, monkeypatch: pytest.MonkeyPatch, code: str, expected: str
+) -> None:
+    monkeypatch.setattr(budget, "SECONDS", 1.0)
+    one_step_repo(example_repo)
+    (example_repo / TEMPLATE).parent.mkdir(parents=True)
+    (example_repo / TEMPLATE).write_text(f"{HEAD}{code}\n{{% endblock %}}\n", encoding="utf-8")
+    started = time.monotonic()
+    with deadline(30):
+        validated = relance(example_repo, "validate")
+        ran = relance(example_repo, "run", "--as-of", AS_OF)
+    assert time.monotonic() - started < 15
+    for result in (validated, ran):
+        assert result.exit_code == 1
+        assert f"{TEMPLATE}:4: template: " in result.stdout and expected in result.stdout, result.stdout
+        assert "Traceback" not in result.output
+    drafted = {name.split("/")[2] for name in outbox_files(example_repo) if name.startswith(f"outbox/{AS_OF}/")}
+    assert drafted == {"nordwind"}
 
 
 def test_a_template_linked_to_a_file_outside_templates_is_refused_unread(example_repo: Path, tmp_path: Path) -> None:

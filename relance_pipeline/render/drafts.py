@@ -18,7 +18,7 @@ from typing import Any
 from markupsafe import Markup
 
 from relance_pipeline.model import Action, Books, Channel
-from relance_pipeline.render import environment, letter_words, sms, template_files, words
+from relance_pipeline.render import budget, environment, letter_words, sms, template_files, words
 from relance_pipeline.render.context import template_variables
 from relance_pipeline.render.qr import epc_qr_data_uri
 
@@ -196,7 +196,7 @@ class Drafter:
 
     def _render(self, env: Any, name: str, variables: dict[str, Any]) -> str:
         try:
-            return str(env.get_template(name).render(variables))
+            return budget.render(env.get_template(name), variables)
         except Exception as error:  # a user's template can fail in any way: say where, never a traceback
             raise environment.failure(error, self.environments, name) from None
 

@@ -21,7 +21,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from relance_pipeline import figures
 from relance_pipeline.model import Language, Problem
-from relance_pipeline.render import formatting, words
+from relance_pipeline.render import budget, formatting, words
 
 
 class TemplateFailure(Exception):
@@ -86,6 +86,16 @@ class _ContainedLoader(jinja2.FileSystemLoader):
         return super().get_source(environment, template)
 
 
+class _Sandbox(SandboxedEnvironment):
+    """Jinja's sandbox, with `*` and `**` checked before they run (`'x' * 10**9` would allocate first)."""
+
+    intercepted_binops = frozenset(("*", "**"))
+
+    def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any) -> Any:
+        budget.checked_binop(operator, left, right)
+        return super().call_binop(context, operator, left, right)
+
+
 def build(folders: Sequence[Path], root: Path) -> Environments:
     loader = _ContainedLoader(folders)
     common: dict[str, Any] = {
@@ -97,8 +107,8 @@ def build(folders: Sequence[Path], root: Path) -> Environments:
         "auto_reload": False,
         "cache_size": 1000,
     }
-    text = SandboxedEnvironment(autoescape=False, **common)
-    html = SandboxedEnvironment(autoescape=True, **common)
+    text = _Sandbox(autoescape=False, **common)
+    html = _Sandbox(autoescape=True, **common)
     for environment in (text, html):
         environment.filters.update(_filters())
     return Environments(text=text, html=html, folders=tuple(folders), root=root)
