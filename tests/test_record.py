@@ -196,3 +196,20 @@ def test_a_letter_cannot_be_recorded_posted_before_it_was_drafted(example_repo: 
     code, _ = relance(example_repo, "record", "posted", "--client", "nordwind", "--step", "lettre",
                       "--date", "2026-06-15")  # fmt: skip
     assert code == 0
+
+
+def test_a_text_sent_before_relance_is_recorded_and_read_back_as_delivered(example_repo: Path) -> None:
+    code, output = relance(example_repo, "record", "sent", "--client", "nordwind", "--step", "relance-1",
+                           "--date", "2026-03-08", "--channel", "sms")  # fmt: skip
+    assert code == 0, output
+    assert "outbox/2026-03-08/nordwind/relance-1.sms.txt sent on 2026-03-08 (no draft: about F-2026-004)" in output
+    entries, broken = journal.read_journal(example_repo)
+    assert broken == [] and [(e.event, e.channel) for e in entries] == [("sent", "sms")]
+    assert relance(example_repo, "validate")[0] == 0
+    loaded = read_books(example_repo)
+    assert loaded.books is not None
+    tonight = plan(loaded.books, entries, date(2026, 3, 22))
+    assert [(a.client.id, a.step.id) for a in tonight.actions if a.client.id == "nordwind"] == [
+        ("nordwind", "relance-2")
+    ]
+    assert tonight.actions[-1].contacts["F-2026-004"][0].channels == ("sms",)

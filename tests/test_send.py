@@ -396,3 +396,39 @@ def _text(data: bytes) -> str:
     body = message.get_body(preferencelist=("plain",))
     assert body is not None
     return str(body.get_content())
+
+
+def test_a_draft_whose_client_was_put_on_hold_in_review_is_withdrawn(example_repo: Path) -> None:
+    rel = add_draft(example_repo, "nordwind", "relance-1")
+    client = example_repo / "ledger/clients/nordwind.yaml"
+    client.write_text(client.read_text() + "hold: {reason: other, until: 2026-07-31, note: rachat en cours}\n")
+    approve(example_repo, "review: pause the client")
+    mailbox = Mailbox()
+    with smtp_server(mailbox) as environ:
+        report = run_send(example_repo, environ)
+    assert mailbox.received == []
+    assert [(e.file, e.note) for e in report.withdrawn] == [(rel, "put on hold since it was drafted")]
+
+
+def test_a_missed_instalment_goes_out_asking_what_is_due_under_the_plan_not_the_whole_balance(
+    example_repo: Path,
+) -> None:
+    invoice = example_repo / "ledger/invoices/2026/F-2026-004.yaml"
+    invoice.write_text(
+        invoice.read_text()
+        + "payment_plan:\n  agreed: 2026-04-01\n  instalments:\n    - {due: 2026-04-30, amount: '1200.00'}\n"
+        "    - {due: 2026-05-31, amount: '1200.00'}\n    - {due: 2026-06-30, amount: '1200.00'}\n"
+        "payments: [{date: 2026-04-30, amount: '1200.00'}]\n"
+    )
+    add_draft(example_repo, "nordwind", "relance-1")
+    mailbox = Mailbox()
+    with smtp_server(mailbox) as environ:
+        report = run_send(example_repo, environ)
+    assert report.exit_code == 0 and len(mailbox.received) == 1
+    received = message_from_bytes(mailbox.received[0].data, policy=policy.default)
+    assert isinstance(received, EmailMessage)
+    body = received.get_body(("plain",))
+    assert body is not None
+    text = " ".join(body.get_content().split())
+    assert "payment plan instalment due 31 May 2026: €1,200.00" in text
+    assert "€2,400.00" not in text and "€3,600.00" not in text

@@ -422,3 +422,34 @@ def test_problems_come_sorted_by_file_then_line(example_repo: Path) -> None:
     found = validate(example_repo, TODAY)
     assert found == sorted(found, key=lambda p: (p.path, p.line or 0, p.message))
     assert all(isinstance(p, Problem) for p in found)
+
+
+def test_a_payment_plan_asks_no_more_than_was_owed_when_agreed_and_lists_its_instalments_in_order(
+    example_repo: Path,
+) -> None:
+    plan = (
+        "payment_plan:\n  agreed: 2026-04-01\n  instalments:\n"
+        "    - {due: 2026-03-31, amount: '500.00'}\n"
+        "    - {due: 2026-05-31, amount: '500.00'}\n"
+        "    - {due: 2026-04-30, amount: '300.00'}\n"
+    )
+    (example_repo / F7).write_text((example_repo / F7).read_text() + plan, encoding="utf-8")
+    found = problems(example_repo)
+    assert found == [
+        f"{F7}:9: payment_plan.instalments: they add up to 1300.00, more than the 1200.00 outstanding on 2026-04-01 "
+        "when the plan was agreed; check the amounts (payments made before that day are not part of the plan)",
+        f"{F7}:10: payment_plan.instalments[1].due: 2026-03-31 is before the plan was agreed (2026-04-01); an "
+        "instalment falls due on or after that day",
+        f"{F7}:12: payment_plan.instalments[3].due: 2026-04-30 is not after the instalment before it (2026-05-31); "
+        "list the instalments in the order they fall due, one date each",
+    ]
+
+
+def test_a_payment_plan_for_what_was_left_after_a_payment_is_fine(example_repo: Path) -> None:
+    plan = (
+        "payments: [{date: 2026-03-20, amount: '600.00'}]\n"
+        "payment_plan:\n  agreed: 2026-04-01\n  instalments:\n"
+        "    - {due: 2026-04-30, amount: '300.00'}\n    - {due: 2026-05-31, amount: '300.00'}\n"
+    )
+    (example_repo / F7).write_text((example_repo / F7).read_text() + plan, encoding="utf-8")
+    assert problems(example_repo) == []

@@ -12,6 +12,7 @@ from zoneinfo import available_timezones
 from relance_pipeline import clock
 from relance_pipeline.books.identities import identity_problem
 from relance_pipeline.books.load import YamlFile
+from relance_pipeline.books.plan_checks import payment_plan_checks
 from relance_pipeline.books.read import (
     CLIENTS_FOLDER,
     CONFIG_FILE,
@@ -126,6 +127,7 @@ def _invoice_checks(loaded: Loaded, today: date, root: Path | None) -> Iterator[
                 code="date.due_before_issue",
             )
         yield from _amount_checks(invoice, at)
+        yield from payment_plan_checks(invoice, at)
         yield from _document_check(invoice, at, root)
         if client is not None and client.is_business and invoice.penalty_rate is not None and loaded.rates:
             semesters = _charged_semesters(invoice, today)

@@ -29,6 +29,7 @@ from relance_pipeline import clock
 from relance_pipeline.books import journal
 from relance_pipeline.books.read import read_books
 from relance_pipeline.core.pending import OpenDraft, pending
+from relance_pipeline.core.plan import is_held
 from relance_pipeline.core.refresh import action_on
 from relance_pipeline.model import (
     SENT_SUFFIXES,
@@ -36,6 +37,8 @@ from relance_pipeline.model import (
     Action,
     Books,
     Channel,
+    Client,
+    Invoice,
     JournalEntry,
     Problem,
     sent_document,
@@ -185,6 +188,7 @@ def _sort_out(
     """The approved drafts still to act on, and a `withdrawn` line for each of the others. A statement is
     about invoices paid by definition: what it claims stays owed after their payment."""
     invoices = {invoice.number: invoice for invoice in books.invoices}
+    client_of = books.clients.get
     keep: list[OpenDraft] = []
     withdrawn: list[JournalEntry] = []
     for draft in drafts:
@@ -193,7 +197,7 @@ def _sort_out(
             reason = "removed in review"
         elif draft.entry.step != STATEMENT_STEP and listed and all(i.outstanding(today) <= 0 for i in listed):
             reason = "paid since it was drafted"
-        elif listed and all(i.hold is not None and i.hold.active_on(today) for i in listed):
+        elif listed and all(_held(client_of(i.client), i, today) for i in listed):
             reason = "put on hold since it was drafted"
         elif _stale(root, books, draft, today):
             age, limit = (today - draft.entry.date).days, books.settings.stale_after_days
@@ -215,6 +219,13 @@ def _stale(root: Path, books: Books, draft: OpenDraft, today: date) -> bool:
         return False
     made = sent_document(draft.file, draft.entry.channel)
     return made is None or not (root / made).is_file()
+
+
+def _held(client: Client | None, invoice: Invoice, today: date) -> bool:
+    """Its own hold, its client's (the reviewer may pause the whole client), or a payment plan kept."""
+    if client is None:
+        return invoice.hold is not None and invoice.hold.active_on(today)
+    return is_held(client, invoice, today)
 
 
 def _read_draft(root: Path, file: str) -> bytes | Problem:

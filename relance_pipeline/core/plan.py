@@ -228,20 +228,35 @@ def _state(
     client: Client, policy: Policy, invoice: Invoice, past: History, lapsed: Sequence[Reminder], as_of: date
 ) -> _State | Waiting:
     hold = active_hold(client, invoice, as_of)
-    payment_plan = invoice.payment_plan
-    since = payment_plan.agreed if payment_plan is not None else None
+    since = invoice.payment_plan.agreed if invoice.payment_plan is not None else None
     level = _with_lapsed(past.level(invoice.number, policy, since), invoice, policy, lapsed)
     if hold is not None:
         return _held(invoice, hold, policy, level, past.last_contact(client.id), client.hold is hold, as_of)
-    if payment_plan is None:
-        return _State(invoice, level, _is_ready(invoice, policy, level, as_of))
-    standing = payment_plan.standing(invoice, as_of)
+    dunned = as_dunned(invoice, as_of)
+    if isinstance(dunned, PlanStanding):
+        return _kept(invoice, dunned)
+    arrears, standing = dunned
+    return _State(arrears, level, _is_ready(arrears, policy, level, as_of), since, standing)
+
+
+def as_dunned(invoice: Invoice, as_of: date) -> tuple[Invoice, PlanStanding | None] | PlanStanding:
+    """The invoice as it is dunned on the date: itself; under a payment plan in arrears, what is due under the
+    plan (its missed instalments, from the first one's due date) with the plan's standing; a kept plan's
+    standing when nothing is due under it. The plan and `send` (core.refresh) both list invoices so."""
+    if invoice.payment_plan is None:
+        return invoice, None
+    standing = invoice.payment_plan.standing(invoice, as_of)
     if not standing.missed:
-        return _kept(invoice, standing)
+        return standing
     # Dunning resumes on what is due under the plan, from the first instalment missed: the plan has its
     # own level, starting again at the courteous first step.
     arrears = replace(invoice, due=standing.missed[0].due, total=standing.arrears, payments=(), credit_notes=())
-    return _State(arrears, level, _is_ready(arrears, policy, level, as_of), since, standing)
+    return arrears, standing
+
+
+def is_held(client: Client, invoice: Invoice, as_of: date) -> bool:
+    """Left out of any document on the date: its own hold or its client's, or a payment plan kept."""
+    return active_hold(client, invoice, as_of) is not None or isinstance(as_dunned(invoice, as_of), PlanStanding)
 
 
 def _with_lapsed(level: Level, invoice: Invoice, policy: Policy, lapsed: Sequence[Reminder]) -> Level:
