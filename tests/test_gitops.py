@@ -144,7 +144,7 @@ ACTIONS = [
         date(2026, 6, 25),
     ),
 ]
-ENTRIES = drafted("acme", "lettre", "pdf", "eml") + drafted("zeta", "relance-1", "eml")
+ENTRIES = drafted("acme", "lettre", "letter.txt", "email.txt") + drafted("zeta", "relance-1", "email.txt")
 
 
 def test_the_summary_has_a_table_per_client_with_amounts_in_two_decimals() -> None:
@@ -166,15 +166,19 @@ def test_a_first_reminder_row_shows_the_balance_it_asks_for_not_the_charges_it_d
     assert "140.50" not in text
 
 
-def test_the_summary_links_each_file_under_its_client_relative_to_the_repository() -> None:
-    text = summary(AS_OF, ACTIONS, ENTRIES, previews=["outbox/2026-06-15/acme/lettre.png"]).body
+def test_the_summary_links_each_file_and_the_letters_preview_under_its_client_relative_to_the_repository() -> None:
+    previews = ["outbox/2026-06-15/acme/lettre.preview.pdf", "outbox/2026-06-15/acme/lettre.preview.png"]
+    text = summary(AS_OF, ACTIONS, ENTRIES, previews=previews).body
     acme, zeta = text.split("### Zeta")
     assert (
-        "Files: [lettre.eml](outbox/2026-06-15/acme/lettre.eml) · [lettre.pdf](outbox/2026-06-15/acme/lettre.pdf)"
-        in acme
-    )
-    assert "![first page of lettre](outbox/2026-06-15/acme/lettre.png)" in acme
-    assert "[relance-1.eml](outbox/2026-06-15/zeta/relance-1.eml)" in zeta
+        "Files: [lettre.email.txt](outbox/2026-06-15/acme/lettre.email.txt)"
+        " · [lettre.letter.txt](outbox/2026-06-15/acme/lettre.letter.txt)"
+        " · [lettre.preview.pdf](outbox/2026-06-15/acme/lettre.preview.pdf)"
+    ) in acme
+    assert "![first page of lettre.preview](outbox/2026-06-15/acme/lettre.preview.png)" in acme
+    assert "](outbox/2026-06-15/acme/lettre.preview.pdf)" not in acme.replace("[lettre.preview.pdf]", "")  # no image
+    assert "[relance-1.email.txt](outbox/2026-06-15/zeta/relance-1.email.txt)" in zeta
+    assert text.startswith("### ACME") and summary(AS_OF, ACTIONS, ENTRIES).title.startswith("relance 2026-06-15: 3 ")
 
 
 def test_the_commit_message_ends_with_trailers_git_can_read(repo: Path) -> None:
@@ -208,23 +212,29 @@ def test_commit_run_commits_the_documents_previews_and_journal_of_a_run_in_one_c
     plan = Plan(AS_OF, tuple(ACTIONS))
     written = [
         write_action(
-            repo, plan, ACTIONS[1], [RenderedDocument("letter", "lettre.pdf", b"%PDF")], [("lettre.png", b"png")]
+            repo,
+            plan,
+            ACTIONS[1],
+            [RenderedDocument("letter", "lettre.letter.txt", b"words")],
+            [("lettre.preview.pdf", b"%PDF"), ("lettre.preview.png", b"png")],
         ),
-        write_action(repo, plan, ACTIONS[0], [RenderedDocument("email", "relance-1.eml", b"mail")]),
+        write_action(repo, plan, ACTIONS[0], [RenderedDocument("email", "relance-1.email.txt", b"mail")]),
     ]
     drafted = [each for each in written if isinstance(each, Drafted)]
     assert len(drafted) == 2, written
     sha = commit_run(repo, AS_OF, drafted)
     assert isinstance(sha, str)
     assert git(repo, "show", "--name-only", "--format=", "HEAD").split() == [
-        "outbox/2026-06-15/acme/lettre.pdf",
-        "outbox/2026-06-15/acme/lettre.png",
-        "outbox/2026-06-15/zeta/relance-1.eml",
+        "outbox/2026-06-15/acme/lettre.letter.txt",
+        "outbox/2026-06-15/acme/lettre.preview.pdf",
+        "outbox/2026-06-15/acme/lettre.preview.png",
+        "outbox/2026-06-15/zeta/relance-1.email.txt",
         "outbox/journal.jsonl",
     ]
     message = git(repo, "log", "-1", "--format=%B")
     assert message.startswith("relance 2026-06-15: 2 documents for 2 clients\n")
-    assert "![first page of lettre](outbox/2026-06-15/acme/lettre.png)" in message
+    assert "![first page of lettre.preview](outbox/2026-06-15/acme/lettre.preview.png)" in message
+    assert "[lettre.preview.pdf](outbox/2026-06-15/acme/lettre.preview.pdf)" in message
     assert commit_run(repo, AS_OF, []) is None
 
 

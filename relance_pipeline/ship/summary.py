@@ -45,17 +45,19 @@ def summary(
 ) -> Summary:
     """The summary of one run: `actions` give the amounts, `drafted` (its journal lines) the files.
 
-    `previews` are the repository-relative paths of the PNG previews the run wrote; each is shown as an
-    image under its client. Links are relative to the repository root (the nightly workflow turns them
+    `previews` are the repository-relative paths of the previews the run wrote: a letter's `.preview.pdf` is
+    linked with the words files, its `.preview.png` (previews: true) shown as an image under its client. Links are relative to the repository root (the nightly workflow turns them
     into links to the pushed commit). Amounts have two decimals; clients, steps and invoices are sorted.
     `held_back` are the warnings of clients left out for a rate the table lacks: the reviewer sees who got
     nothing tonight and which row to add. `tasks`, what waits on the user (letters to post, calls to make,
     sends to settle), come first: until they are recorded, those clients get nothing more.
     """
     files = sorted({e.file for e in drafted if e.event == "drafted"})
-    images = sorted(set(previews))
+    images = sorted({p for p in previews if p.endswith(".png")})
+    # A letter's preview PDF is linked beside its words: the letter as it would go out, to open from the diff.
+    linked = sorted({*files, *(p for p in previews if not p.endswith(".png"))})
     sections = [
-        _client_section(client_actions, files, images)
+        _client_section(client_actions, linked, images)
         for client_actions in _by_client(sorted(actions, key=lambda a: (a.client.id, a.step_number)))
     ]
     total = sum((a.amount_asked for a in actions), ZERO)
