@@ -46,8 +46,9 @@ def summary(
     """The summary of one run: `actions` give the amounts, `drafted` (its journal lines) the files.
 
     `previews` are the repository-relative paths of the previews the run wrote: a letter's `.preview.pdf` is
-    linked with the words files, its `.preview.png` (previews: true) shown as an image under its client. Links are relative to the repository root (the nightly workflow turns them
-    into links to the pushed commit). Amounts have two decimals; clients, steps and invoices are sorted.
+    linked with the words files, its `.preview.png` (previews: true) shown as an image under its client.
+    Links are relative to the repository root (the nightly workflow turns them into links to the pushed
+    commit). Amounts have two decimals; clients, steps and invoices are sorted.
     `held_back` are the warnings of clients left out for a rate the table lacks: the reviewer sees who got
     nothing tonight and which row to add. `tasks`, what waits on the user (letters to post, calls to make,
     sends to settle), come first: until they are recorded, those clients get nothing more.
