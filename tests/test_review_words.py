@@ -238,3 +238,34 @@ def test_a_letter_already_made_is_not_stale_while_it_waits_to_be_posted(example_
     assert [d.file for d in first.to_post] == [letter]
     later, _ = run_send(example_repo, date(2026, 7, 20))
     assert later.withdrawn == [] and [d.file for d in later.to_post] == [letter]
+
+
+OLD_LAYOUT = """{% import "_base/words." ~ language ~ ".txt" as words with context %}
+<!DOCTYPE html>
+<html lang="{{ language }}"><head><meta charset="utf-8"><title>{% block subject %}{% endblock %}</title></head>
+<body><main>
+<p class="greeting">{% block greeting %}{{ words.letter_greeting() }}{% endblock %}</p>
+{% block message %}{% endblock %}
+{{ invoice_table }}
+{% block after_table %}{% endblock %}
+{% block disregard %}<p>{% include "_base/disregard." ~ language ~ ".txt" %}</p>{% endblock %}
+{% block close %}{% endblock %}
+<p class="closing">{% block closing %}{{ words.letter_closing() }}{% endblock %}</p>
+</main></body></html>
+"""
+"""A user's copy of _base/letter.html as it was before drafts were words: its blocks, no `letter_words`."""
+
+
+def test_a_copy_of_the_letter_layout_older_than_words_is_named_by_validate_and_run_not_silently_used(
+    example_repo: Path,
+) -> None:
+    layout = example_repo / "templates/_base/letter.html"
+    layout.parent.mkdir(parents=True)
+    layout.write_text(OLD_LAYOUT, encoding="utf-8")
+    expected = "templates/_base/letter.html: has no place for the reviewed words (no `letter_words` branch"
+    code, output = validate(example_repo)
+    assert code == 1 and expected in output, output
+    letter = add_draft(example_repo, "nordwind", "lettre", channel="letter")
+    report, _ = run_send(example_repo, date(2026, 6, 16))
+    assert report.exit_code == 1 and expected in [str(p)[: len(expected)] for p in report.problems]
+    assert not (example_repo / letter.replace(".letter.txt", ".pdf")).exists() and report.print_batch is None

@@ -17,10 +17,13 @@ from typing import Any
 
 from markupsafe import Markup
 
-from relance_pipeline.model import Action, Books, Channel
+from relance_pipeline.model import Action, Books, Channel, Problem
 from relance_pipeline.render import budget, environment, letter_words, sms, template_files, words
 from relance_pipeline.render.context import template_variables
 from relance_pipeline.render.qr import epc_qr_data_uri
+
+WORDS_PLACED = "<!-- relance: the reviewed words -->"
+"""Put before a letter's words: a page without it came from a layout that dropped them."""
 
 
 @dataclass(frozen=True)
@@ -142,10 +145,20 @@ class Drafter:
             **variables,
             "invoice_table": Markup(""),
             "letter_subject": subject,
-            "letter_words": Markup("\n".join(blocks)),
+            "letter_words": Markup("\n".join([WORDS_PLACED, *blocks])),
             "letter_closing": Markup(closing),
         }
-        page = typography(self._render(self.environments.html, name, final), language)
+        page = self._render(self.environments.html, name, final)
+        if WORDS_PLACED not in page:
+            # A copy of _base/letter.html from before drafts were words: it would print the template's own
+            # blocks and silently drop what the reviewer approved.
+            base = self.environments.display("_base/letter.html")
+            message = (
+                "has no place for the reviewed words (no `letter_words` branch: a copy older than drafts as "
+                "words); start again from relance's _base/letter.html, or delete your copy to use it"
+            )
+            raise environment.TemplateFailure(Problem(base, None, message, code="template.letter_words"))
+        page = typography(page.replace(WORDS_PLACED + "\n", ""), language)
         return Draft("letter", name, subject, html_text(page), page)
 
     def draft(self, action: Action, channel: Channel, as_of: date) -> Draft:
