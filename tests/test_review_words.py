@@ -269,3 +269,16 @@ def test_a_copy_of_the_letter_layout_older_than_words_is_named_by_validate_and_r
     report, _ = run_send(example_repo, date(2026, 6, 16))
     assert report.exit_code == 1 and expected in [str(p)[: len(expected)] for p in report.problems]
     assert not (example_repo / letter.replace(".letter.txt", ".pdf")).exists() and report.print_batch is None
+
+
+def test_a_client_gets_one_document_set_per_send_and_the_next_waits_for_the_next_send(example_repo: Path) -> None:
+    first = add_draft(example_repo, "nordwind", "relance-1")
+    second = add_draft(example_repo, "nordwind", "relance-2", day=date(2026, 6, 16))
+    report, mailbox = run_send(example_repo, date(2026, 6, 17))
+    assert [e.file for e in report.sent] == [first] and len(mailbox.received) == 1
+    assert [(p.path, p.severity) for p in report.problems] == [(second, "warning")]
+    assert "waits for the next send: nordwind already gets outbox/2026-06-15/nordwind/relance-1" in str(
+        report.problems[0]
+    )
+    following, mailbox = run_send(example_repo, date(2026, 6, 18))
+    assert [e.file for e in following.sent] == [second] and following.problems == []

@@ -140,6 +140,8 @@ def _send(
         Problem(file, None, reason, code="send.not_approved") for file, reason in sorted(approved.items())
     ]
     open_drafts, withdrawn = _sort_out(root, books, [d for d in drafts if d.file not in approved], today)
+    open_drafts, later = _one_set_per_client(root, open_drafts)
+    report.problems += later
     finalizer = _Finalizer(root, books, entries, withdrawn, today, write=not report.dry_run)
     letters = [d for d in open_drafts if d.entry.channel == "letter"]
     for draft in letters:
@@ -207,6 +209,27 @@ def _sort_out(
             continue
         withdrawn.append(replace(draft.entry, date=today, event="withdrawn", note=reason))
     return keep, withdrawn
+
+
+def _one_set_per_client(root: Path, drafts: list[OpenDraft]) -> tuple[list[OpenDraft], list[Problem]]:
+    """Never two documents for one client in one send: of the document sets (a step's email and letter) still
+    to be made for a client, the oldest goes; the others wait for the next send, with a warning."""
+    chosen: dict[str, tuple[PurePosixPath, str]] = {}
+    keep: list[OpenDraft] = []
+    waiting: list[Problem] = []
+    for draft in drafts:  # sorted by file: the drafting day first
+        entry = draft.entry
+        made = sent_document(draft.file, entry.channel)
+        to_make = made is not None and draft.unknown is None and draft.refused is None and not (root / made).is_file()
+        key = (PurePosixPath(draft.file).parent, entry.step)
+        if not to_make or chosen.setdefault(entry.client, key) == key:
+            keep.append(draft)
+            continue
+        folder, step = chosen[entry.client]
+        first = f"{folder}/{step}"
+        message = f"waits for the next send: {entry.client} already gets {first} in this one"
+        waiting.append(Problem(draft.file, None, message, severity="warning", code="send.one_per_client"))
+    return keep, waiting
 
 
 def _stale(root: Path, books: Books, draft: OpenDraft, today: date) -> bool:
