@@ -33,11 +33,12 @@ def clone(remote: Path, where: Path, branch: str = "main") -> Path:
     return where
 
 
-def nightly(remote: Path, tmp_path: Path, drafts: dict[str, bytes | None]) -> list[str]:
-    """What nightly.yml does, with hand-made drafts standing in for `relance run`: commit them on the branch."""
+def nightly(remote: Path, tmp_path: Path, drafts: dict[str, str]) -> list[str]:
+    """What nightly.yml does, with the words relance drafts for each client at its step (nordwind's letter
+    step: its email, then its letter), committed on the branch."""
     job = clone(remote, tmp_path / "nightly")
     git(job, "switch", "--quiet", "-c", BRANCH)
-    files = [add_draft(job, client, "relance-1", content, commit=False) for client, content in drafts.items()]
+    files = [add_draft(job, client, step, commit=False) for client, step in drafts.items()]
     files.append(add_draft(job, "nordwind", "lettre", channel="letter", commit=False))
     sha = commit_outbox(job, [*files, JOURNAL_FILE], "relance 2026-06-15: drafts\n\nRelance-As-Of: 2026-06-15\n")
     assert isinstance(sha, str)
@@ -68,9 +69,9 @@ def send_job(remote: Path, where: Path, environ: dict[str, str]) -> tuple[int, s
     return result.exit_code, result.output
 
 
-def drafts_for(*clients: str) -> dict[str, bytes | None]:
-    """The words relance drafts for each client's first reminder."""
-    return dict.fromkeys(clients)
+def drafts_for(*clients: str) -> dict[str, str]:
+    """Each client's step: a first reminder, nordwind's letter step (one document set per client)."""
+    return {client: "lettre" if client == "nordwind" else "relance-1" for client in clients}
 
 
 def test_merged_drafts_reach_the_server_once_and_the_removed_one_never(example_repo: Path, tmp_path: Path) -> None:
