@@ -6,6 +6,7 @@ what counts is what the client received.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -25,6 +26,7 @@ from loop_support import (
     withdraw,
 )
 
+from relance_pipeline.books import journal
 from relance_pipeline.cli.main import main
 from relance_pipeline.commands.send import SendReport, send
 from relance_pipeline.render import letter_words, words
@@ -282,3 +284,29 @@ def test_a_client_gets_one_document_set_per_send_and_the_next_waits_for_the_next
     )
     following, mailbox = run_send(example_repo, date(2026, 6, 18))
     assert [e.file for e in following.sent] == [second] and following.problems == []
+
+
+def test_a_letter_recorded_posted_names_the_pdf_send_made(example_repo: Path) -> None:
+    letter = add_draft(example_repo, "nordwind", "lettre", channel="letter")
+    run_send(example_repo, date(2026, 6, 16))
+    pdf = example_repo / letter.replace(".letter.txt", ".pdf")
+    assert pdf.is_file()
+    recorded = CliRunner().invoke(
+        main,
+        [
+            "--repo",
+            str(example_repo),
+            "record",
+            "posted",
+            "--client",
+            "nordwind",
+            "--step",
+            "lettre",
+            "--date",
+            "2026-06-17",
+        ],
+    )
+    assert recorded.exit_code == 0, recorded.output
+    posted = journal.read_journal(example_repo)[0][-1]
+    assert (posted.event, posted.document) == ("posted", letter.replace(".letter.txt", ".pdf"))
+    assert posted.document_sha256 == hashlib.sha256(pdf.read_bytes()).hexdigest()

@@ -24,7 +24,16 @@ from relance_pipeline.books.schema import schema_problems
 from relance_pipeline.commands.validate import validate
 from relance_pipeline.core.history import DELIVERED_BY
 from relance_pipeline.core.pending import OpenDraft, find
-from relance_pipeline.model import STATEMENT_STEP, SUFFIXES, Channel, JournalEntry, JournalEvent, Payment, Problem
+from relance_pipeline.model import (
+    STATEMENT_STEP,
+    SUFFIXES,
+    Channel,
+    JournalEntry,
+    JournalEvent,
+    Payment,
+    Problem,
+    sent_document,
+)
 from relance_pipeline.outbox import books_edits
 from relance_pipeline.outbox import journal as journal_writer
 from relance_pipeline.outbox.invoice_text import add_payment
@@ -138,8 +147,12 @@ def _closing(root: Path, drafts: list[OpenDraft], event: Done, day: date, note: 
         return replace(unknown, date=day, event="sent", message_id=unknown.message_id, note=note or "settled by hand")
     file = root / draft.file
     sha = journal_writer.sha256(file.read_bytes()) if file.is_file() else draft.entry.sha256
+    # A letter posted is the PDF send made from its words: the line names it, as a sent email names its .eml.
+    made = sent_document(draft.file, draft.entry.channel)
+    document = made if made is not None and (root / made).is_file() else None
+    document_sha = journal_writer.sha256((root / document).read_bytes()) if document else None
     return replace(draft.entry, date=day, event=_event(event, draft.entry.channel), sha256=sha, note=note,
-                   message_id=None)  # fmt: skip
+                   message_id=None, document=document, document_sha256=document_sha)  # fmt: skip
 
 
 def _event(event: Done, channel: Channel) -> JournalEvent:
