@@ -74,7 +74,8 @@ def letter_books(root: Path, letters: int, *, steps: str = "every step") -> Gene
 
 
 def count_letters(root: Path) -> int:
-    return sum(1 for _ in (root / "outbox" / AS_OF.isoformat()).rglob("*.pdf"))
+    """The letters the night drafted: one preview each (`send` adds the final `<step>.pdf` beside it)."""
+    return sum(1 for _ in (root / "outbox" / AS_OF.isoformat()).rglob("*.preview.pdf"))
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,8 @@ class LetterRound:
 def night_and_send(source: Path, clone: Path, smtp: dict[str, str], *args: str) -> tuple[int, Timed, Timed]:
     root = commands.fresh_clone(source, clone)
     run = commands.relance(root, "run", "--as-of", AS_OF.isoformat(), "--commit", *args)
-    send = commands.relance(root, "send", extra=smtp)
+    # The letters are made on the day of sending: the night's own day, inside the rate table.
+    send = commands.relance(root, "send", "--as-of", AS_OF.isoformat(), extra=smtp)
     return count_letters(root), run, send
 
 
