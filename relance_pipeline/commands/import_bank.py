@@ -52,7 +52,7 @@ def import_bank(
         with repository_lock(root, wait_seconds=COMMAND_WAIT_SECONDS):
             return _import(root, files, today, dry_run, mapping)
     except LockBusy as busy:
-        return BankReport(problems=[Problem(str(root), None, str(busy))])
+        return BankReport(problems=[Problem(str(root), None, str(busy), code="lock.busy")])
 
 
 def _import(root: Path, files: list[Path], today: date, dry_run: bool, mapping_name: str | None) -> BankReport:
@@ -63,7 +63,7 @@ def _import(root: Path, files: list[Path], today: date, dry_run: bool, mapping_n
         return report
     loaded = read_books(root)
     if loaded.settings is None:
-        report.problems += loaded.errors or [Problem("relance.yaml", None, "cannot be read")]
+        report.problems += loaded.errors or [Problem("relance.yaml", None, "cannot be read", code="file.unreadable")]
         return report
     iban = "".join(loaded.settings.creditor.iban.split()).upper()
     statements: list[Statement] = []
@@ -84,7 +84,7 @@ def _import(root: Path, files: list[Path], today: date, dry_run: bool, mapping_n
     try:
         write_books_files(root, new, before)
     except Conflict as conflict:
-        report.problems.append(Problem(str(root), None, str(conflict)))
+        report.problems.append(Problem(str(root), None, str(conflict), code="edit.conflict"))
         return report
     broken = [p for p in validate(root, today) if p.path in new and p.severity == "error"]
     if broken:
@@ -99,17 +99,27 @@ def read_statement(root: Path, file: Path, mapping: ColumnMapping | None = None)
     name = shown_path(root, file)
     try:
         if file.stat().st_size > MAX_STATEMENT_BYTES:
-            return Problem(name, None, f"the file is larger than {MAX_STATEMENT_BYTES // (1024 * 1024)} MB; not read")
+            return Problem(
+                name,
+                None,
+                f"the file is larger than {MAX_STATEMENT_BYTES // (1024 * 1024)} MB; not read",
+                code="file.too_large",
+            )
         data = file.read_bytes()
     except OSError as error:
-        return Problem(name, None, f"cannot be read: {error.strerror or error}")
+        return Problem(name, None, f"cannot be read: {error.strerror or error}", code="file.unreadable")
     if is_ofx(data):
         return read_ofx(name, data)
     if is_camt(data):
         return read_camt(name, data)
     if mapping is not None:
         return read_bank_csv(name, data, mapping)
-    return Problem(name, None, "not a statement relance reads (camt.053, camt.054, OFX; a CSV export with --mapping)")
+    return Problem(
+        name,
+        None,
+        "not a statement relance reads (camt.053, camt.054, OFX; a CSV export with --mapping)",
+        code="import.format",
+    )
 
 
 def _foreign(statement: Statement, iban: str) -> list[Problem]:
@@ -118,10 +128,21 @@ def _foreign(statement: Statement, iban: str) -> list[Problem]:
     problems: list[Problem] = []
     ibans = [a for a in statement.accounts if a[:2].isalpha() and a[2:4].isdigit()]
     if ibans and iban not in {"".join(a.split()).upper() for a in ibans}:
-        problems.append(Problem(statement.source, None, f"statement of account {ibans[0]}, not relance.yaml's IBAN"))
+        problems.append(
+            Problem(
+                statement.source, None, f"statement of account {ibans[0]}, not relance.yaml's IBAN", code="import.iban"
+            )
+        )
     for line in statement.lines:
         if line.credit and line.currency not in ("EUR", ""):
-            problems.append(Problem(line.source, line.line, f"a credit of {line.amount} {line.currency}: EUR only"))
+            problems.append(
+                Problem(
+                    line.source,
+                    line.line,
+                    f"a credit of {line.amount} {line.currency}: EUR only",
+                    code="import.currency",
+                )
+            )
     return problems
 
 
@@ -144,7 +165,11 @@ def _edits(
             comment = f"relance import bank: {item.how}; {label[:120]}"
             text = add_payment(text, item.line.booked, item.amount, item.line.reference, comment) if text else None
         if text is None:
-            problems.append(Problem(path, None, "its payments list cannot be extended automatically; add by hand"))
+            problems.append(
+                Problem(
+                    path, None, "its payments list cannot be extended automatically; add by hand", code="edit.unsafe"
+                )
+            )
             continue
         content = (b"\xef\xbb\xbf" if raw.startswith(b"\xef\xbb\xbf") else b"") + text.encode("utf-8")
         problems += _check(path, content, by_number[items[0].number], items)
@@ -161,5 +186,7 @@ def _check(path: str, content: bytes, invoice: Invoice, items: list[Applied]) ->
         return errors
     expected = (*invoice.payments, *(Payment(i.line.booked, i.amount, i.line.reference) for i in items))
     if invoice_record(document).payments != expected:
-        return [Problem(path, None, "its payments list cannot be extended automatically; add by hand")]
+        return [
+            Problem(path, None, "its payments list cannot be extended automatically; add by hand", code="edit.unsafe")
+        ]
     return []

@@ -49,7 +49,7 @@ def import_invoices(
         with repository_lock(root, wait_seconds=COMMAND_WAIT_SECONDS):
             return _import(root, files, today, dry_run, mapping)
     except LockBusy as busy:
-        return ImportReport(problems=[Problem(str(root), None, str(busy))])
+        return ImportReport(problems=[Problem(str(root), None, str(busy), code="lock.busy")])
 
 
 def _import(root: Path, files: list[Path], today: date, dry_run: bool, mapping_name: str | None) -> ImportReport:
@@ -84,7 +84,9 @@ def _import(root: Path, files: list[Path], today: date, dry_run: bool, mapping_n
             new.get(edit.path, original or b"").decode("utf-8-sig"), edit.number, edit.day, edit.amount
         )
         if text is None:
-            report.problems.append(Problem(edit.path, None, "its credit_notes list cannot be extended automatically"))
+            report.problems.append(
+                Problem(edit.path, None, "its credit_notes list cannot be extended automatically", code="edit.unsafe")
+            )
         else:
             new[edit.path] = text.encode("utf-8")
     report.problems += _schema_problems(new)
@@ -97,7 +99,7 @@ def _import(root: Path, files: list[Path], today: date, dry_run: bool, mapping_n
     try:
         write_books_files(root, new, before)
     except Conflict as conflict:
-        report.problems.append(Problem(str(root), None, str(conflict)))
+        report.problems.append(Problem(str(root), None, str(conflict), code="edit.conflict"))
         return report
     broken = [
         p
@@ -115,10 +117,15 @@ def read_invoice_file(root: Path, file: Path, mapping: ColumnMapping | None = No
     name = shown_path(root, file)
     try:
         if file.stat().st_size > MAX_INPUT_BYTES:
-            return Problem(name, None, f"the file is larger than {MAX_INPUT_BYTES // (1024 * 1024)} MB; not read")
+            return Problem(
+                name,
+                None,
+                f"the file is larger than {MAX_INPUT_BYTES // (1024 * 1024)} MB; not read",
+                code="file.too_large",
+            )
         data = file.read_bytes()
     except OSError as error:
-        return Problem(name, None, f"cannot be read: {error.strerror or error}")
+        return Problem(name, None, f"cannot be read: {error.strerror or error}", code="file.unreadable")
     if data.startswith(b"%PDF-"):
         found = read_facturx_pdf(name, data)
     elif data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
@@ -126,7 +133,12 @@ def read_invoice_file(root: Path, file: Path, mapping: ColumnMapping | None = No
     elif mapping is not None:
         return read_invoice_csv(name, data, mapping)
     else:
-        return Problem(name, None, "not a Factur-X PDF, a CII or UBL XML file, nor a CSV export given with --mapping")
+        return Problem(
+            name,
+            None,
+            "not a Factur-X PDF, a CII or UBL XML file, nor a CSV export given with --mapping",
+            code="import.format",
+        )
     return found if isinstance(found, Problem) else [found]
 
 
@@ -146,9 +158,16 @@ def load_mapping(root: Path, name: str, kind: MappingKind) -> ColumnMapping | li
         found, where = PRESETS[name], f"preset {name}"
     else:
         known = ", ".join(sorted(PRESETS))
-        return [Problem(f"{MAPPINGS_FOLDER}/{name}.yaml", None, f"no such mapping file, nor a preset ({known})")]
+        return [
+            Problem(
+                f"{MAPPINGS_FOLDER}/{name}.yaml",
+                None,
+                f"no such mapping file, nor a preset ({known})",
+                code="import.mapping_missing",
+            )
+        ]
     if found.kind != kind:
-        return [Problem(where, None, f"a mapping of kind {found.kind}, not {kind}")]
+        return [Problem(where, None, f"a mapping of kind {found.kind}, not {kind}", code="import.mapping_kind")]
     return found
 
 

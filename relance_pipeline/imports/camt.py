@@ -36,7 +36,12 @@ def read_camt(name: str, data: bytes) -> Statement | Problem:
     if isinstance(root, Problem):
         return root
     if not _NAMESPACE.match(namespace(root)) or local_name(root) != "Document":
-        return Problem(name, line_of(root), f"not a camt.053/054 statement (namespace '{namespace(root)}')")
+        return Problem(
+            name,
+            line_of(root),
+            f"not a camt.053/054 statement (namespace '{namespace(root)}')",
+            code="import.not_statement",
+        )
     ns = {"c": namespace(root)}
     lines: list[BankLine] = []
     accounts: list[str] = []
@@ -132,19 +137,21 @@ def _day(name: str, entry: etree._Element) -> date:
     try:
         return date.fromisoformat(text[:10])
     except ValueError:
-        raise _Bad(Problem(name, line_of(entry), f"entry without a booking date ('{text}')")) from None
+        raise _Bad(
+            Problem(name, line_of(entry), f"entry without a booking date ('{text}')", code="import.date")
+        ) from None
 
 
 def _amount(name: str, element: etree._Element | None) -> tuple[Decimal, str]:
     if element is None:
-        raise _Bad(Problem(name, None, "an entry has no amount (Amt)"))
+        raise _Bad(Problem(name, None, "an entry has no amount (Amt)", code="import.amount_missing"))
     text = _clean(element.text)
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise _Bad(Problem(name, line_of(element), f"'{text}' is not an amount")) from None
+        raise _Bad(Problem(name, line_of(element), f"'{text}' is not an amount", code="import.amount")) from None
     if not value.is_finite() or value < 0 or value >= Decimal("1e12"):
-        raise _Bad(Problem(name, line_of(element), f"'{text}' is not an amount"))
+        raise _Bad(Problem(name, line_of(element), f"'{text}' is not an amount", code="import.amount"))
     return value.quantize(CENT) if value == value.quantize(CENT) else value, (element.get("Ccy") or "").upper()
 
 

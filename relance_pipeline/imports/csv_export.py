@@ -27,19 +27,30 @@ class _Rows:
     def __init__(self, name: str, data: bytes, mapping: ColumnMapping) -> None:
         self.name, self.mapping = name, mapping
         if len(data) > MAX_CSV_BYTES:
-            raise _Bad(Problem(name, None, f"the file is larger than {MAX_CSV_BYTES // (1024 * 1024)} MB; not read"))
+            raise _Bad(
+                Problem(
+                    name,
+                    None,
+                    f"the file is larger than {MAX_CSV_BYTES // (1024 * 1024)} MB; not read",
+                    code="file.too_large",
+                )
+            )
         try:
             text = data.decode(mapping.encoding)
         except UnicodeDecodeError as error:
             line = data.count(b"\n", 0, error.start) + 1
-            raise _Bad(Problem(name, line, f"not {mapping.encoding} text (set `encoding:` in the mapping)")) from None
+            raise _Bad(
+                Problem(
+                    name, line, f"not {mapping.encoding} text (set `encoding:` in the mapping)", code="file.encoding"
+                )
+            ) from None
         lines = text.splitlines(keepends=True)[mapping.skip_lines :]
         self.reader = csv.reader(io.StringIO("".join(lines)), delimiter=mapping.separator)
         self.offset = mapping.skip_lines
         try:
             header = [cell.strip().lstrip("\ufeff") for cell in next(self.reader)]
         except (StopIteration, csv.Error):
-            raise _Bad(Problem(name, self.offset + 1, "no header line")) from None
+            raise _Bad(Problem(name, self.offset + 1, "no header line", code="import.csv_header")) from None
         self.index: dict[str, int] = {}
         for field, names in mapping.columns.items():
             found = next((header.index(n) for n in names if n in header), None)
@@ -50,26 +61,40 @@ class _Rows:
             missing.append("amount (or credit)")
         if missing:
             wanted = "; ".join(f"{f}: {' or '.join(mapping.columns.get(f, ('?',)))}" for f in missing)
-            raise _Bad(Problem(name, self.offset + 1, f"the mapping '{mapping.name}' does not fit: no column {wanted}"))
+            raise _Bad(
+                Problem(
+                    name,
+                    self.offset + 1,
+                    f"the mapping '{mapping.name}' does not fit: no column {wanted}",
+                    code="import.mapping_fit",
+                )
+            )
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         try:
             for count, cells in enumerate(self.reader):
                 if count >= MAX_ROWS:
-                    raise _Bad(Problem(self.name, None, f"more than {MAX_ROWS} rows"))
+                    raise _Bad(Problem(self.name, None, f"more than {MAX_ROWS} rows", code="import.too_many_rows"))
                 if not any(c.strip() for c in cells):
                     continue
                 line = self.offset + self.reader.line_num
                 yield line, {f: cells[i].strip() if i < len(cells) else "" for f, i in self.index.items()}
         except csv.Error as error:
-            raise _Bad(Problem(self.name, self.offset + self.reader.line_num, f"not CSV: {error}")) from None
+            raise _Bad(
+                Problem(self.name, self.offset + self.reader.line_num, f"not CSV: {error}", code="import.csv_syntax")
+            ) from None
 
     def day(self, line: int, text: str, field: str) -> date:
         try:
             return datetime.strptime(text[:10], DATE_FORMATS[self.mapping.date_format]).date()
         except ValueError:
             raise _Bad(
-                Problem(self.name, line, f"{field}: '{text}' is not a date written {self.mapping.date_format}")
+                Problem(
+                    self.name,
+                    line,
+                    f"{field}: '{text}' is not a date written {self.mapping.date_format}",
+                    code="import.date",
+                )
             ) from None
 
     def amount(self, line: int, text: str, field: str) -> Decimal:
@@ -80,9 +105,9 @@ class _Rows:
         try:
             value = Decimal(cleaned)
         except InvalidOperation:
-            raise _Bad(Problem(self.name, line, f"{field}: '{text}' is not an amount")) from None
+            raise _Bad(Problem(self.name, line, f"{field}: '{text}' is not an amount", code="import.amount")) from None
         if not value.is_finite() or value != value.quantize(CENT) or abs(value) >= Decimal("1e12"):
-            raise _Bad(Problem(self.name, line, f"{field}: '{text}' is not an amount in cents"))
+            raise _Bad(Problem(self.name, line, f"{field}: '{text}' is not an amount in cents", code="import.amount"))
         return value.quantize(CENT)
 
 
@@ -98,10 +123,12 @@ def _invoice(rows: _Rows, line: int, row: dict[str, str]) -> ImportedInvoice:
     total = rows.amount(line, row["total"], "total")
     paid = rows.amount(line, row["paid"], "paid") if row.get("paid") else Decimal("0.00")
     if not row["number"]:
-        raise _Bad(Problem(rows.name, line, "number: empty"))
+        raise _Bad(Problem(rows.name, line, "number: empty", code="import.number"))
     buyer = row.get("buyer") or row.get("client") or ""
     if not buyer:
-        raise _Bad(Problem(rows.name, line, "no buyer (map the `buyer` column: the client's name)"))
+        raise _Bad(
+            Problem(rows.name, line, "no buyer (map the `buyer` column: the client's name)", code="import.buyer")
+        )
     return ImportedInvoice(
         source=rows.name, line=line, kind="invoice", number=row["number"],
         issued=rows.day(line, row["issued"], "issued"),

@@ -106,7 +106,10 @@ def read_invoice_xml(name: str, data: bytes, pdf: bytes | None = None) -> Import
     syntax = _syntax(root)
     if syntax is None:
         return Problem(
-            name, line_of(root), f"not an invoice: the root element is <{local_name(root)}> (CII, ZUGFeRD 1, UBL 2.1)"
+            name,
+            line_of(root),
+            f"not an invoice: the root element is <{local_name(root)}> (CII, ZUGFeRD 1, UBL 2.1)",
+            code="import.not_invoice",
         )
     try:
         return _invoice(name, root, syntax, pdf)
@@ -135,7 +138,14 @@ def _invoice(name: str, root: etree._Element, syntax: Syntax, pdf: bytes | None)
     type_code = _text(root, syntax, "BT-3") or ""
     credit = local_name(root) == "CreditNote" or type_code in _CREDIT_NOTE_TYPES or (total < 0 and refers_to)
     if credit and refers_to is None:
-        raise _Missing(Problem(name, line_of(root), f"credit note {number} names no invoice it corrects (BT-25)"))
+        raise _Missing(
+            Problem(
+                name,
+                line_of(root),
+                f"credit note {number} names no invoice it corrects (BT-25)",
+                code="import.credit_note_target",
+            )
+        )
     return ImportedInvoice(
         source=name,
         line=line_of(root),
@@ -229,7 +239,7 @@ def _text(root: etree._Element, syntax: Syntax, term: str) -> str | None:
 def _element(name: str, root: etree._Element, syntax: Syntax, term: str, what: str) -> etree._Element:
     found = _find(root, syntax, term)
     if found is None:
-        raise _Missing(Problem(name, line_of(root), f"{what} ({term}) is missing"))
+        raise _Missing(Problem(name, line_of(root), f"{what} ({term}) is missing", code="import.missing"))
     return found
 
 
@@ -245,11 +255,15 @@ def _date(name: str, element: etree._Element, syntax: Syntax) -> date:
     text = _clean(element.text)
     shape = "%Y%m%d" if syntax != "ubl" else "%Y-%m-%d"
     if syntax != "ubl" and element.get("format", "102") != "102":
-        raise _Missing(Problem(name, line_of(element), f"date format {element.get('format')} is not a day (102)"))
+        raise _Missing(
+            Problem(
+                name, line_of(element), f"date format {element.get('format')} is not a day (102)", code="import.date"
+            )
+        )
     try:
         return datetime.strptime(text, shape).date()
     except ValueError:
-        raise _Missing(Problem(name, line_of(element), f"'{text}' is not a date")) from None
+        raise _Missing(Problem(name, line_of(element), f"'{text}' is not a date", code="import.date")) from None
 
 
 def _amount(name: str, element: etree._Element) -> Decimal:
@@ -257,7 +271,7 @@ def _amount(name: str, element: etree._Element) -> Decimal:
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise _Missing(Problem(name, line_of(element), f"'{text}' is not an amount")) from None
+        raise _Missing(Problem(name, line_of(element), f"'{text}' is not an amount", code="import.amount")) from None
     if not value.is_finite() or value != value.quantize(CENT) or abs(value) >= Decimal("1e12"):
-        raise _Missing(Problem(name, line_of(element), f"'{text}' is not an amount in cents"))
+        raise _Missing(Problem(name, line_of(element), f"'{text}' is not an amount in cents", code="import.amount"))
     return value.quantize(CENT)

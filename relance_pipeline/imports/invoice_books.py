@@ -97,7 +97,12 @@ def _unique(imported: Iterable[ImportedInvoice], changes: InvoiceChanges) -> lis
             seen[key] = doc
         elif _facts(first) != _facts(doc):
             changes.problems.append(
-                Problem(doc.source, doc.line, f"{doc.number} is also in {first.source}, differently")
+                Problem(
+                    doc.source,
+                    doc.line,
+                    f"{doc.number} is also in {first.source}, differently",
+                    code="number.duplicate",
+                )
             )
     return sorted(seen.values(), key=lambda d: (d.issued, d.number))
 
@@ -124,7 +129,7 @@ def _plan_invoice(
         differences = _differences(doc, known, client)
         if differences:
             for difference in differences:
-                changes.problems.append(Problem(known.path, None, difference, "warning"))
+                changes.problems.append(Problem(known.path, None, difference, "warning", code="import.differs"))
             changes.said.append(f"kept {known.path} as written: it differs from {doc.source} (see the warnings)")
         else:
             changes.said.append(f"unchanged {known.path}: {doc.number} is already in the books")
@@ -135,7 +140,7 @@ def _plan_invoice(
         settled = "paid" if doc.amount_due == 0 else f"{figures.amount(doc.total - doc.amount_due)} paid"
         changes.problems.append(Problem(doc.source, doc.line, f"{doc.number} is {settled} on a date the file does not "
                                         "give: not imported (import the bank statement, or map a paid_date column)",
-                                        "warning"))  # fmt: skip
+                                        "warning", code="import.settled_undated"))  # fmt: skip
         return
     due = doc.due
     if due is None:
@@ -147,6 +152,7 @@ def _plan_invoice(
                 f"{doc.number} has no due date (BT-9): due set {DEFAULT_TERM_DAYS} days after "
                 f"issue ({due.isoformat()}, C. com. L441-10); check it",
                 "warning",
+                code="import.due_assumed",
             )
         )
     safe = doc.number.replace("/", "_")
@@ -154,7 +160,14 @@ def _plan_invoice(
     document = f"{DOCUMENTS_FOLDER}/{safe}.pdf" if doc.pdf is not None else None
     for taken in (path, document):
         if taken is not None and taken in existing_files:
-            changes.problems.append(Problem(taken, None, f"exists already: {doc.number} from {doc.source} not written"))
+            changes.problems.append(
+                Problem(
+                    taken,
+                    None,
+                    f"exists already: {doc.number} from {doc.source} not written",
+                    code="import.file_exists",
+                )
+            )
             return
     if document is not None:
         changes.created[document] = doc.pdf or b""
@@ -163,16 +176,29 @@ def _plan_invoice(
 
 def _unfit(doc: ImportedInvoice) -> Problem | None:
     if doc.currency != "EUR":
-        return Problem(doc.source, doc.line, f"{doc.number} is in {doc.currency}: relance handles EUR only")
+        return Problem(
+            doc.source, doc.line, f"{doc.number} is in {doc.currency}: relance handles EUR only", code="import.currency"
+        )
     if not _NUMBER.match(doc.number):
-        return Problem(doc.source, doc.line, f"'{doc.number}' cannot be an invoice number (letters, digits, / . _ -)")
+        return Problem(
+            doc.source,
+            doc.line,
+            f"'{doc.number}' cannot be an invoice number (letters, digits, / . _ -)",
+            code="import.number",
+        )
     if doc.total <= 0:
         return Problem(
-            doc.source, doc.line, f"{doc.number}: a total of {figures.amount(doc.total)} is not an amount owed"
+            doc.source,
+            doc.line,
+            f"{doc.number}: a total of {figures.amount(doc.total)} is not an amount owed",
+            code="import.total",
         )
     if doc.amount_due > doc.total or doc.amount_due < 0:
         return Problem(
-            doc.source, doc.line, f"{doc.number}: amount due {figures.amount(doc.amount_due)} exceeds the total"
+            doc.source,
+            doc.line,
+            f"{doc.number}: amount due {figures.amount(doc.amount_due)} exceeds the total",
+            code="import.amount_due",
         )
     return None
 
@@ -203,7 +229,9 @@ def _plan_credit_note(
 ) -> None:
     target = doc.refers_to or ""
     if doc.currency != "EUR":
-        changes.problems.append(Problem(doc.source, doc.line, f"{doc.number} is in {doc.currency}: EUR only"))
+        changes.problems.append(
+            Problem(doc.source, doc.line, f"{doc.number} is in {doc.currency}: EUR only", code="import.currency")
+        )
     elif target in new_numbers:
         path, invoice, text = new_numbers[target]
         new_numbers[target] = (path, invoice, text + _credit_notes_block(doc))
@@ -217,7 +245,12 @@ def _plan_credit_note(
             changes.said.append(f"credit note {doc.number} ({figures.amount(doc.total)}) added to {known.path}")
     else:
         changes.problems.append(
-            Problem(doc.source, doc.line, f"credit note {doc.number} corrects {target}, which is not in the books")
+            Problem(
+                doc.source,
+                doc.line,
+                f"credit note {doc.number} corrects {target}, which is not in the books",
+                code="import.credit_note_target",
+            )
         )
 
 

@@ -29,12 +29,14 @@ def is_ofx(data: bytes) -> bool:
 
 def read_ofx(name: str, data: bytes) -> Statement | Problem:
     if len(data) > MAX_OFX_BYTES:
-        return Problem(name, None, f"the file is larger than {MAX_OFX_BYTES // (1024 * 1024)} MB; not read")
+        return Problem(
+            name, None, f"the file is larger than {MAX_OFX_BYTES // (1024 * 1024)} MB; not read", code="file.too_large"
+        )
     if b"<!DOCTYPE" in data.upper() or b"<!ENTITY" in data.upper():
-        return Problem(name, None, "a DTD or entity declaration is not allowed")
+        return Problem(name, None, "a DTD or entity declaration is not allowed", code="import.dtd")
     text = _decode(data)
     if text is None:
-        return Problem(name, None, "not readable text in its declared character set")
+        return Problem(name, None, "not readable text in its declared character set", code="file.encoding")
     lines: list[BankLine] = []
     accounts: list[str] = []
     currency = "EUR"
@@ -61,7 +63,7 @@ def read_ofx(name: str, data: bytes) -> Statement | Problem:
         elif tag == "ACCTID" and value:
             accounts.append(value)
     if not lines and b"<STMTTRN>" not in data.upper() and b"<OFX>" not in data.upper():
-        return Problem(name, None, "not an OFX statement")
+        return Problem(name, None, "not an OFX statement", code="import.not_statement")
     return Statement(name, tuple(lines), tuple(dict.fromkeys(accounts)))
 
 
@@ -88,14 +90,14 @@ def _line(name: str, fields: dict[str, tuple[str, int]], currency: str) -> BankL
     try:
         amount = Decimal(amount_text.replace(" ", "").replace(",", "."))
     except InvalidOperation:
-        return Problem(name, amount_line, f"TRNAMT '{amount_text}' is not an amount")
+        return Problem(name, amount_line, f"TRNAMT '{amount_text}' is not an amount", code="import.amount")
     if not amount.is_finite() or abs(amount) >= Decimal("1e12"):
-        return Problem(name, amount_line, f"TRNAMT '{amount_text}' is not an amount")
+        return Problem(name, amount_line, f"TRNAMT '{amount_text}' is not an amount", code="import.amount")
     posted, posted_line = fields.get("DTPOSTED", ("", start))
     try:
         booked = date(int(posted[0:4]), int(posted[4:6]), int(posted[6:8]))
     except ValueError:
-        return Problem(name, posted_line, f"DTPOSTED '{posted}' is not a date")
+        return Problem(name, posted_line, f"DTPOSTED '{posted}' is not a date", code="import.date")
     fitid = fields.get("FITID", ("", start))[0]
     label = " ".join(v for k in ("NAME", "MEMO") if (v := fields.get(k, ("", 0))[0]))
     kind = fields.get("TRNTYPE", ("", 0))[0].upper()

@@ -17,20 +17,27 @@ MAX_XML_BYTES = 20 * 1024 * 1024
 
 def parse_xml(name: str, data: bytes) -> etree._Element | Problem:
     if len(data) > MAX_XML_BYTES:
-        return Problem(name, None, f"the file is larger than {MAX_XML_BYTES // (1024 * 1024)} MB; not read")
+        return Problem(
+            name, None, f"the file is larger than {MAX_XML_BYTES // (1024 * 1024)} MB; not read", code="file.too_large"
+        )
     if b"<!DOCTYPE" in data[:4096].upper() or b"<!ENTITY" in data.upper():
-        return Problem(name, _line_of(data, data.upper().find(b"<!")), "a DTD or entity declaration is not allowed")
+        return Problem(
+            name,
+            _line_of(data, data.upper().find(b"<!")),
+            "a DTD or entity declaration is not allowed",
+            code="import.dtd",
+        )
     parser = etree.XMLParser(
         resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False
     )
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as error:
-        return Problem(name, error.lineno or None, f"not well-formed XML: {_reason(error)}")
+        return Problem(name, error.lineno or None, f"not well-formed XML: {_reason(error)}", code="import.xml_syntax")
     except (ValueError, LookupError) as error:  # an encoding lxml does not know, or text instead of bytes
-        return Problem(name, None, f"not readable XML: {error}")
+        return Problem(name, None, f"not readable XML: {error}", code="import.xml_syntax")
     if root.getroottree().docinfo.internalDTD is not None:
-        return Problem(name, None, "a DTD is not allowed")
+        return Problem(name, None, "a DTD is not allowed", code="import.dtd")
     return root
 
 
