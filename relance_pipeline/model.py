@@ -408,6 +408,11 @@ class JournalEntry:
     """The email or letter made from `file`'s words on the day of sending (sent, unknown, failed, posted)."""
     document_sha256: str | None = None
     """The sha256 of `document`: what went out, where `sha256` is that of the words as approved."""
+    preview_sha256: str | None = None
+    """On a letter's `drafted` line: the sha256 of its `<step>.preview.pdf`."""
+    preview_key: str | None = None
+    """On a letter's `drafted` line: what its preview was printed from (render.renderer.letter_key); a `send`
+    whose letter has the same key takes the preview's bytes instead of printing them again."""
 
     def step_of(self, invoice: str) -> str:
         return dict(self.invoice_steps).get(invoice, self.step)

@@ -150,7 +150,7 @@ def test_a_committed_file_edited_since_is_read_again(example_repo: Path) -> None
     assert "F-2026-777" in numbers and "F-2026-003" not in numbers
 
 
-SIGNATURE = "from relance_pipeline.books import cache; print(cache._code_signature().hex())"
+SIGNATURE = "from relance_pipeline.books import cache; print(cache.code_signature().hex())"
 
 
 def code_signature_of(package_parent: Path) -> str:
@@ -174,7 +174,7 @@ def test_the_same_relance_installed_afresh_elsewhere_keeps_the_cache_and_an_edit
     # Copied without dates or inodes, as pip lays a wheel out on a new CI runner.
     installed = tmp_path / "site"
     shutil.copytree(package, installed / package.name, copy_function=shutil.copyfile)
-    assert code_signature_of(installed) == books_cache._code_signature().hex()
+    assert code_signature_of(installed) == books_cache.code_signature().hex()
     read = installed / package.name / "books" / "read.py"
     read.write_text(read.read_text(encoding="utf-8") + "\n# a newer relance\n", encoding="utf-8")
-    assert code_signature_of(installed) != books_cache._code_signature().hex()
+    assert code_signature_of(installed) != books_cache.code_signature().hex()

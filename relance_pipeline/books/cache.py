@@ -88,7 +88,7 @@ def read_journal_cached(root: Path) -> tuple[list[JournalEntry], list[Problem]]:
         return journal.read_journal(root)
     store = folder / "journal.pickle"
     content = file.read_bytes()
-    key = hashlib.blake2b(content + _code_signature(), digest_size=_DIGEST_SIZE).digest()
+    key = hashlib.blake2b(content + code_signature(), digest_size=_DIGEST_SIZE).digest()
     cached = _load(store, key)
     if isinstance(cached, tuple):
         entries, problems = cached
@@ -112,7 +112,7 @@ def _git_signature(root: Path) -> bytes | None:
     links = (b"120000 ", b"160000 ")  # symbolic links and submodules
     if listed is None or listed.startswith(links) or any(b"\0" + mode in listed for mode in links):
         return None
-    return hashlib.blake2b(_code_signature() + b"git\0" + listed, digest_size=_DIGEST_SIZE).digest()
+    return hashlib.blake2b(code_signature() + b"git\0" + listed, digest_size=_DIGEST_SIZE).digest()
 
 
 def _git(root: Path, *args: str) -> bytes | None:
@@ -146,7 +146,7 @@ def _books_signature(root: Path) -> tuple[bytes, float]:
         if stat.S_ISDIR(info.st_mode):  # followed at the top, as the readers do
             _tree(entries, str(path), name)
     newest = max((e[4] for e in entries if isinstance(e, tuple) and not stat.S_ISDIR(e[1])), default=0)
-    digest = hashlib.blake2b(_code_signature() + marshal.dumps(entries), digest_size=_DIGEST_SIZE).digest()
+    digest = hashlib.blake2b(code_signature() + marshal.dumps(entries), digest_size=_DIGEST_SIZE).digest()
     return digest, newest / 1e9
 
 
@@ -175,8 +175,9 @@ _CODE_SUFFIXES = (".py", ".json")
 """What the cached values depend on: the code that reads and checks the books, and the schemas."""
 
 
-def _code_signature() -> bytes:
-    """This package's code and schemas, by content, and Python's version: a new relance reads anew. By content,
+def code_signature() -> bytes:
+    """This package's code and schemas, by content, and Python's version: a new relance reads anew (and prints a
+    letter anew, render.renderer). By content,
     not by file dates, so that the same relance installed afresh on a CI runner finds the cache a previous job
     left (a few milliseconds for some 70 files)."""
     global _code

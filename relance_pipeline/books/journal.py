@@ -38,6 +38,8 @@ def from_record(record: Any) -> JournalEntry:
             permanent=record.get("permanent") is True,
             document=record.get("document"),
             document_sha256=record.get("document_sha256"),
+            preview_sha256=_text(record.get("preview_sha256")),
+            preview_key=_text(record.get("preview_key")),
         )
     except KeyError as missing:
         raise ValueError(f"has no {missing}") from None
@@ -51,6 +53,12 @@ def from_record(record: Any) -> JournalEntry:
         if named is not None and not inside_outbox(named):
             raise ValueError(f"names the file '{named}', which is not a path inside outbox/")
     return entry
+
+
+def _text(value: Any) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"{value!r} is not text")
+    return value
 
 
 def inside_outbox(file: str) -> bool:

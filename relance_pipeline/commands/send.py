@@ -34,6 +34,7 @@ from relance_pipeline.core.refresh import action_on
 from relance_pipeline.model import (
     SENT_SUFFIXES,
     STATEMENT_STEP,
+    SUFFIXES,
     Action,
     Books,
     Channel,
@@ -49,6 +50,7 @@ from relance_pipeline.outbox.lock import COMMAND_WAIT_SECONDS, LockBusy, reposit
 from relance_pipeline.render.drafts import Draft
 from relance_pipeline.render.environment import TemplateFailure
 from relance_pipeline.render.finalize import NotSent, approved_words
+from relance_pipeline.render.renderer import PREVIEW_SUFFIX
 from relance_pipeline.ship import print_batch
 from relance_pipeline.ship.git import approval
 from relance_pipeline.ship.outgoing import Outgoing, prepare
@@ -402,15 +404,30 @@ class _Finalizer:
             self.letters[key] = None if made is None else b""  # a dry run makes no PDF
             return
         document, _ = made
-        pdf, refused = self.renderer.print_letter(document)
-        self.problems += refused
-        if refused:
-            self.refused.add(draft.file)
-            self.letters[key] = None
-            return
+        pdf = self._preview(draft.entry, document)
+        if pdf is None:
+            pdf, refused = self.renderer.print_letter(document)
+            self.problems += refused
+            if refused:
+                self.refused.add(draft.file)
+                self.letters[key] = None
+                return
         assert final is not None
         outbox_writer.write_if_changed(self.root, final, pdf)
         self.letters[key] = pdf
+
+    def _preview(self, drafted: JournalEntry, document: Draft) -> bytes | None:
+        """The drafting night's preview, when the letter of today is printed from the same HTML and files with
+        the same code (its key in the drafting line) and the preview is the file that night wrote: the same
+        bytes the printer would make again, for none of its time."""
+        if drafted.preview_key is None or drafted.preview_key != self.renderer.letter_key(document):
+            return None
+        preview = self.root / (drafted.file.removesuffix(SUFFIXES["letter"]) + PREVIEW_SUFFIX)
+        try:
+            content = preview.read_bytes()
+        except OSError:
+            return None
+        return content if journal_writer.sha256(content) == drafted.preview_sha256 else None
 
     def email(self, draft: OpenDraft) -> _Made | None:
         made = self._make(draft)

@@ -40,6 +40,10 @@ def to_line(entry: JournalEntry) -> str:
     if entry.document is not None:
         record["document"] = entry.document
         record["document_sha256"] = entry.document_sha256
+    if entry.event == "drafted" and entry.preview_sha256 is not None:
+        # Only the drafting line says what the preview was made from: lines copied from it (withdrawn) do not.
+        record["preview_sha256"] = entry.preview_sha256
+        record["preview_key"] = entry.preview_key
     return json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(", ", ": ")) + "\n"
 
 

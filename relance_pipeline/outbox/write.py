@@ -105,6 +105,8 @@ def write_action(
                 sha256=journal_writer.sha256(document.content),
                 event="drafted",
                 invoice_steps=tuple(sorted((number, step.id) for number, step in action.own_steps.items())),
+                preview_sha256=document.preview_sha256,
+                preview_key=document.preview_key,
             )
         )
     extra_files = []

@@ -11,9 +11,7 @@ the dates in the metadata are the letter's date, and the PDF identifier is a has
 from __future__ import annotations
 
 import mimetypes
-from collections.abc import Iterable, Sequence
 from hashlib import md5
-from pathlib import Path
 
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
@@ -49,9 +47,9 @@ class LocalFetcher(URLFetcher):  # type: ignore[misc]
 class LetterPrinter:
     """Prints letters; build it once and reuse it, it holds the parsed stylesheet and the loaded fonts."""
 
-    def __init__(self, folders: Sequence[Path], extra_files: Iterable[Path] = ()) -> None:
+    def __init__(self, files: LetterFiles) -> None:
         pdf_reuse.install()  # the whole fonts of every letter compressed once per process
-        self.files = LetterFiles(folders, extra_files)
+        self.files = files
         self.fetcher = LocalFetcher(self.files)
         self.font_config = FontConfiguration()
         css = self.files.lookup(STYLESHEET)

@@ -8,6 +8,7 @@ pull request what the night's run would refuse.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,33 @@ def refused(page: str, template: str, files: LetterFiles) -> list[str]:
         if not files.allows(url):
             seen.setdefault(written)
     return list(seen)
+
+
+def inputs_digest(page: str, template: str, files: LetterFiles) -> bytes:
+    """A digest of all a letter's PDF is made from besides the printer's code: the page, its template's name
+    (relative URLs resolve against it), the stylesheet, and the content of each file they ask for, in the
+    order asked. Two letters with the same digest print the same bytes: `send` reuses the drafting night's
+    preview as the letter when nothing it was made from changed."""
+    digest = hashlib.blake2b(digest_size=32)
+
+    def add(part: bytes) -> None:
+        digest.update(b"%d:" % len(part))
+        digest.update(part)
+
+    add(page.encode("utf-8"))
+    add(template.encode("utf-8"))
+    stylesheet = files.lookup(STYLESHEET)
+    asked = list(_page_urls(page, files.base_url(template)))
+    if stylesheet is not None:
+        add(stylesheet.read_bytes())
+        asked += _css_urls(stylesheet.read_text(encoding="utf-8"), stylesheet.as_uri())
+    for _, url in _followed(asked, files):
+        if url.lower().startswith("data:"):
+            continue  # in the page already
+        served = files.locate(url) if url.lower().startswith("file:") else None
+        add(url.encode("utf-8"))
+        add(b"refused" if served is None else hashlib.sha256(served.read_bytes()).digest())
+    return digest.digest()
 
 
 def _followed(asked: list[tuple[str, str]], files: LetterFiles) -> Iterator[tuple[str, str]]:

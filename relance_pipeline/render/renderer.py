@@ -12,11 +12,15 @@ problems and no documents for that action; warnings (an SMS longer than one segm
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from relance_pipeline.books.cache import code_signature
 from relance_pipeline.model import DOCUMENT_ORDER, SENT_SUFFIXES, SUFFIXES, Action, Books, Channel, Problem
 from relance_pipeline.render import letter_files, lint, mail
 from relance_pipeline.render.drafts import Draft, Drafter
@@ -33,6 +37,9 @@ class RenderedDocument:
     filename: str
     """`<step>.letter.txt`, `<step>.email.txt` (the words), `<step>.sms.txt` or `<step>.call.md`."""
     content: bytes
+    preview_sha256: str | None = None
+    """A letter's words: the sha256 of the preview printed from them, and what it was printed from (`letter_key`)."""
+    preview_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,8 @@ class Rendering:
 
 
 PREVIEW_SUFFIX = ".preview.pdf"
+PRINTER_LIBRARIES = ("weasyprint", "pydyf", "fonttools", "pillow", "tinycss2", "cssselect2", "tinyhtml5", "pyphen")
+"""What turns a letter's HTML into PDF bytes besides relance's own code: a new version of any prints anew."""
 FINALIZED: frozenset[Channel] = frozenset({"email", "letter"})
 """The channels whose words are reviewed and whose document is made on the day `send` runs."""
 
@@ -61,6 +70,7 @@ class Renderer:
         self.books = books
         self.drafter = Drafter(root, books)
         self._printer: LetterPrinter | None = None
+        self._letter_files: letter_files.LetterFiles | None = None
         self._locators: dict[str, lint.Locator] = {}
 
     def drafts(self, action: Action, as_of: date) -> tuple[list[Draft], list[Problem]]:
@@ -101,11 +111,15 @@ class Renderer:
         for draft, reviewable in drafted:
             filename = f"{action.step.id}{SUFFIXES[draft.channel]}"
             if reviewable is not None:
-                documents.append(RenderedDocument(draft.channel, filename, reviewable.text().encode("utf-8")))
+                words = reviewable.text().encode("utf-8")
                 if draft.channel == "letter":
                     pdf, refused = self.print_letter(draft)
                     problems += refused
                     previews.append((f"{action.step.id}{PREVIEW_SUFFIX}", pdf))
+                    sha256 = hashlib.sha256(pdf).hexdigest()
+                    documents.append(RenderedDocument("letter", filename, words, sha256, self.letter_key(draft)))
+                else:
+                    documents.append(RenderedDocument(draft.channel, filename, words))
             else:
                 # One line, newline-terminated like any text file; the message is the line.
                 text = draft.text if draft.text.endswith("\n") else draft.text + "\n"
@@ -180,12 +194,25 @@ class Renderer:
         ]
         return pdf, problems
 
+    def letter_key(self, draft: Draft) -> str:
+        """What a letter's PDF is printed from, as one digest: its HTML and the files it uses (letter_files.
+        inputs_digest), relance's code and the printing libraries' versions. The printer is deterministic, so
+        the same key gives the same bytes: `send` then takes the drafting night's preview as the letter."""
+        inputs = letter_files.inputs_digest(draft.html or "", draft.template, self.fetchable())
+        return hashlib.blake2b(_printer_signature() + inputs, digest_size=32).hexdigest()
+
+    def fetchable(self) -> letter_files.LetterFiles:
+        """All a letter may use: the template files (the user's copy first) and the invoices' documents."""
+        if self._letter_files is None:
+            self._letter_files = letter_files.LetterFiles(self.drafter.environments.folders, self._documents())
+        return self._letter_files
+
     def printer(self) -> LetterPrinter:
         """WeasyPrint is loaded on the first letter only: `validate` and emails-only runs never pay for it."""
         if self._printer is None:
             from relance_pipeline.render.letter import LetterPrinter
 
-            self._printer = LetterPrinter(self.drafter.environments.folders, self._documents())
+            self._printer = LetterPrinter(self.fetchable())
         return self._printer
 
     def _documents(self) -> list[Path]:
@@ -195,3 +222,14 @@ class Renderer:
         if template not in self._locators:
             self._locators[template] = lint.locator_for(self.drafter.environments.folders, self.root, template)
         return self._locators[template]
+
+
+@cache
+def _printer_signature() -> bytes:
+    versions = []
+    for name in PRINTER_LIBRARIES:
+        try:
+            versions.append(f"{name}={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{name}=none")
+    return code_signature() + ";".join(versions).encode("utf-8")
