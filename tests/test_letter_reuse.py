@@ -56,7 +56,9 @@ def printed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 def send_on(root: Path, day: date) -> SendReport:
     with smtp_server(Mailbox()) as environ:
-        report = send(root, environ, today=day, now=datetime.combine(day, datetime.min.time(), ZoneInfo("Europe/Paris")))
+        report = send(
+            root, environ, today=day, now=datetime.combine(day, datetime.min.time(), ZoneInfo("Europe/Paris"))
+        )
     assert report.problems == [], [str(p) for p in report.problems]
     return report
 
@@ -96,7 +98,9 @@ def test_a_letter_sent_a_day_later_is_printed_anew_with_that_days_date(
     assert "16 June 2026" in text and letter_of(drafted_letter) != preview_of(drafted_letter)
 
 
-def test_a_preview_changed_after_the_night_is_not_taken_for_the_letter(drafted_letter: Path, printed: list[str]) -> None:
+def test_a_preview_changed_after_the_night_is_not_taken_for_the_letter(
+    drafted_letter: Path, printed: list[str]
+) -> None:
     genuine = preview_of(drafted_letter)
     (drafted_letter / f"{LETTER}.preview.pdf").write_bytes(genuine + b"%% changed after the night\n")
     approve(drafted_letter, "someone edits the preview")
