@@ -7,6 +7,7 @@ written by `outbox.journal` only; it is read here, with the books, since the pla
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
@@ -16,6 +17,7 @@ from relance_pipeline.model import CHANNELS, JOURNAL_EVENTS, JournalEntry, Probl
 
 JOURNAL_FILE = "outbox/journal.jsonl"
 _DECODER = json.JSONDecoder()
+_CONTROL = re.compile(r"[\x00-\x1f]")
 
 
 def from_record(record: Any) -> JournalEntry:
@@ -70,7 +72,7 @@ def inside_outbox(file: str) -> bool:
         and parts[0] == "outbox"
         and all(part not in ("", ".", "..") for part in parts)
         and "\\" not in file
-        and not any(ord(c) < 32 for c in file)
+        and _CONTROL.search(file) is None
     )
 
 
