@@ -1,5 +1,8 @@
 """The command line: each verb parses its options, calls one library function, and maps the outcome to an
-exit code (0 ok, 1 invalid input or a failed check, 2 usage error)."""
+exit code (0 ok, 1 invalid input or a failed check, 2 usage error).
+
+Each verb imports its library when it runs: `relance plan` never loads Jinja, WeasyPrint's helpers or the render
+pool (a process's start-up is a good part of a nightly's `validate` + `plan`)."""
 
 from __future__ import annotations
 
@@ -16,15 +19,8 @@ from relance_pipeline.books.read import configured_timezone
 from relance_pipeline.cli import progress_bar
 from relance_pipeline.cli.plan_format import to_json as plan_json
 from relance_pipeline.cli.plan_format import to_table as plan_table
-from relance_pipeline.cli.report_format import to_csv as report_csv
-from relance_pipeline.cli.report_format import to_json as report_json
-from relance_pipeline.cli.report_format import to_table as report_table
-from relance_pipeline.cli.run_format import run_summary
 from relance_pipeline.cli.terminal import echo
-from relance_pipeline.commands.init import InitError, init
 from relance_pipeline.commands.plan import plan_repository, report_repository
-from relance_pipeline.commands.run import run as run_drafts
-from relance_pipeline.commands.validate import check_books, summary
 from relance_pipeline.figures import count
 from relance_pipeline.imports.ecb import DEFAULT_TIMEOUT as RATES_TIMEOUT
 from relance_pipeline.model import Problem
@@ -108,6 +104,8 @@ def main(ctx: click.Context, repo: Path) -> None:
 @click.pass_obj
 def validate_command(obj: Context) -> None:
     """Check every file of the books; print each problem as file:line: message."""
+    from relance_pipeline.commands.validate import check_books, summary
+
     problems, loaded = check_books(obj.repo, obj.today())
     code = report_problems(problems)
     if code == 0 and loaded.books is not None:
@@ -199,6 +197,10 @@ def plan_command(obj: Context, as_of: datetime | None, output: str) -> None:
 @click.pass_obj
 def report_command(obj: Context, as_of: datetime | None, output: str) -> None:
     """Aged balance per client (not due, 0-30, 31-60, 61-90, >90 days), penalties, next step, totals and DSO."""
+    from relance_pipeline.cli.report_format import to_csv as report_csv
+    from relance_pipeline.cli.report_format import to_json as report_json
+    from relance_pipeline.cli.report_format import to_table as report_table
+
     reported = report_repository(obj.repo, obj.as_of(as_of), cached=True)
     code = report_problems(reported.problems)
     if reported.report is None:
@@ -219,6 +221,9 @@ def report_command(obj: Context, as_of: datetime | None, output: str) -> None:
 @click.pass_obj
 def run_command(obj: Context, as_of: datetime | None, commit: bool, jobs: int | None) -> None:
     """Render what the plan says into outbox/ and append the journal; running twice changes nothing."""
+    from relance_pipeline.cli.run_format import run_summary
+    from relance_pipeline.commands.run import run as run_drafts
+
     try:
         with progress_bar.rendering() as progress:
             result = run_drafts(obj.repo, obj.as_of(as_of), commit=commit, jobs=jobs, progress=progress)
@@ -235,6 +240,8 @@ def run_command(obj: Context, as_of: datetime | None, commit: bool, jobs: int | 
 @click.option("--copy-templates", is_flag=True, help="Also copy the built-in templates, to edit them.")
 def init_command(directory: Path, copy_templates: bool) -> None:
     """Create a new dunning repository with example data in DIRECTORY."""
+    from relance_pipeline.commands.init import InitError, init
+
     try:
         written = init(directory, copy_templates=copy_templates)
     except InitError as error:

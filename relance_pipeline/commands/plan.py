@@ -17,7 +17,6 @@ from relance_pipeline.books.read import read_books, without_cycle_collection
 from relance_pipeline.core.plan import plan
 from relance_pipeline.core.report import AgedBalance, aged_balance
 from relance_pipeline.model import Books, JournalEntry, Plan, Problem, in_file_order
-from relance_pipeline.render.samples import missing_templates
 
 
 @dataclass(frozen=True)
@@ -44,6 +43,8 @@ def _plan_repository(root: Path, as_of: date, check_templates: bool, cached: boo
     checks = cross_checks(loaded, as_of, root) if loaded.books is not None else []
     problems += checks
     if check_templates:
+        from relance_pipeline.render.samples import missing_templates  # Jinja: only for the runs that render
+
         problems += missing_templates(root, loaded)
     entries, bad_lines = books_cache.read_journal_cached(root) if cached else journal.read_journal(root)
     problems += bad_lines

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urljoin, urlparse
@@ -71,7 +72,7 @@ def refused(page: str, template: str, files: LetterFiles) -> list[str]:
     stylesheet = files.lookup(STYLESHEET)
     asked = list(_page_urls(page, files.base_url(template)))
     if stylesheet is not None:
-        asked += _css_urls(stylesheet.read_text(encoding="utf-8"), stylesheet.as_uri())
+        asked += _stylesheet_urls(stylesheet.read_text(encoding="utf-8"), stylesheet.as_uri())
     for written, url in _followed(asked, files):
         if not files.allows(url):
             seen.setdefault(written)
@@ -94,8 +95,9 @@ def inputs_digest(page: str, template: str, files: LetterFiles) -> bytes:
     stylesheet = files.lookup(STYLESHEET)
     asked = list(_page_urls(page, files.base_url(template)))
     if stylesheet is not None:
-        add(stylesheet.read_bytes())
-        asked += _css_urls(stylesheet.read_text(encoding="utf-8"), stylesheet.as_uri())
+        text = stylesheet.read_text(encoding="utf-8")
+        add(text.encode("utf-8"))
+        asked += _stylesheet_urls(text, stylesheet.as_uri())
     for _, url in _followed(asked, files):
         if url.lower().startswith("data:"):
             continue  # in the page already
@@ -153,6 +155,13 @@ def _element_urls(tag: str, element: Any) -> Iterator[str]:
 def _cleaned(value: str) -> str:
     """As WeasyPrint reads a URL attribute: outer spaces dropped, tabs and line breaks inside removed."""
     return value.strip(" \t\n\f\r").replace("\t", "").replace("\n", "").replace("\r", "")
+
+
+@lru_cache(maxsize=8)
+def _stylesheet_urls(text: str, base_url: str) -> tuple[tuple[str, str], ...]:
+    """Every letter loads the same stylesheet: it is parsed once, not once per letter (half of validate's URL
+    check)."""
+    return tuple(_css_urls(text, base_url))
 
 
 def _css_urls(text: str, base_url: str, *, declarations: bool = False) -> Iterator[tuple[str, str]]:
