@@ -8,6 +8,7 @@ uses between thousands.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -32,6 +33,35 @@ def _money(amount: str, language: Language, currency: str) -> str:
     """Babel parses the locale's pattern on every call, and a letter repeats its amounts (40,00 €, 0,00 €) as a
     night does its dates. Keyed by the amount's text, not its value: -0.00 equals 0.00 but prints otherwise."""
     return str(format_currency(Decimal(amount), currency, locale=LOCALES[language]))
+
+
+def money_formatter(language: Language, currency: str = "EUR") -> Callable[[Decimal], str]:
+    """`money` for one language and currency, quick enough for a statement's 600,000 amounts (Babel takes
+    ~20 µs each, the cache above is no help for amounts that never repeat). The symbols and their order are
+    read from what `money` prints for two probes, so the two cannot disagree; an amount not in cents, or a
+    currency whose pattern the probes do not fit, goes to `money` itself."""
+    return _formatter(language, currency)
+
+
+_PROBE = re.compile(r"(\D*)1(?P<group>\D)234(?P=group)567(\D)89(\D*)")
+
+
+@lru_cache(maxsize=16)
+def _formatter(language: Language, currency: str) -> Callable[[Decimal], str]:
+    positive = _PROBE.fullmatch(money(Decimal("1234567.89"), language, currency))
+    negative = _PROBE.fullmatch(money(Decimal("-1234567.89"), language, currency))
+    if positive is None or negative is None or positive.group(2, 3) != negative.group(2, 3):
+        return lambda amount: money(amount, language, currency)
+    plus, minus = (positive.group(1), positive.group(4)), (negative.group(1), negative.group(4))
+    symbols = str.maketrans({",": positive.group(2), ".": positive.group(3)})
+
+    def formatted(amount: Decimal) -> str:
+        if not isinstance(amount, Decimal) or amount.as_tuple().exponent != -2:
+            return money(amount, language, currency)
+        before, after = minus if amount.is_signed() else plus
+        return before + f"{abs(amount):,.2f}".translate(symbols) + after
+
+    return formatted
 
 
 def long_date(day: date, language: Language, style: str = "long") -> str:
