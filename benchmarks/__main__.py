@@ -14,6 +14,7 @@ BENCHMARKS = {
     "plan": "benchmarks.plan_bench",
     "render": "benchmarks.render_bench",
     "soak": "benchmarks.soak_bench",
+    "journal": "benchmarks.journal_history_bench",
 }
 REPORT = "run"
 

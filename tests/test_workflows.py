@@ -183,3 +183,12 @@ def test_the_nightly_and_send_keep_the_books_cache_keyed_on_the_books_tree(name:
     lines = [[line.strip() for line in step.get("run", "").splitlines()] for step in steps]
     first_use = next(index for index, run in enumerate(lines) if any(line.startswith(command) for line in run))
     assert key_step < cached[0] < first_use
+
+
+def test_every_books_workflow_that_validates_or_sends_checks_out_the_whole_history() -> None:
+    # A shallow clone has no commit to show that a revert took journal lines away (ship/journal_history.py).
+    for rel in [".github/workflows/ci.yml", *LOOP]:
+        loaded = yaml.safe_load((scaffold_folder() / rel).read_text())
+        for job in loaded["jobs"].values():
+            (checkout,) = [step for step in job["steps"] if step.get("uses", "").startswith("actions/checkout@")]
+            assert checkout["with"]["fetch-depth"] == 0, rel

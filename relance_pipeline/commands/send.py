@@ -53,6 +53,7 @@ from relance_pipeline.render.finalize import NotSent, approved_words
 from relance_pipeline.render.renderer import PREVIEW_SUFFIX
 from relance_pipeline.ship import print_batch
 from relance_pipeline.ship.git import approval
+from relance_pipeline.ship.journal_history import removed_lines
 from relance_pipeline.ship.outgoing import Outgoing, prepare
 from relance_pipeline.ship.smtp import Accepted, Broken, Mailer, Refused, SmtpConfig, Unknown, smtp_config
 
@@ -125,6 +126,10 @@ def _send(
     entries, broken_lines = journal.read_journal(root)
     if loaded.books is None or broken_lines:
         report.problems += loaded.errors + broken_lines
+        return
+    lost = removed_lines(root)  # a journal that forgot a send would send it again
+    if lost:
+        report.problems += lost
         return
     books = loaded.books
     clock_now = clock.now_in(books.settings.timezone)

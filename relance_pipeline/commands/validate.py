@@ -11,6 +11,7 @@ from relance_pipeline.books.read import Loaded, mapping_problems
 from relance_pipeline.figures import count
 from relance_pipeline.model import Books, Problem, in_file_order
 from relance_pipeline.render.samples import missing_templates
+from relance_pipeline.ship.journal_history import removed_lines
 
 
 def validate(root: Path, today: date) -> list[Problem]:
@@ -27,6 +28,7 @@ def check_books(root: Path, today: date) -> tuple[list[Problem], Loaded]:
     problems = loaded.problems + cross_checks(loaded, today, root) + missing_templates(root, loaded)
     problems += read_journal_cached(root)[1]  # a line send would refuse (a file outside outbox/) shows on the PR
     problems += mapping_problems(root)
+    problems += removed_lines(root)  # a revert or a hand edit that took journal lines away
     if loaded.books is not None and not any(problem.severity == "error" for problem in problems):
         # The templates are rendered once the books hold together: a wrong policy would only echo through them.
         from relance_pipeline.render.samples import lint_templates
