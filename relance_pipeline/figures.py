@@ -6,6 +6,7 @@ writes them here, so that the plan's JSON, the pull request's table and a messag
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 from relance_pipeline.model import CENT
@@ -19,3 +20,15 @@ def amount(value: Decimal) -> str:
 def count(number: int, noun: str, plural: str | None = None) -> str:
     """`1 invoice`, `2 invoices`, `0 policies` (with `plural` for a noun that does not take an s)."""
     return f"{number} {noun if number == 1 else plural or noun + 's'}"
+
+
+NAMED_LIMIT = 5
+"""The invoice numbers a line of output names before it counts the rest: a client with 100 000 invoices is one
+short line, not a megabyte."""
+
+
+def some(names: Sequence[str], shown: int = NAMED_LIMIT) -> str:
+    """`F-1, F-2` or, past `shown` (and one more, which a count would not shorten), `F-1, …, F-5 +99995`."""
+    if len(names) <= shown + 1:
+        return ", ".join(names)
+    return f"{', '.join(names[:shown])} +{len(names) - shown}"

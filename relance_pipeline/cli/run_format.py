@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from relance_pipeline.commands.run import RunResult
-from relance_pipeline.figures import amount, count
+from relance_pipeline.figures import amount, count, some
 
 
 def run_summary(result: RunResult) -> list[str]:
@@ -14,7 +14,7 @@ def run_summary(result: RunResult) -> list[str]:
     for drafted in result.drafted:
         action = drafted.action
         files = ", ".join(entry.file for entry in drafted.entries)
-        numbers = ", ".join(a.invoice.number for a in action.invoices)
+        numbers = some([a.invoice.number for a in action.invoices])
         lines.append(f"drafted {action.client.id} {action.step.id} ({numbers}; {amount(action.total_due)}): {files}")
     if not result.drafted:
         lines.append(f"nothing to draft as of {result.plan.as_of}")

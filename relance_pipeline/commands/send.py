@@ -50,6 +50,7 @@ from relance_pipeline.outbox.lock import COMMAND_WAIT_SECONDS, LockBusy, reposit
 from relance_pipeline.render.drafts import Draft
 from relance_pipeline.render.environment import TemplateFailure
 from relance_pipeline.render.finalize import NotSent, approved_words
+from relance_pipeline.render.lines import listing
 from relance_pipeline.render.renderer import PREVIEW_SUFFIX
 from relance_pipeline.ship import print_batch
 from relance_pipeline.ship.git import approval
@@ -475,6 +476,12 @@ class _Finalizer:
             return None
         channels = self.channels(draft, now)
         channel = draft.entry.channel
+        omitted = listing(now, self.today).omitted
+        if omitted:
+            # Its words send the reader to a statement of account of every invoice, not made yet: it waits.
+            message = f"leaves out {omitted} invoices, to be listed in a statement of account not yet made; waits"
+            self.problems.append(Problem(draft.file, None, message, code="send.statement_missing"))
+            return None
         try:
             approved = approved_words(self.renderer.drafter, draft.entry, reviewed, then, now, channels, self.today)
             if isinstance(approved, NotSent):

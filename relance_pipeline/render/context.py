@@ -13,139 +13,54 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
-from relance_pipeline.core import money, statement
+from relance_pipeline.core import money
 from relance_pipeline.core.references import rf_reference
 from relance_pipeline.model import (
-    ZERO,
     Action,
     Amounts,
     Books,
-    ChargeKind,
     Client,
-    Contact,
     Creditor,
-    PlanStanding,
     RateBasis,
     RatePeriod,
     Semester,
 )
+from relance_pipeline.render.lines import Line as Line
+from relance_pipeline.render.lines import Totals as Totals
+from relance_pipeline.render.lines import line as line
+from relance_pipeline.render.lines import listing
+from relance_pipeline.render.lines import totals as totals
 
 REFERENCE_LIMIT = 35
 """Many banks keep only 35 characters of a transfer's reference: past that, a short form is used."""
 
 
-@dataclass(frozen=True)
-class Line:
-    """One invoice as the documents list it."""
-
-    number: str
-    issued: date
-    due: date
-    total: Decimal
-    paid: Decimal
-    """Payments and credit notes on or before the date of the document."""
-    credited: Decimal
-    """The credit notes' part of `paid`."""
-    outstanding: Decimal
-    charges: Decimal
-    charge_kind: ChargeKind
-    indemnity: Decimal
-    total_due: Decimal
-    days_overdue: int
-    periods: tuple[RatePeriod, ...]
-    document: str | None
-    step: str = ""
-    """The step this document lists the invoice at: the document's, or an earlier one it has not yet passed."""
-    contacts: tuple[Contact, ...] = ()
-    """The reminders about it the client received before, oldest first (their dates, steps, channels)."""
-    disputed: bool = False
-    """The client disputed it (a `disputed` hold, over or not): no document may say it never was."""
-    promised: date | None = None
-    """The day the client promised to pay by (a `promise` hold), when there was one."""
-    payment_plan: bool = False
-    plan: PlanStanding | None = None
-    """Listed for instalments missed under its payment plan: the line is those instalments (`due` the first
-    one's, `total` their sum, `paid` what was paid of them), and `plan` has every instalment and the words
-    cite them, never the invoice's own due date as the one missed."""
-    settled: date | None = None
-    """The day a payment settled the invoice in full after its due date (what a statement is about)."""
-
-    @property
-    def several(self) -> bool:
-        """The line is more than one thing owed (several instalments missed): its words take the plural."""
-        return self.plan is not None and len(self.plan.missed) > 1
-
-
-@dataclass(frozen=True)
-class Totals:
-    total: Decimal
-    paid: Decimal
-    outstanding: Decimal
-    charges: Decimal
-    indemnity: Decimal
-    total_due: Decimal
-
-
-def line(amounts: Amounts, as_of: date, action: Action | None = None) -> Line:
-    invoice = amounts.invoice
-    hold = invoice.hold
-    plan = action.plans.get(invoice.number) if action else None
-    paid, credited, total = invoice.settled_on(as_of), invoice.credited_on(as_of), invoice.total
-    if plan is not None:
-        # What the missed instalments came to and what was paid of them, so that the table's columns add up.
-        paid, credited = sum((i.paid for i in plan.missed), ZERO), ZERO
-        total = amounts.outstanding + paid
-    return Line(
-        plan=plan,
-        step=action.step_of(invoice.number).id if action else "",
-        contacts=action.contacts.get(invoice.number, ()) if action else (),
-        disputed=hold is not None and hold.reason == "disputed",
-        promised=hold.until if hold is not None and hold.reason == "promise" else None,
-        payment_plan=invoice.payment_plan is not None,
-        settled=statement.settled_late_on(invoice),
-        number=invoice.number,
-        issued=invoice.issued,
-        due=invoice.due,
-        total=total,
-        paid=paid,
-        credited=credited,
-        outstanding=amounts.outstanding,
-        charges=amounts.charges,
-        charge_kind=amounts.charge_kind,
-        indemnity=amounts.indemnity,
-        total_due=amounts.total_due,
-        days_overdue=amounts.days_overdue,
-        periods=amounts.periods,
-        document=invoice.document,
-    )
-
-
-def totals(lines: tuple[Line, ...]) -> Totals:
-    def total(field: str) -> Decimal:
-        return sum((getattr(item, field) for item in lines), ZERO)
-
-    return Totals(
-        total=total("total"),
-        paid=total("paid"),
-        outstanding=total("outstanding"),
-        charges=total("charges"),
-        indemnity=total("indemnity"),
-        total_due=total("total_due"),
-    )
-
-
-def listed_numbers(lines: tuple[Line, ...], shown: int = 3) -> str:
-    """The invoice numbers for a subject or a sentence; past a few, the table lists them and a count suffices."""
+def listed_numbers(lines: tuple[Line, ...], count: int | None = None, shown: int = 3) -> str:
+    """The invoice numbers for a subject or a sentence; past a few, the table lists them and a count suffices.
+    `count`: all the invoices of the document, when `lines` are only those it lists (the numbers named are
+    always listed ones)."""
     numbers = [item.number for item in lines]
-    if len(numbers) <= shown + 1:
+    count = len(numbers) if count is None else count
+    if count <= shown + 1 and count == len(numbers):
         return ", ".join(numbers)
-    return f"{', '.join(numbers[:shown])} +{len(numbers) - shown}"
+    return f"{', '.join(numbers[:shown])} +{count - min(shown, len(numbers))}"
 
 
-def payment_reference(action: Action) -> str:
+STATEMENT_NAMES = {"fr": "releve-de-compte", "en": "statement-of-account"}
+"""The file name of the statement of account an email attaches: `releve-de-compte-<client>-<date>.csv`."""
+
+
+def statement_attachment(action: Action, as_of: date) -> str:
+    return f"{STATEMENT_NAMES[action.client.language]}-{action.client.id}-{as_of.isoformat()}.csv"
+
+
+def payment_reference(action: Action, listed: tuple[Line, ...] = ()) -> str:
     """What the client writes on the transfer: the invoice numbers, so the payment is matched at once; for one
-    invoice, its RF creditor reference beside its number (`relance import bank` matches either)."""
+    invoice, its RF creditor reference beside its number (`relance import bank` matches either). `listed`:
+    the invoices the document lists, when not all of them; the short form names one of those."""
     numbers = [amounts.invoice.number for amounts in action.invoices]
+    if listed and len(listed) < len(numbers):
+        numbers = [listed[0].number, *(n for n in numbers if n != listed[0].number)]
     rf = payment_rf(action)
     if rf is not None and len(f"{numbers[0]} {rf}") <= REFERENCE_LIMIT:
         return f"{numbers[0]} {rf}"
@@ -289,11 +204,9 @@ def postal_address(client: Client) -> tuple[str, ...]:
 
 
 def template_variables(action: Action, books: Books, as_of: date) -> dict[str, Any]:
-    lines = tuple(line(amounts, as_of, action) for amounts in action.invoices)
-    main = [item for item in lines if item.step == action.step.id]
-    # What the document's own invoices went through: each reminder once, even when it listed several of them.
-    previously = sorted({(c.date, c.channels): c for item in main for c in item.contacts}.values(), key=_when)
-    sums = totals(lines)
+    listed = listing(action, as_of)
+    lines = listed.lines
+    sums = listed.totals
     rate, contractual = penalty_rate(action, books, as_of)
     client = action.client
     claims_charges = action.claims_charges
@@ -306,8 +219,14 @@ def template_variables(action: Action, books: Books, as_of: date) -> dict[str, A
         "tone": action.tone,
         "postal_address": postal_address(client),
         "invoices": lines,
-        "numbers": listed_numbers(lines),
-        "plural": len(lines) > 1,
+        "invoice_count": listed.count,
+        # Past LISTED_LIMIT: what the table leaves out, summed on its last row, and the statement of account
+        # that lists everything; the words then speak of the invoices by their count, never by a listed few.
+        "omitted": listed.omitted,
+        "omitted_totals": listed.omitted_totals,
+        "statement_attachment": statement_attachment(action, as_of) if listed.omitted else None,
+        "numbers": listed_numbers(lines, listed.count),
+        "plural": listed.count > 1,
         "totals": sums,
         "amount_due": action.amount_asked,
         "show_charges": claims_charges and (sums.charges > 0 or sums.indemnity > 0),
@@ -320,7 +239,7 @@ def template_variables(action: Action, books: Books, as_of: date) -> dict[str, A
         "channels": action.step.channels,
         "as_of": as_of,
         "deadline": action.deadline,
-        "payment_reference": payment_reference(action),
+        "payment_reference": payment_reference(action, lines),
         "payment_rf": payment_rf(action),
         "penalty_rate": rate,
         "penalty_rate_contractual": contractual,
@@ -330,15 +249,14 @@ def template_variables(action: Action, books: Books, as_of: date) -> dict[str, A
         "vat": vat_words(books.settings.creditor, client),
         "client_area": client_area(client),
         "currency": action.invoices[0].invoice.currency if action.invoices else "EUR",
-        "previously": tuple(previously),
-        "escalated": tuple(main),
+        "previously": listed.previously,
+        "escalated": tuple(item for item in lines if item.step == action.step.id),
+        "escalated_count": listed.escalated_count,
         "joining": tuple(item for item in lines if item.step != action.step.id),
-        "called": any("phone" in c.channels for item in lines for c in item.contacts),
-        "disputed": any(item.disputed for item in lines),
-        "promised": max((item.promised for item in lines if item.promised), default=None),
-        "on_payment_plan": any(item.payment_plan for item in lines),
+        "joining_count": listed.count - listed.escalated_count,
+        "most_days_overdue": listed.most_days_overdue,
+        "called": listed.called,
+        "disputed": listed.disputed,
+        "promised": listed.promised,
+        "on_payment_plan": listed.on_payment_plan,
     }
-
-
-def _when(contact: Contact) -> tuple[date, tuple[str, ...]]:
-    return contact.date, contact.channels

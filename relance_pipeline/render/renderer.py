@@ -25,6 +25,7 @@ from relance_pipeline.model import DOCUMENT_ORDER, SENT_SUFFIXES, SUFFIXES, Acti
 from relance_pipeline.render import letter_files, lint, mail
 from relance_pipeline.render.drafts import Draft, Drafter
 from relance_pipeline.render.environment import TemplateFailure
+from relance_pipeline.render.lines import listing
 from relance_pipeline.render.words import Words
 
 if TYPE_CHECKING:
@@ -158,9 +159,11 @@ class Renderer:
         problems: list[Problem] = []
         if letter is not None:
             attachments.append(mail.Attachment(f"{action.step.id}-{as_of.isoformat()}.pdf", letter))
+        # The copies of the invoices the email lists (all of them up to LISTED_LIMIT): never thousands of PDFs.
+        listed = {item.number for item in listing(action, as_of).lines}
         for amounts in action.invoices:
             invoice = amounts.invoice
-            if invoice.document is None:
+            if invoice.document is None or invoice.number not in listed:
                 continue
             file = (self.root / invoice.document).resolve()
             if not file.is_relative_to(self.root.resolve()) or not file.is_file():

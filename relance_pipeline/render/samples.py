@@ -1,7 +1,9 @@
 """`validate`'s template check: every template a policy uses, rendered with sample data and linted.
 
-Each template is drafted for a business and a consumer client, a new and a regular one, with one invoice
-and with two, so that the branches of a template that depend on them are all read. No PDF is made.
+Each template is drafted for a business and a consumer client, a new and a regular one, with one invoice,
+with two and with one more than a document lists (its words then count the invoices and send the reader to
+the statement of account), so that the branches of a template that depend on them are all read. No PDF is
+made.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from relance_pipeline.render import template_files
 from relance_pipeline.render.drafts import Drafter
 from relance_pipeline.render.environment import TemplateFailure
 from relance_pipeline.render.letter_files import LetterFiles, refusal, refused
+from relance_pipeline.render.lines import LISTED_LIMIT
 from relance_pipeline.render.lint import Facts, Locator, lint, locator_for
 
 SAMPLE_SOURCE = "(sample)"
@@ -43,6 +46,8 @@ CASES: tuple[tuple[ClientKind, Literal["new", "regular"], int], ...] = (
     ("business", "regular", 2),
     ("consumer", "new", 2),
     ("consumer", "regular", 1),
+    ("business", "new", LISTED_LIMIT + 1),
+    ("consumer", "regular", LISTED_LIMIT + 1),
 )
 
 

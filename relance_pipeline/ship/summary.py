@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -10,7 +11,8 @@ from pathlib import PurePosixPath
 
 from relance_pipeline.core.history import Task
 from relance_pipeline.figures import amount, count
-from relance_pipeline.model import ZERO, Action, JournalEntry, Problem
+from relance_pipeline.model import ZERO, Action, Amounts, JournalEntry, Problem
+from relance_pipeline.render.lines import LISTED_LIMIT, largest_first
 
 
 @dataclass(frozen=True)
@@ -101,12 +103,23 @@ def _client_section(actions: Sequence[Action], files: Sequence[str], images: Seq
         position = "" if action.is_statement else f" ({action.step_number}/{len(action.policy.steps)})"
         step = f"{action.step.id}{position}"
         channels = ", ".join(action.step.channels)
-        for amounts in sorted(action.invoices, key=lambda a: a.invoice.number):
+        listed = _listed(action)
+        for amounts in listed:
             rows.append(
                 f"| {step} | {channels} | {amounts.invoice.number} | {amounts.invoice.due.isoformat()} "
                 f"| {amounts.days_overdue} | {amount(amounts.outstanding)} "
                 f"| {_claimed(action, amounts.charges)} | {_claimed(action, amounts.indemnity)} "
                 f"| {amount(action.asked(amounts))} |"
+            )
+        if len(listed) < len(action.invoices):
+            # The rows the document lists, then the others in one row, as in its table: a bounded message.
+            others = [a for a in action.invoices if a not in set(listed)]
+            rows.append(
+                f"| {step} | | … {count(len(others), 'other invoice')} | | "
+                f"| {amount(sum((a.outstanding for a in others), ZERO))} "
+                f"| {_claimed(action, sum((a.charges for a in others), ZERO))} "
+                f"| {_claimed(action, sum((a.indemnity for a in others), ZERO))} "
+                f"| {amount(sum((action.asked(a) for a in others), ZERO))} |"
             )
         if len(action.invoices) > 1:
             rows.append(
@@ -119,6 +132,12 @@ def _client_section(actions: Sequence[Action], files: Sequence[str], images: Seq
         lines += ["", "Files: " + " · ".join(f"[{PurePosixPath(f).name}]({f})" for f in own)]
     lines += [f"\n![first page of {PurePosixPath(i).stem}]({i})" for i in images if _client_of(i) == client.id]
     return "\n".join(lines)
+
+
+def _listed(action: Action) -> list[Amounts]:
+    """The invoices the document lists (all of them up to LISTED_LIMIT, else the largest), by number."""
+    rank = lambda a: largest_first(a.total_due, a.invoice.due, a.invoice.number)  # noqa: E731
+    return sorted(heapq.nsmallest(LISTED_LIMIT, action.invoices, key=rank), key=lambda a: a.invoice.number)
 
 
 def _claimed(action: Action, value: Decimal) -> str:
