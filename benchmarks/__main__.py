@@ -15,6 +15,7 @@ BENCHMARKS = {
     "render": "benchmarks.render_bench",
     "soak": "benchmarks.soak_bench",
     "journal": "benchmarks.journal_history_bench",
+    "huge": "benchmarks.huge_bench",
 }
 REPORT = "run"
 

@@ -29,6 +29,23 @@ SENT_SUFFIXES: Mapping[Channel, str] = {"letter": ".pdf", "email": ".eml"}
 """The letter and the email as `send` made them on its day, beside their words: `<step>.pdf`, `<step>.eml`."""
 
 
+STATEMENT_SUFFIX = ".statement.pdf"
+"""The statement of account `send` makes beside a letter that lists only the largest of its invoices (past
+render/lines.py's LISTED_LIMIT): `<step>.statement.pdf`, printed right after `<step>.pdf`."""
+
+
+def sent_statement(file: str, channel: Channel) -> str | None:
+    """Where `send` puts the statement of account that goes with the letter of the words file `file`."""
+    if channel != "letter" or not file.endswith(SUFFIXES["letter"]):
+        return None
+    return file.removesuffix(SUFFIXES["letter"]) + STATEMENT_SUFFIX
+
+
+def made_by_send(file: str, channel: Channel) -> tuple[str, ...]:
+    """The files `send` makes from the words file `file`: the email or the letter, and a letter's statement."""
+    return tuple(name for name in (sent_document(file, channel), sent_statement(file, channel)) if name)
+
+
 def sent_document(file: str, channel: Channel) -> str | None:
     """Where `send` puts the document made from the words file `file` (None: the channel has none)."""
     suffix = SENT_SUFFIXES.get(channel)
@@ -408,6 +425,9 @@ class JournalEntry:
     """The email or letter made from `file`'s words on the day of sending (sent, unknown, failed, posted)."""
     document_sha256: str | None = None
     """The sha256 of `document`: what went out, where `sha256` is that of the words as approved."""
+    statement: str | None = None
+    """On a letter's `posted` line: the statement of account posted with it (`<step>.statement.pdf`), if any."""
+    statement_sha256: str | None = None
     preview_sha256: str | None = None
     """On a letter's `drafted` line: the sha256 of its `<step>.preview.pdf`."""
     preview_key: str | None = None

@@ -3,6 +3,7 @@ the table's last row, and the words speak of all of them by their count."""
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import io
 import re
@@ -165,3 +166,48 @@ def test_a_line_of_output_names_a_few_invoice_numbers_and_counts_the_rest() -> N
     numbers = [f"F-{i}" for i in range(1, 100_001)]
     assert some(numbers) == "F-1, F-2, F-3, F-4, F-5 +99995"
     assert some(numbers[:6]) == "F-1, F-2, F-3, F-4, F-5, F-6"
+
+
+def test_the_letters_statement_of_account_lists_every_invoice_and_the_totals_of_all(
+    renderer: Renderer, books: Books
+) -> None:
+    documents = finalized(renderer, books, "business", "fr", "relance-2", 130)
+    statement = pdf_text(documents["relance-2.statement.pdf"])
+    assert sorted(set(re.findall(r"H-\d{5}", statement))) == [f"H-{i:05d}" for i in range(1, 131)]
+    assert "Relevé de compte de Atelier Ferrand" in statement
+    assert "… et 110 autres factures" in pdf_text(documents["relance-2.pdf"])
+
+
+def test_a_consumers_statement_of_account_has_no_penalty_nor_indemnity_column(renderer: Renderer, books: Books) -> None:
+    documents = finalized(renderer, books, "consumer", "fr", "relance-2", CAP + 3)
+    statement = pdf_text(documents["relance-2.statement.pdf"])
+    assert len(set(re.findall(r"H-\d{5}", statement))) == CAP + 3
+    assert not re.search(r"pénalit|indemnit|forfaitaire", statement, re.I)
+
+
+def test_the_email_past_the_cap_attaches_the_statement_of_account_as_csv_with_every_invoice(
+    renderer: Renderer, books: Books
+) -> None:
+    documents = finalized(renderer, books, "business", "fr", "relance-2", 400)
+    message, _, _ = email_parts(documents["relance-2.eml"])
+    (csv_part,) = [p for p in message.iter_attachments() if (p.get_filename() or "").endswith(".csv")]
+    assert csv_part.get_filename() == "releve-de-compte-atelier-ferrand-2026-06-15.csv"
+    rows = list(csv.reader(io.StringIO(csv_part.get_content().lstrip("\ufeff")), delimiter=";"))
+    assert [row[0] for row in rows[1:-1]] == [f"H-{i:05d}" for i in range(1, 401)]
+    amounts = [Decimal(row[-1].replace(",", ".")) for row in rows[1:-1]]
+    assert Decimal(rows[-1][-1].replace(",", ".")) == sum(amounts)
+    assert f"{sum(amounts):,.2f}".replace(",", "\u202f").replace(".", ",") in plain_text_amounts(message)
+
+
+def plain_text_amounts(message: EmailMessage) -> str:
+    text = message.get_body(preferencelist=("plain",))
+    assert isinstance(text, EmailMessage)
+    return str(text.get_content())
+
+
+def test_under_the_cap_no_statement_of_account_is_made(renderer: Renderer, books: Books) -> None:
+    documents = finalized(renderer, books, "business", "fr", "relance-2", CAP)
+    assert sorted(documents) == ["relance-2.eml", "relance-2.pdf"]
+    message, text, _ = email_parts(documents["relance-2.eml"])
+    assert not [p for p in message.iter_attachments() if (p.get_filename() or "").endswith(".csv")]
+    assert "relevé de compte" not in text

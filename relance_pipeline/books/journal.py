@@ -40,6 +40,8 @@ def from_record(record: Any) -> JournalEntry:
             permanent=record.get("permanent") is True,
             document=record.get("document"),
             document_sha256=record.get("document_sha256"),
+            statement=_text(record.get("statement")),
+            statement_sha256=_text(record.get("statement_sha256")),
             preview_sha256=_text(record.get("preview_sha256")),
             preview_key=_text(record.get("preview_key")),
         )
@@ -51,7 +53,7 @@ def from_record(record: Any) -> JournalEntry:
         raise ValueError(f"has an unknown event '{entry.event}'")
     if entry.channel not in CHANNELS:
         raise ValueError(f"has an unknown channel '{entry.channel}'")
-    for named in (entry.file, entry.document):
+    for named in (entry.file, entry.document, entry.statement):
         if named is not None and not inside_outbox(named):
             raise ValueError(f"names the file '{named}', which is not a path inside outbox/")
     return entry

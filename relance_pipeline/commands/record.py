@@ -33,6 +33,7 @@ from relance_pipeline.model import (
     Payment,
     Problem,
     sent_document,
+    sent_statement,
 )
 from relance_pipeline.outbox import books_edits
 from relance_pipeline.outbox import journal as journal_writer
@@ -151,8 +152,12 @@ def _closing(root: Path, drafts: list[OpenDraft], event: Done, day: date, note: 
     made = sent_document(draft.file, draft.entry.channel)
     document = made if made is not None and (root / made).is_file() else None
     document_sha = journal_writer.sha256((root / document).read_bytes()) if document else None
+    enclosed = sent_statement(draft.file, draft.entry.channel) if document else None
+    statement = enclosed if enclosed is not None and (root / enclosed).is_file() else None
+    statement_sha = journal_writer.sha256((root / statement).read_bytes()) if statement else None
     return replace(draft.entry, date=day, event=_event(event, draft.entry.channel), sha256=sha, note=note,
-                   message_id=None, document=document, document_sha256=document_sha)  # fmt: skip
+                   message_id=None, document=document, document_sha256=document_sha,
+                   statement=statement, statement_sha256=statement_sha)  # fmt: skip
 
 
 def _event(event: Done, channel: Channel) -> JournalEvent:

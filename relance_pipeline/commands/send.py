@@ -42,7 +42,9 @@ from relance_pipeline.model import (
     Invoice,
     JournalEntry,
     Problem,
+    made_by_send,
     sent_document,
+    sent_statement,
 )
 from relance_pipeline.outbox import journal as journal_writer
 from relance_pipeline.outbox import write as outbox_writer
@@ -50,7 +52,6 @@ from relance_pipeline.outbox.lock import COMMAND_WAIT_SECONDS, LockBusy, reposit
 from relance_pipeline.render.drafts import Draft
 from relance_pipeline.render.environment import TemplateFailure
 from relance_pipeline.render.finalize import NotSent, approved_words
-from relance_pipeline.render.lines import listing
 from relance_pipeline.render.renderer import PREVIEW_SUFFIX
 from relance_pipeline.ship import print_batch
 from relance_pipeline.ship.git import approval
@@ -337,8 +338,9 @@ def _line(
 
 def _write_print_batch(root: Path, today: date, report: SendReport) -> str | None:
     """One PDF of every letter not yet posted, rewritten only when its content changes."""
-    finals = [sent_document(d.file, "letter") for d in report.to_post]
-    read = [(file, _read_draft(root, file)) for file in finals if file and (root / file).is_file()]
+    # Each letter, then the statement of account that goes with it, if it has one.
+    finals = [made for d in report.to_post for made in made_by_send(d.file, "letter")]
+    read = [(file, _read_draft(root, file)) for file in finals if (root / file).is_file()]
     letters = [(file, content) for file, content in read if isinstance(content, bytes)]
     if not letters:
         return None
@@ -409,7 +411,7 @@ class _Finalizer:
         if made is None or not self.write:
             self.letters[key] = None if made is None else b""  # a dry run makes no PDF
             return
-        document, _ = made
+        document, action = made
         pdf = self._preview(draft.entry, document)
         if pdf is None:
             pdf, refused = self.renderer.print_letter(document)
@@ -419,8 +421,19 @@ class _Finalizer:
                 self.letters[key] = None
                 return
         assert final is not None
+        self._statement(draft, action)  # before the letter: a letter on disk is one whose set is complete
         outbox_writer.write_if_changed(self.root, final, pdf)
         self.letters[key] = pdf
+
+    def _statement(self, draft: OpenDraft, action: Action) -> None:
+        """`<step>.statement.pdf`, every invoice of a letter that lists only the largest, as of today."""
+        from relance_pipeline.render import enclosures
+
+        listed = enclosures.beyond_the_cap(action, self.today)
+        statement = sent_statement(draft.file, "letter")
+        if listed is not None and statement is not None:
+            content = enclosures.pdf(self.books, action, self.today, listed)
+            outbox_writer.write_if_changed(self.root, statement, content)
 
     def _preview(self, drafted: JournalEntry, document: Draft) -> bytes | None:
         """The drafting night's preview, when the letter of today is printed from the same HTML and files with
@@ -476,12 +489,6 @@ class _Finalizer:
             return None
         channels = self.channels(draft, now)
         channel = draft.entry.channel
-        omitted = listing(now, self.today).omitted
-        if omitted:
-            # Its words send the reader to a statement of account of every invoice, not made yet: it waits.
-            message = f"leaves out {omitted} invoices, to be listed in a statement of account not yet made; waits"
-            self.problems.append(Problem(draft.file, None, message, code="send.statement_missing"))
-            return None
         try:
             approved = approved_words(self.renderer.drafter, draft.entry, reviewed, then, now, channels, self.today)
             if isinstance(approved, NotSent):

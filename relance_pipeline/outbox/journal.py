@@ -40,6 +40,9 @@ def to_line(entry: JournalEntry) -> str:
     if entry.document is not None:
         record["document"] = entry.document
         record["document_sha256"] = entry.document_sha256
+    if entry.statement is not None:
+        record["statement"] = entry.statement
+        record["statement_sha256"] = entry.statement_sha256
     if entry.event == "drafted" and entry.preview_sha256 is not None:
         # Only the drafting line says what the preview was made from: lines copied from it (withdrawn) do not.
         record["preview_sha256"] = entry.preview_sha256

@@ -28,12 +28,13 @@ from relance_pipeline.books import cache as books_cache
 from relance_pipeline.model import (
     DOCUMENT_ORDER,
     SENT_SUFFIXES,
+    STATEMENT_SUFFIX,
     SUFFIXES,
     Action,
     JournalEntry,
     Plan,
     Problem,
-    sent_document,
+    made_by_send,
 )
 from relance_pipeline.outbox import journal as journal_writer
 from relance_pipeline.outbox.lock import state_folder
@@ -47,7 +48,9 @@ PREVIEWS = (".preview.pdf", ".preview.png")
 # is reported.
 _DOCUMENT_PATH = re.compile(
     r"^outbox/\d{4}-\d{2}-\d{2}/[a-z0-9][a-z0-9_-]*/[a-z0-9][a-z0-9_-]*("
-    + "|".join(re.escape(suffix) for suffix in (*SUFFIXES.values(), *SENT_SUFFIXES.values(), *PREVIEWS))
+    + "|".join(
+        re.escape(suffix) for suffix in (*SUFFIXES.values(), *SENT_SUFFIXES.values(), STATEMENT_SUFFIX, *PREVIEWS)
+    )
     + ")$"
 )
 
@@ -119,8 +122,9 @@ def write_action(
 
 
 def companions(entry: JournalEntry) -> list[str]:
-    """The files that go with a draft's words: a letter's previews, the email or letter `send` made."""
-    found = [name for name in [sent_document(entry.file, entry.channel)] if name]
+    """The files that go with a draft's words: a letter's previews, the email or letter `send` made (and the
+    statement of account it made with a letter)."""
+    found = list(made_by_send(entry.file, entry.channel))
     if entry.channel == "letter" and entry.file.endswith(SUFFIXES["letter"]):
         stem = entry.file.removesuffix(SUFFIXES["letter"])
         found += [stem + suffix for suffix in PREVIEWS]
@@ -220,7 +224,7 @@ def uncommitted(root: Path, entries: Iterable[JournalEntry], committed: set[str]
     journal append and its commit, and the next `run --commit` commits them."""
     drafted = [entry for entry in entries if entry.event == "drafted"]
     files = {entry.file for entry in drafted} | {
-        c for e in drafted for c in companions(e) if c != sent_document(e.file, e.channel)
+        c for e in drafted for c in companions(e) if c not in made_by_send(e.file, e.channel)
     }
     return sorted(file for file in files if file not in committed and (root / file).is_file())
 

@@ -203,13 +203,17 @@ def postal_address(client: Client) -> tuple[str, ...]:
     return (client.name, *client.address)
 
 
+def show_charges(action: Action, sums: Totals) -> bool:
+    """The table shows the charges when the document claims them and there are some."""
+    return action.claims_charges and (sums.charges > 0 or sums.indemnity > 0)
+
+
 def template_variables(action: Action, books: Books, as_of: date) -> dict[str, Any]:
     listed = listing(action, as_of)
     lines = listed.lines
     sums = listed.totals
     rate, contractual = penalty_rate(action, books, as_of)
     client = action.client
-    claims_charges = action.claims_charges
     return {
         "creditor": books.settings.creditor,
         "client": client,
@@ -229,7 +233,7 @@ def template_variables(action: Action, books: Books, as_of: date) -> dict[str, A
         "plural": listed.count > 1,
         "totals": sums,
         "amount_due": action.amount_asked,
-        "show_charges": claims_charges and (sums.charges > 0 or sums.indemnity > 0),
+        "show_charges": show_charges(action, sums),
         "step": action.step,
         "step_number": action.step_number,
         "step_count": len(action.policy.steps),

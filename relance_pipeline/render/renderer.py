@@ -21,8 +21,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from relance_pipeline.books.cache import code_signature
-from relance_pipeline.model import DOCUMENT_ORDER, SENT_SUFFIXES, SUFFIXES, Action, Books, Channel, Problem
-from relance_pipeline.render import letter_files, lint, mail
+from relance_pipeline.model import (
+    DOCUMENT_ORDER,
+    SENT_SUFFIXES,
+    STATEMENT_SUFFIX,
+    SUFFIXES,
+    Action,
+    Books,
+    Channel,
+    Problem,
+)
+from relance_pipeline.render import enclosures, letter_files, lint, mail
 from relance_pipeline.render.drafts import Draft, Drafter
 from relance_pipeline.render.environment import TemplateFailure
 from relance_pipeline.render.lines import listing
@@ -130,8 +139,8 @@ class Renderer:
         return Rendering(action, tuple(documents), tuple(problems), tuple(previews))
 
     def finalized(self, action: Action, as_of: date, channels: tuple[Channel, ...] | None = None) -> Rendering:
-        """The email (`<step>.eml`) and letter (`<step>.pdf`) as `send` makes them on `as_of` from words left
-        as drafted; the other channels as drafted."""
+        """The email (`<step>.eml`) and letter (`<step>.pdf`, and `<step>.statement.pdf` past LISTED_LIMIT
+        invoices) as `send` makes them on `as_of` from words left as drafted; the other channels as drafted."""
         drafted, problems = self._drafts(action, as_of)
         documents: list[RenderedDocument] = []
         letter: bytes | None = None
@@ -140,6 +149,10 @@ class Renderer:
                 letter, refused = self.print_letter(draft)
                 problems += refused
                 documents.append(RenderedDocument("letter", f"{action.step.id}{SENT_SUFFIXES['letter']}", letter))
+                listed = enclosures.beyond_the_cap(action, as_of)
+                if listed is not None:
+                    statement = enclosures.pdf(self.books, action, as_of, listed)
+                    documents.append(RenderedDocument("letter", f"{action.step.id}{STATEMENT_SUFFIX}", statement))
             elif draft.channel == "email":
                 email, found = self.email_document(draft, action, as_of, letter)
                 problems += found
@@ -154,13 +167,17 @@ class Renderer:
     def email_document(
         self, draft: Draft, action: Action, as_of: date, letter: bytes | None
     ) -> tuple[mail.Email | None, list[Problem]]:
-        """The .eml of a finalized email: the letter's PDF (when it goes too) and the invoice copies attached."""
+        """The .eml of a finalized email: the letter's PDF (when it goes too), past LISTED_LIMIT invoices the
+        statement of account as CSV, and the copies of the invoices it lists attached."""
         attachments: list[mail.Attachment] = []
         problems: list[Problem] = []
         if letter is not None:
             attachments.append(mail.Attachment(f"{action.step.id}-{as_of.isoformat()}.pdf", letter))
+        shown = listing(action, as_of)
+        if shown.omitted:
+            attachments.append(enclosures.csv_attachment(self.books, action, as_of, shown))
         # The copies of the invoices the email lists (all of them up to LISTED_LIMIT): never thousands of PDFs.
-        listed = {item.number for item in listing(action, as_of).lines}
+        listed = {item.number for item in shown.lines}
         for amounts in action.invoices:
             invoice = amounts.invoice
             if invoice.document is None or invoice.number not in listed:
