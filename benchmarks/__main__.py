@@ -16,6 +16,7 @@ BENCHMARKS = {
     "soak": "benchmarks.soak_bench",
     "journal": "benchmarks.journal_history_bench",
     "huge": "benchmarks.huge_bench",
+    "statement": "benchmarks.statement_bench",
 }
 REPORT = "run"
 

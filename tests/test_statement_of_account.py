@@ -180,7 +180,7 @@ def test_memory_stays_flat_as_the_invoices_grow() -> None:
         tracemalloc.stop()
         return result
 
-    # Ten times the invoices (fifty in `python -m benchmarks`, too slow under tracemalloc for every test run).
+    # Ten times the invoices (`python -m benchmarks statement` measures 50,000: too slow under tracemalloc here).
     # The first statement loads the fonts, the words and Babel's locale data once for the process.
     peak(1)
     small, large = peak(1_000), peak(10_000)
