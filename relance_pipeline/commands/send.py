@@ -396,6 +396,7 @@ class _Finalizer:
         self.refused: set[str] = set()
         self.made: dict[str, _Made] = {}
         self.letters: dict[tuple[PurePosixPath, str], bytes | None] = {}
+        self.actions: dict[tuple[object, ...], Action] = {}
 
     def channels(self, draft: OpenDraft, action: Action) -> tuple[Channel, ...]:
         folder = PurePosixPath(draft.file).parent
@@ -482,8 +483,7 @@ class _Finalizer:
         except UnicodeDecodeError:
             self.problems.append(Problem(draft.file, None, "is not UTF-8 text; not sent", code="send.not_text"))
             return None
-        now = action_on(self.books, self.entries, draft.entry, self.today)
-        then = action_on(self.books, self.entries, draft.entry, draft.entry.date)
+        now, then = self._action_on(draft.entry, self.today), self._action_on(draft.entry, draft.entry.date)
         if isinstance(now, Problem) or isinstance(then, Problem):
             self.problems.append(now if isinstance(now, Problem) else then)  # type: ignore[arg-type]
             return None
@@ -503,6 +503,17 @@ class _Finalizer:
             self.problems += [p._replace(message=f"{p.message}; not sent") for p in errors]
             return None
         return document, now
+
+    def _action_on(self, drafted: JournalEntry, day: date) -> Action | Problem:
+        """The action of a drafted line on `day`, made once for the email and the letter of one document set
+        (the same client, step and invoices): for a client of many invoices, each is a pass over all of them."""
+        key = (drafted.client, drafted.step, drafted.invoices, drafted.invoice_steps, day)
+        if key in self.actions:
+            return self.actions[key]
+        found = action_on(self.books, self.entries, drafted, day)
+        if isinstance(found, Action):  # a problem names its draft's file: made again for the other one
+            self.actions[key] = found
+        return found
 
     def _refuse(self, draft: OpenDraft, refused: NotSent) -> None:
         if refused.withdraw:
