@@ -113,7 +113,8 @@ def _client_section(actions: Sequence[Action], files: Sequence[str], images: Seq
             )
         if len(listed) < len(action.invoices):
             # The rows the document lists, then the others in one row, as in its table: a bounded message.
-            others = [a for a in action.invoices if a not in set(listed)]
+            shown = {a.invoice.number for a in listed}
+            others = [a for a in action.invoices if a.invoice.number not in shown]
             rows.append(
                 f"| {step} | | … {count(len(others), 'other invoice')} | | "
                 f"| {amount(sum((a.outstanding for a in others), ZERO))} "
