@@ -9,7 +9,7 @@ Undefined names are errors, so a typo in a template stops the run instead of pri
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -17,11 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2 import nodes
+from jinja2.compiler import CodeGenerator, Frame, optimizeconst
 from jinja2.sandbox import SandboxedEnvironment
 
 from relance_pipeline import figures
 from relance_pipeline.model import Language, Problem
-from relance_pipeline.render import budget, formatting, words
+from relance_pipeline.render import budget, formatting, sizes, words
 
 
 class TemplateFailure(Exception):
@@ -86,14 +88,65 @@ class _ContainedLoader(jinja2.FileSystemLoader):
         return super().get_source(environment, template)
 
 
-class _Sandbox(SandboxedEnvironment):
-    """Jinja's sandbox, with `*` and `**` checked before they run (`'x' * 10**9` would allocate first)."""
+class _BoundedConcat(CodeGenerator):
+    """Jinja's code, with the parts of each `~` measured before they are joined (a doubling loop would reach a
+    gigabyte in a few steps)."""
 
-    intercepted_binops = frozenset(("*", "**"))
+    @optimizeconst
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
+        if frame.eval_ctx.volatile:
+            join = "(markup_join if context.eval_ctx.volatile else str_join)"
+        elif frame.eval_ctx.autoescape:
+            join = "markup_join"
+        else:
+            join = "str_join"
+        self.write(f"{join}(environment.bounded_concat((")
+        for part in node.nodes:
+            self.visit(part, frame)
+            self.write(", ")
+        self.write(")))")
+
+
+class _Sandbox(SandboxedEnvironment):
+    """Jinja's sandbox, with what can allocate a gigabyte in one step measured before it runs: `*`, `**`, `+`
+    and `%` (`'x' * 10**9`), the methods of strings and lists (`'x'.ljust(10**9)`, `items.extend(items)`),
+    `str.format`, `~`, and the filters that make more than they are given (sizes.py)."""
+
+    intercepted_binops = frozenset(("*", "**", "+", "%"))
+    code_generator_class = _BoundedConcat
 
     def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any) -> Any:
         budget.checked_binop(operator, left, right)
+        sizes.binop(operator, left, right)
         return super().call_binop(context, operator, left, right)
+
+    def call(__self, __context: jinja2.runtime.Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        owner = getattr(__obj, "__self__", None)
+        name = getattr(__obj, "__name__", "")
+        if isinstance(owner, str):
+            args = sizes.string_method(owner, name, args, kwargs)
+        elif isinstance(owner, list | dict | set):
+            sizes.container_method(owner, name, args)
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        wrapped = super().wrap_str_format(value)
+        if wrapped is None:
+            return None
+        template, by_name = value.__self__, value.__name__ == "format_map"
+
+        def bounded(*args: Any, **kwargs: Any) -> str:
+            if by_name and args and isinstance(args[0], Mapping):
+                sizes.str_format(template, (), args[0])
+            else:
+                sizes.str_format(template, args, kwargs)
+            return wrapped(*args, **kwargs)
+
+        return bounded
+
+    def bounded_concat(self, parts: tuple[Any, ...]) -> tuple[Any, ...]:
+        sizes.check(sum(sizes.length(part) for part in parts))
+        return parts
 
 
 def build(folders: Sequence[Path], root: Path) -> Environments:
@@ -110,6 +163,7 @@ def build(folders: Sequence[Path], root: Path) -> Environments:
     text = _Sandbox(autoescape=False, **common)
     html = _Sandbox(autoescape=True, **common)
     for environment in (text, html):
+        environment.filters.update(sizes.bounded_filters(environment.filters))
         environment.filters.update(_filters())
     return Environments(text=text, html=html, folders=tuple(folders), root=root)
 
