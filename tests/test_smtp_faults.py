@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -26,6 +26,7 @@ from loop_support import EMAILS, Mailbox, Received, add_draft, events, free_port
 from relance_pipeline.books import journal
 from relance_pipeline.cli.main import main
 from relance_pipeline.commands.send import SendReport, send
+from relance_pipeline.core.history import history
 from relance_pipeline.model import JournalEntry
 
 TODAY = date(2026, 6, 16)
@@ -191,7 +192,7 @@ def test_a_server_silent_after_the_data_leaves_that_message_unknown_and_the_othe
     assert unknown.note is not None and "may have accepted it" in unknown.note
     # Never tried again by a send: it waits for a person, and says so on every send.
     assert again.sent == [] and again.failed == [] and [d.file for d in again.waiting] == [files[1]]
-    assert again.exit_code == 0 and mailbox.messages == 3
+    assert again.exit_code == 1 and mailbox.messages == 3, "red until a person settles it"
 
 
 def test_a_message_whose_sending_is_recorded_failed_by_hand_goes_out_at_the_next_send(example_repo: Path) -> None:
@@ -392,3 +393,46 @@ def test_the_command_prints_each_fault_exits_1_and_the_dry_run_counts_the_failur
     assert dry.exit_code == 0
     assert f"would send {files[0]} (failed 1×)" in dry.output and f"would send {files[2]} (failed 1×)" in dry.output
     later_everything_goes_out_once(example_repo, files, mailbox.received)
+
+
+def test_send_exits_1_while_an_email_waits_on_a_person_and_plan_names_the_command_that_settles_it(
+    example_repo: Path,
+) -> None:
+    files = three_drafts(example_repo)  # atelier-ferrand, lucie-martin, nordwind: messages 1, 2, 3
+    mailbox = Faulty(at_data={1: "550 5.1.1 no such user"}, silent_after_data={2})
+    runner = CliRunner()
+    repo = ["--repo", str(example_repo)]
+    refused = "--client atelier-ferrand --step relance-1"
+    unknown = "--client lucie-martin --step relance-1"
+    with smtp_server(mailbox, timeout=10) as environ:
+        settings = {**environ, "RELANCE_SMTP_TIMEOUT": "1"}
+        first = run_send(example_repo, settings)
+        night = runner.invoke(main, [*repo, "send", "--as-of", "2026-06-17"], env=settings)
+        tried = mailbox.messages
+        plan = runner.invoke(main, [*repo, "plan", "--as-of", "2026-06-17"])
+        for verb, who in (("failed", refused), ("sent", unknown)):
+            recorded = runner.invoke(main, [*repo, "record", verb, *who.split()])
+            assert recorded.exit_code == 0, recorded.output
+        settled = runner.invoke(main, [*repo, "send", "--as-of", "2026-06-17"], env=settings)
+    assert first.exit_code == 1 and [e.file for e in first.sent] == [files[2]]
+    assert night.exit_code == 1 and tried == 3, "nothing was tried again, and the night is red"
+    assert "waiting on a person: 2 emails; relance send exits 1 until each is settled" in night.output
+    assert f"relance record failed {refused}" in night.output and f"relance record sent {unknown}" in night.output
+    assert f"relance record failed {refused} for another try" in plan.output
+    assert f"relance record sent {unknown}" in plan.output
+    assert "to be sent again (relance send)" not in plan.output, "a refusal for good is not retried by send"
+    assert settled.exit_code == 0, settled.output
+    assert [file for event, file in events(example_repo) if event == "sent"] == [files[2], files[1], files[0]]
+    assert sorted(r for m in mailbox.received for r in m.recipients) == sorted(
+        EMAILS[c] for c in CLIENTS if c != "lucie-martin"
+    )
+
+
+def test_an_email_refused_for_good_is_a_task_of_the_nightly_pull_request_with_its_command() -> None:
+    drafted = JournalEntry(
+        date(2026, 6, 15), "nordwind", "relance-1", "email", ("F-2026-004",), "outbox/x", "", "drafted"
+    )
+    refused = replace(drafted, date=TODAY, event="failed", note="550 no such user", permanent=True)
+    (task,) = history([drafted, refused]).tasks(date(2026, 6, 17))
+    assert task.state == "refused" and "`relance record failed --client nordwind --step relance-1`" in task.words()
+    assert history([drafted, replace(refused, permanent=False)]).tasks(date(2026, 6, 17)) == ()

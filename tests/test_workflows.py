@@ -192,3 +192,17 @@ def test_every_books_workflow_that_validates_or_sends_checks_out_the_whole_histo
         for job in loaded["jobs"].values():
             (checkout,) = [step for step in job["steps"] if step.get("uses", "").startswith("actions/checkout@")]
             assert checkout["with"]["fetch-depth"] == 0, rel
+
+
+def test_the_send_job_records_what_went_out_also_when_send_exits_1() -> None:
+    # send exits 1 while an email waits on a person (unknown, or refused for good): the job turns red, and the
+    # journal lines of the emails that did go out must still be committed and pushed.
+    for root in (ROOT, scaffold_folder()):
+        loaded = yaml.safe_load((root / ".github/workflows/send.yml").read_text())
+        (job,) = loaded["jobs"].values()
+        names = [step.get("name", "") for step in job["steps"]]
+        send = next(step for step in job["steps"] if step.get("id") == "send")
+        record = next(step for step in job["steps"] if step.get("name", "").startswith("Record what was sent"))
+        assert names.index(record["name"]) > names.index(send["name"])
+        assert record["if"].startswith("always() && ") and "steps.send.outcome == 'failure'" in record["if"]
+        assert 'exit "$status"' in send["run"], "send's own exit code decides the job's colour"

@@ -90,6 +90,11 @@ def send_lines(report: SendReport) -> list[str]:
         lines.append(f"UNKNOWN {file} {message_id}: {note}; it is not sent again. Ask the client or look in the")
         lines.append(f"  server's sent folder, then: relance record sent --client {client} --step {step}")
         lines.append(f"  (or, if it did not arrive: relance record failed --client {client} --step {step})")
+    if report.waiting:
+        lines.append(
+            f"waiting on a person: {figures.count(len(report.waiting), 'email')}; relance send exits 1 until each is "
+            "settled with the relance record command above"
+        )
     if report.dry_run:
         lines += [f"would send {d.file}" + (f" (failed {d.failures}×)" if d.failures else "") for d in report.to_send]
     elif report.stopped:

@@ -87,7 +87,8 @@ class SendReport:
     @property
     def exit_code(self) -> int:
         errors = [p for p in self.problems if p.severity == "error"]
-        return 1 if self.failed or self.unknown or errors or self.stopped else 0
+        # An email waiting on a person (unknown, or refused for good) keeps every send red until it is settled.
+        return 1 if self.failed or self.unknown or self.waiting or errors or self.stopped else 0
 
 
 def send(

@@ -45,7 +45,8 @@ class _File:
     note: str | None = None
     withdrawn: date | None = None
     state: str = "review"
-    """While open: "review" (drafted), "failed" (a send was refused), "unknown" (may have gone)."""
+    """While open: "review" (drafted), "failed" (a send failed, tried again), "refused" (refused for good by the
+    server: a person asks for another try), "unknown" (may have gone)."""
 
 
 @dataclass(frozen=True)
@@ -74,9 +75,18 @@ class Reminder:
     def waits_for(self) -> str:
         """What the user has to do for this reminder to be delivered, in the plan's words."""
         parts = []
+        who = f"--client {self.client} --step {self.step}"
         for channel, state in self.waiting:
             if state == "unknown":
-                parts.append(f"a person to check whether the {channel} went out (the server may have accepted it)")
+                parts.append(
+                    f"a person to check whether the {channel} went out (the server may have accepted it), then "
+                    f"relance record sent {who} (or relance record failed {who})"
+                )
+            elif state == "refused":
+                parts.append(
+                    f"a person to fix what the server refused for good in the {channel}, then relance record failed "
+                    f"{who} for another try (or to delete the draft)"
+                )
             elif channel == "letter":
                 parts.append("the letter to be posted (relance record posted)")
             elif channel == "phone":
@@ -103,6 +113,11 @@ class Task:
         """One line of the pull request's list, with the command that records it done."""
         drafted = f", drafted {self.drafted.isoformat()}" if self.drafted else ""
         who = f"--client {self.client} --step {self.step}"
+        if self.state == "refused":
+            return (
+                f"fix what the server refused for good in the {self.channel} {self.step} to `{self.client}`{drafted} "
+                f"(the client's address, the words), then `relance record failed {who}` for another try"
+            )
         if self.state == "unknown":
             return (
                 f"find out whether the {self.channel} {self.step} to `{self.client}`{drafted} went out (the server "
@@ -151,7 +166,7 @@ class History:
             for r in self.reminders
             if r.drafted is None or r.drafted < before
             for channel, state in r.waiting
-            if state == "unknown" or channel in MANUAL
+            if state in ("unknown", "refused") or channel in MANUAL
         ]
         return tuple(sorted(found, key=lambda t: (t.client, t.drafted or date.min, t.step, t.channel)))
 
@@ -212,7 +227,7 @@ def _apply(files: dict[str, _File], entry: JournalEntry) -> None:
     elif entry.event == "withdrawn":
         found.withdrawn = entry.date
     elif entry.event in ("failed", "unknown"):
-        found.state = entry.event
+        found.state = "refused" if entry.event == "failed" and entry.permanent else entry.event
 
 
 def _reminder(group: list[_File]) -> Reminder:
