@@ -29,6 +29,20 @@ def write_bytes(target: Path, content: bytes, *, mode: int = 0o644) -> None:
     _sync_folder(target.parent)
 
 
+def append_bytes(target: Path, content: bytes, *, follow_links: bool = True) -> None:
+    """Append `content` to the end of `target` (created if missing), every byte written and flushed to disk before
+    returning: an appended line is kept even if the machine stops right after."""
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | (0 if follow_links else os.O_NOFOLLOW)
+    descriptor = os.open(target, flags, 0o644)
+    try:
+        pending = memoryview(content)
+        while pending:
+            pending = pending[os.write(descriptor, pending) :]
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
 def rewrite_bytes(target: Path, content: bytes) -> None:
     """Replace the content of a file a person keeps, and nothing else about it: a link stays a link (the file it
     points to gets the content), the permissions stay as they were."""

@@ -17,8 +17,7 @@ from relance_pipeline.books.builders import invoice as invoice_record
 from relance_pipeline.books.load import parse_document
 from relance_pipeline.books.read import read_books
 from relance_pipeline.books.schema import schema_problems
-from relance_pipeline.commands.import_invoices import load_mapping, shown_path
-from relance_pipeline.commands.validate import validate
+from relance_pipeline.commands.importing import Imported, load_mapping, locked, read_input, shown_path, write_checked
 from relance_pipeline.imports.camt import is_camt, read_camt
 from relance_pipeline.imports.csv_export import read_bank_csv
 from relance_pipeline.imports.csv_mapping import ColumnMapping
@@ -26,33 +25,21 @@ from relance_pipeline.imports.imported import Statement
 from relance_pipeline.imports.matching import Applied, Matching, match_lines
 from relance_pipeline.imports.ofx import is_ofx, read_ofx
 from relance_pipeline.model import Invoice, Payment, Problem
-from relance_pipeline.outbox.books_files import Conflict, restore_books_files, write_books_files
 from relance_pipeline.outbox.invoice_text import add_payment
-from relance_pipeline.outbox.lock import COMMAND_WAIT_SECONDS, LockBusy, repository_lock
 
 MAX_STATEMENT_BYTES = 20 * 1024 * 1024
 
 
 @dataclass
-class BankReport:
+class BankReport(Imported):
     matching: Matching = field(default_factory=Matching)
     written: list[str] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    dry_run: bool = False
-
-    @property
-    def exit_code(self) -> int:
-        return 1 if any(p.severity == "error" for p in self.problems) else 0
 
 
 def import_bank(
     root: Path, files: list[Path], today: date, *, dry_run: bool = False, mapping: str | None = None
 ) -> BankReport:
-    try:
-        with repository_lock(root, wait_seconds=COMMAND_WAIT_SECONDS):
-            return _import(root, files, today, dry_run, mapping)
-    except LockBusy as busy:
-        return BankReport(problems=[Problem(str(root), None, str(busy), code="lock.busy")])
+    return locked(root, lambda: _import(root, files, today, dry_run, mapping), BankReport)
 
 
 def _import(root: Path, files: list[Path], today: date, dry_run: bool, mapping_name: str | None) -> BankReport:
@@ -81,14 +68,8 @@ def _import(root: Path, files: list[Path], today: date, dry_run: bool, mapping_n
     report.problems += problems
     if report.exit_code or dry_run or not new:
         return report
-    try:
-        write_books_files(root, new, before)
-    except Conflict as conflict:
-        report.problems.append(Problem(str(root), None, str(conflict), code="edit.conflict"))
-        return report
-    broken = [p for p in validate(root, today) if p.path in new and p.severity == "error"]
+    broken = write_checked(root, new, before, today)
     if broken:
-        restore_books_files(root, before)
         report.problems += broken
         return report
     report.written = sorted(new)
@@ -97,17 +78,9 @@ def _import(root: Path, files: list[Path], today: date, dry_run: bool, mapping_n
 
 def read_statement(root: Path, file: Path, mapping: ColumnMapping | None = None) -> Statement | Problem:
     name = shown_path(root, file)
-    try:
-        if file.stat().st_size > MAX_STATEMENT_BYTES:
-            return Problem(
-                name,
-                None,
-                f"the file is larger than {MAX_STATEMENT_BYTES // (1024 * 1024)} MB; not read",
-                code="file.too_large",
-            )
-        data = file.read_bytes()
-    except OSError as error:
-        return Problem(name, None, f"cannot be read: {error.strerror or error}", code="file.unreadable")
+    data = read_input(name, file, MAX_STATEMENT_BYTES)
+    if isinstance(data, Problem):
+        return data
     if is_ofx(data):
         return read_ofx(name, data)
     if is_camt(data):

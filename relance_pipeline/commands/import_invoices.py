@@ -13,43 +13,31 @@ from decimal import Decimal
 from pathlib import Path
 
 from relance_pipeline.books.builders import money
-from relance_pipeline.books.load import YamlFile, parse_document, read_document
-from relance_pipeline.books.read import MAPPINGS_FOLDER, Loaded, read_books
+from relance_pipeline.books.load import YamlFile, parse_document
+from relance_pipeline.books.read import Loaded, read_books
 from relance_pipeline.books.schema import schema_problems
-from relance_pipeline.commands.validate import validate
+from relance_pipeline.commands.importing import Imported, load_mapping, locked, read_input, shown_path, write_checked
 from relance_pipeline.imports.csv_export import read_invoice_csv
-from relance_pipeline.imports.csv_mapping import PRESETS, ColumnMapping, MappingKind, mapping_from
+from relance_pipeline.imports.csv_mapping import ColumnMapping
 from relance_pipeline.imports.en16931 import read_invoice_xml
 from relance_pipeline.imports.facturx_pdf import read_facturx_pdf
 from relance_pipeline.imports.imported import ImportedInvoice
 from relance_pipeline.imports.invoice_books import INVOICES_FOLDER, KnownClient, KnownInvoice, plan_invoice_import
 from relance_pipeline.model import Problem
-from relance_pipeline.outbox.books_files import Conflict, restore_books_files, write_books_files
 from relance_pipeline.outbox.invoice_text import add_credit_note
-from relance_pipeline.outbox.lock import COMMAND_WAIT_SECONDS, LockBusy, repository_lock
 
 MAX_INPUT_BYTES = 50 * 1024 * 1024
 
 
 @dataclass
-class ImportReport:
+class ImportReport(Imported):
     said: list[str] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    dry_run: bool = False
-
-    @property
-    def exit_code(self) -> int:
-        return 1 if any(p.severity == "error" for p in self.problems) else 0
 
 
 def import_invoices(
     root: Path, files: list[Path], today: date, *, dry_run: bool = False, mapping: str | None = None
 ) -> ImportReport:
-    try:
-        with repository_lock(root, wait_seconds=COMMAND_WAIT_SECONDS):
-            return _import(root, files, today, dry_run, mapping)
-    except LockBusy as busy:
-        return ImportReport(problems=[Problem(str(root), None, str(busy), code="lock.busy")])
+    return locked(root, lambda: _import(root, files, today, dry_run, mapping), ImportReport)
 
 
 def _import(root: Path, files: list[Path], today: date, dry_run: bool, mapping_name: str | None) -> ImportReport:
@@ -96,18 +84,8 @@ def _import(root: Path, files: list[Path], today: date, dry_run: bool, mapping_n
     report.said = [("would be " if dry_run else "") + line for line in changes.said]
     if dry_run or not new:
         return report
-    try:
-        write_books_files(root, new, before)
-    except Conflict as conflict:
-        report.problems.append(Problem(str(root), None, str(conflict), code="edit.conflict"))
-        return report
-    broken = [
-        p
-        for p in validate(root, today)
-        if p.path in new and p.path.startswith(INVOICES_FOLDER) and p.severity == "error"
-    ]
+    broken = write_checked(root, new, before, today, lambda path: path.startswith(INVOICES_FOLDER))
     if broken:
-        restore_books_files(root, before)
         report.problems += broken
         report.said = []
     return report
@@ -115,17 +93,9 @@ def _import(root: Path, files: list[Path], today: date, dry_run: bool, mapping_n
 
 def read_invoice_file(root: Path, file: Path, mapping: ColumnMapping | None = None) -> list[ImportedInvoice] | Problem:
     name = shown_path(root, file)
-    try:
-        if file.stat().st_size > MAX_INPUT_BYTES:
-            return Problem(
-                name,
-                None,
-                f"the file is larger than {MAX_INPUT_BYTES // (1024 * 1024)} MB; not read",
-                code="file.too_large",
-            )
-        data = file.read_bytes()
-    except OSError as error:
-        return Problem(name, None, f"cannot be read: {error.strerror or error}", code="file.unreadable")
+    data = read_input(name, file, MAX_INPUT_BYTES)
+    if isinstance(data, Problem):
+        return data
     if data.startswith(b"%PDF-"):
         found = read_facturx_pdf(name, data)
     elif data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
@@ -140,35 +110,6 @@ def read_invoice_file(root: Path, file: Path, mapping: ColumnMapping | None = No
             code="import.format",
         )
     return found if isinstance(found, Problem) else [found]
-
-
-def load_mapping(root: Path, name: str, kind: MappingKind) -> ColumnMapping | list[Problem]:
-    """`imports/<name>.yaml` when the repository has it, else the preset of that name."""
-    file = root / MAPPINGS_FOLDER / f"{name}.yaml"
-    if file.is_file():
-        document = read_document(root, file)
-        if isinstance(document, Problem):
-            return [document]
-        problems = schema_problems(document, "mapping")
-        if problems:
-            return problems
-        found = mapping_from(name, document.data)
-        where = document.path
-    elif name in PRESETS:
-        found, where = PRESETS[name], f"preset {name}"
-    else:
-        known = ", ".join(sorted(PRESETS))
-        return [
-            Problem(
-                f"{MAPPINGS_FOLDER}/{name}.yaml",
-                None,
-                f"no such mapping file, nor a preset ({known})",
-                code="import.mapping_missing",
-            )
-        ]
-    if found.kind != kind:
-        return [Problem(where, None, f"a mapping of kind {found.kind}, not {kind}", code="import.mapping_kind")]
-    return found
 
 
 def known_books(loaded: Loaded) -> tuple[list[KnownClient], dict[str, KnownInvoice]]:
@@ -222,11 +163,3 @@ def _amount(value: object) -> Decimal | None:
         return money(value) if isinstance(value, str | int | Decimal) else None
     except (ArithmeticError, ValueError):
         return None
-
-
-def shown_path(root: Path, file: Path) -> str:
-    """The file as the user knows it: relative to the repository when inside it."""
-    try:
-        return file.resolve().relative_to(root).as_posix()
-    except ValueError:
-        return str(file)

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from relance_pipeline import atomic
 from relance_pipeline.books.journal import JOURNAL_FILE, from_record
 from relance_pipeline.model import JournalEntry
 
@@ -57,14 +58,7 @@ def append(root: Path, entries: Iterable[JournalEntry]) -> None:
         return
     file = root / JOURNAL_FILE
     file.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        pending = memoryview(text.encode("utf-8"))
-        while pending:
-            pending = pending[os.write(descriptor, pending) :]
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+    atomic.append_bytes(file, text.encode("utf-8"))
 
 
 def repair_tail(root: Path) -> str | None:

@@ -188,14 +188,7 @@ def clear_drafting(path: Path) -> None:
 def _append_drafting(path: Path, files: Sequence[tuple[str, str]]) -> None:
     """Name the files about to be written, on disk before the first of them is."""
     text = "".join(json.dumps({"file": rel, "sha256": digest}, sort_keys=True) + "\n" for rel, digest in files)
-    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-    try:
-        pending = memoryview(text.encode("utf-8"))
-        while pending:
-            pending = pending[os.write(descriptor, pending) :]
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+    atomic.append_bytes(path, text.encode("utf-8"), follow_links=False)
 
 
 def _read_drafting(path: Path) -> dict[str, set[str]]:
