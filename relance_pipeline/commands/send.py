@@ -28,6 +28,7 @@ from typing import Literal
 from relance_pipeline import clock
 from relance_pipeline.books import journal
 from relance_pipeline.books.read import read_books
+from relance_pipeline.core.history import History, history
 from relance_pipeline.core.pending import OpenDraft, pending
 from relance_pipeline.core.plan import is_held
 from relance_pipeline.core.refresh import action_on
@@ -398,6 +399,8 @@ class _Finalizer:
         self.made: dict[str, _Made] = {}
         self.letters: dict[tuple[PurePosixPath, str], bytes | None] = {}
         self.actions: dict[tuple[object, ...], Action] = {}
+        self.past: History | None = None
+        self.by_number: dict[str, Invoice] = {}
 
     def channels(self, draft: OpenDraft, action: Action) -> tuple[Channel, ...]:
         folder = PurePosixPath(draft.file).parent
@@ -414,7 +417,7 @@ class _Finalizer:
             self.letters[key] = None if made is None else b""  # a dry run makes no PDF
             return
         document, action = made
-        pdf = self._preview(draft.entry, document)
+        pdf = self._preview(draft.entry, document, action)
         if pdf is None:
             pdf, refused = self.renderer.print_letter(document)
             self.problems += refused
@@ -437,11 +440,11 @@ class _Finalizer:
             content = enclosures.pdf(self.books, action, self.today, listed)
             outbox_writer.write_if_changed(self.root, statement, content)
 
-    def _preview(self, drafted: JournalEntry, document: Draft) -> bytes | None:
+    def _preview(self, drafted: JournalEntry, document: Draft, action: Action) -> bytes | None:
         """The drafting night's preview, when the letter of today is printed from the same HTML and files with
         the same code (its key in the drafting line) and the preview is the file that night wrote: the same
         bytes the printer would make again, for none of its time."""
-        if drafted.preview_key is None or drafted.preview_key != self.renderer.letter_key(document):
+        if drafted.preview_key is None or drafted.preview_key != self.renderer.letter_key(document, action):
             return None
         preview = self.root / (drafted.file.removesuffix(SUFFIXES["letter"]) + PREVIEW_SUFFIX)
         try:
@@ -507,11 +510,15 @@ class _Finalizer:
 
     def _action_on(self, drafted: JournalEntry, day: date) -> Action | Problem:
         """The action of a drafted line on `day`, made once for the email and the letter of one document set
-        (the same client, step and invoices): for a client of many invoices, each is a pass over all of them."""
-        key = (drafted.client, drafted.step, drafted.invoices, drafted.invoice_steps, day)
+        (the same client, step and invoices) from one history of the journal: for a client of many invoices,
+        each is a pass over all of them."""
+        key = (drafted.client, drafted.step, drafted.date, drafted.invoices, drafted.invoice_steps, day)
         if key in self.actions:
             return self.actions[key]
-        found = action_on(self.books, self.entries, drafted, day)
+        if self.past is None:
+            self.past = history(self.entries)
+            self.by_number = {invoice.number: invoice for invoice in self.books.invoices}
+        found = action_on(self.books, self.entries, drafted, day, past=self.past, invoices=self.by_number)
         if isinstance(found, Action):  # a problem names its draft's file: made again for the other one
             self.actions[key] = found
         return found

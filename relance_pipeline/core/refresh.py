@@ -10,17 +10,36 @@ later), which is how `send` knows what the reviewer was shown.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 
 from relance_pipeline.core import money, statement
-from relance_pipeline.core.history import history
+from relance_pipeline.core.history import History, history
 from relance_pipeline.core.plan import active_hold, as_dunned
-from relance_pipeline.model import STATEMENT_STEP, Action, Amounts, Books, Contact, JournalEntry, PlanStanding, Problem
+from relance_pipeline.model import (
+    STATEMENT_STEP,
+    Action,
+    Amounts,
+    Books,
+    Contact,
+    Invoice,
+    JournalEntry,
+    PlanStanding,
+    Problem,
+)
 
 
-def action_on(books: Books, journal: Iterable[JournalEntry], drafted: JournalEntry, day: date) -> Action | Problem:
-    """The action of the `drafted` line as of `day`; a Problem when the books no longer hold it."""
+def action_on(
+    books: Books,
+    journal: Iterable[JournalEntry],
+    drafted: JournalEntry,
+    day: date,
+    *,
+    past: History | None = None,
+    invoices: Mapping[str, Invoice] | None = None,
+) -> Action | Problem:
+    """The action of the `drafted` line as of `day`; a Problem when the books no longer hold it. `past` (the
+    journal's history) and `invoices` (the books' by number) may be given by a caller that asks for many."""
     client = books.clients.get(drafted.client)
     if client is None:
         return Problem(
@@ -31,7 +50,7 @@ def action_on(books: Books, journal: Iterable[JournalEntry], drafted: JournalEnt
         )
     policy = books.policy_for(client)
     if drafted.step == STATEMENT_STEP and policy.paid_late_penalties == "claimed":
-        again = statement.drafted_again(books, client, policy, history(journal), drafted.invoices, day)
+        again = statement.drafted_again(books, client, policy, past or history(journal), drafted.invoices, day)
         return again.problem() if isinstance(again, money.MissingRate) else again
     step = next((step for step in policy.steps if step.id == drafted.step), None)
     if step is None:
@@ -41,8 +60,8 @@ def action_on(books: Books, journal: Iterable[JournalEntry], drafted: JournalEnt
             f"its step '{drafted.step}' is no longer in {policy.source}; not sent",
             code="send.step_gone",
         )
-    past = history(journal)
-    invoices = {invoice.number: invoice for invoice in books.invoices}
+    past = past or history(journal)
+    invoices = invoices if invoices is not None else {invoice.number: invoice for invoice in books.invoices}
     listed: list[Amounts] = []
     plans: dict[str, PlanStanding] = {}
     contacts: dict[str, tuple[Contact, ...]] = {}

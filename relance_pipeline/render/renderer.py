@@ -127,7 +127,9 @@ class Renderer:
                     problems += refused
                     previews.append((f"{action.step.id}{PREVIEW_SUFFIX}", pdf))
                     sha256 = hashlib.sha256(pdf).hexdigest()
-                    documents.append(RenderedDocument("letter", filename, words, sha256, self.letter_key(draft)))
+                    documents.append(
+                        RenderedDocument("letter", filename, words, sha256, self.letter_key(draft, action))
+                    )
                 else:
                     documents.append(RenderedDocument(draft.channel, filename, words))
             else:
@@ -214,11 +216,13 @@ class Renderer:
         ]
         return pdf, problems
 
-    def letter_key(self, draft: Draft) -> str:
-        """What a letter's PDF is printed from, as one digest: its HTML and the files it uses (letter_files.
-        inputs_digest), relance's code and the printing libraries' versions. The printer is deterministic, so
-        the same key gives the same bytes: `send` then takes the drafting night's preview as the letter."""
-        inputs = letter_files.inputs_digest(draft.html or "", draft.template, self.fetchable())
+    def letter_key(self, draft: Draft, action: Action) -> str:
+        """What a letter's PDF is printed from, as one digest: its HTML, the template files and its invoices'
+        documents (letter_files.inputs_digest), relance's code and the printing libraries' versions. The printer
+        is deterministic, so the same key gives the same bytes: `send` then takes the night's preview as the
+        letter."""
+        documents = [self.root / a.invoice.document for a in action.invoices if a.invoice.document]
+        inputs = letter_files.inputs_digest(draft.html or "", draft.template, self.fetchable(), documents)
         return hashlib.blake2b(_printer_signature() + inputs, digest_size=32).hexdigest()
 
     def fetchable(self) -> letter_files.LetterFiles:
