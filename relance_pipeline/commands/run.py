@@ -80,6 +80,11 @@ def run(
         return RunResult(planned.plan, tuple(drafted), tuple(problems), tuple(cleaned), sha, recovered.kept)
 
 
+WRITE_BATCH = 16
+"""Actions written to disk together (one flush for all their files, one journal append): a flush costs a few
+milliseconds, and an action has three to four files."""
+
+
 def _draft(
     root: Path, plan: Plan, books: Books, progress: OnRendered | None, jobs: int | None, drafting: Path
 ) -> tuple[list[outbox.Drafted], list[Problem]]:
@@ -87,17 +92,28 @@ def _draft(
     problems: list[Problem] = []
     previews = books.settings.previews
     # Rendered in plan order whatever the number of workers: files and journal lines come out the same.
-    for result in render_pool.rendered(root, books, plan.actions, plan.as_of, previews=previews, jobs=jobs):
-        rendering = result.rendering
-        problems += rendering.problems
-        if rendering.ok:
-            written = outbox.write_action(
-                root, plan, rendering.action, rendering.documents, result.extras, drafting=drafting
-            )
+    batch: list[outbox.Rendered] = []
+    done: list[Action] = []
+
+    def write_batch() -> None:
+        for written in outbox.write_actions(root, plan, batch, drafting=drafting):
             if isinstance(written, Problem):
                 problems.append(written)
             else:
                 drafted.append(written)
-        if progress is not None:
-            progress(rendering.action, len(plan.actions))
+        for action in done:
+            if progress is not None:
+                progress(action, len(plan.actions))
+        batch.clear()
+        done.clear()
+
+    for result in render_pool.rendered(root, books, plan.actions, plan.as_of, previews=previews, jobs=jobs):
+        rendering = result.rendering
+        problems += rendering.problems
+        if rendering.ok:
+            batch.append((rendering.action, rendering.documents, result.extras))
+        done.append(rendering.action)
+        if len(batch) >= WRITE_BATCH:
+            write_batch()
+    write_batch()
     return drafted, problems

@@ -1,8 +1,9 @@
 """Write a plan's documents into outbox/ and record them in the journal: the one writer of outputs.
 
 Order matters for crashes: the names and hashes of an action's files are first appended to the drafting list
-(in the git directory, never committed), then the files are written (each atomically), then their journal
-lines in one append. A run killed between the two leaves files the journal does not know; the next run
+(in the git directory, never committed), then the files are written (each atomically) and flushed to disk,
+then their journal lines in one append; a run does this for a few actions at a time (`write_actions`). A run
+killed between the two leaves files the journal does not know; the next run
 removes such orphans before it starts, plans the same action again and writes the same bytes. Only files the
 drafting list names with the same content, and relance's own temporary files, are ever removed: a file a
 person put in outbox/ is reported and left as it is, and never written over. A run killed in
@@ -73,6 +74,10 @@ def document_path(plan: Plan, action: Action, filename: str) -> str:
     return f"{OUTBOX_FOLDER}/{plan.as_of.isoformat()}/{action.client.id}/{filename}"
 
 
+Rendered = tuple[Action, Sequence["RenderedDocument"], Sequence[tuple[str, bytes]]]
+"""An action, its documents and the files beside them (previews), as the renderer made them."""
+
+
 def write_action(
     root: Path,
     plan: Plan,
@@ -85,40 +90,68 @@ def write_action(
     """Write the documents of one action, then their journal lines; returns what was recorded, or the problem of a
     file that is already there (relance never writes over a file it did not write). `drafting`: the drafting
     list's path (`drafting_list(root)`, asked of git once per run rather than once per action)."""
-    files = [(document_path(plan, action, d.filename), d.content) for d in documents]
-    files += [(document_path(plan, action, filename), content) for filename, content in extras]
-    taken = [rel for rel, _ in files if os.path.lexists(root / rel)]
-    if taken:
-        message = "is already there and relance did not write it: move it away, then run again"
-        return Problem(taken[0], None, message, code="outbox.not_ours")
-    _append_drafting(drafting or drafting_list(root), [(rel, journal_writer.sha256(content)) for rel, content in files])
+    return write_actions(root, plan, [(action, documents, extras)], drafting=drafting)[0]
+
+
+def write_actions(
+    root: Path, plan: Plan, rendered: Sequence[Rendered], *, drafting: Path | None = None
+) -> list[Drafted | Problem]:
+    """`write_action` for several actions at once, in their order, with the same files and journal lines: the
+    drafting list names all their files (one flush), the files are written and reach the disk together
+    (`atomic.make_durable`), then the journal lines of all in one append. A crash leaves what it leaves one
+    action at a time: files the journal does not name (removed by the next run), or a cut last action."""
+    drafting = drafting or drafting_list(root)
+    results: list[Drafted | Problem | None] = []
+    planned: list[tuple[int, Action, list[tuple[str, bytes, RenderedDocument | None]]]] = []
+    for action, documents, extras in rendered:
+        files: list[tuple[str, bytes, RenderedDocument | None]] = [
+            (document_path(plan, action, d.filename), d.content, d) for d in documents
+        ]
+        files += [(document_path(plan, action, filename), content, None) for filename, content in extras]
+        taken = [rel for rel, _, _ in files if os.path.lexists(root / rel)]
+        if taken:
+            message = "is already there and relance did not write it: move it away, then run again"
+            results.append(Problem(taken[0], None, message, code="outbox.not_ours"))
+            continue
+        planned.append((len(results), action, files))
+        results.append(None)  # its Drafted, once written
+    if not planned:
+        return [result for result in results if result is not None]
+    _append_drafting(
+        drafting, [(rel, journal_writer.sha256(content)) for _, _, files in planned for rel, content, _ in files]
+    )
+    written: list[Path] = []
     entries: list[JournalEntry] = []
-    numbers = tuple(amounts.invoice.number for amounts in action.invoices)
-    for document in documents:
-        rel = document_path(plan, action, document.filename)
-        atomic.write_bytes(root / rel, document.content)
-        entries.append(
-            JournalEntry(
-                date=plan.as_of,
-                client=action.client.id,
-                step=action.step.id,
-                channel=document.channel,
-                invoices=numbers,
-                file=rel,
-                sha256=journal_writer.sha256(document.content),
-                event="drafted",
-                invoice_steps=tuple(sorted((number, step.id) for number, step in action.own_steps.items())),
-                preview_sha256=document.preview_sha256,
-                preview_key=document.preview_key,
+    for index, action, files in planned:
+        numbers = tuple(amounts.invoice.number for amounts in action.invoices)
+        own_steps = tuple(sorted((number, step.id) for number, step in action.own_steps.items()))
+        journaled: list[JournalEntry] = []
+        for rel, content, document in files:
+            atomic.write_bytes(root / rel, content, durable=False)
+            written.append(root / rel)
+            if document is None:
+                continue
+            journaled.append(
+                JournalEntry(
+                    date=plan.as_of,
+                    client=action.client.id,
+                    step=action.step.id,
+                    channel=document.channel,
+                    invoices=numbers,
+                    file=rel,
+                    sha256=journal_writer.sha256(content),
+                    event="drafted",
+                    invoice_steps=own_steps,
+                    preview_sha256=document.preview_sha256,
+                    preview_key=document.preview_key,
+                )
             )
-        )
-    extra_files = []
-    for filename, content in extras:
-        rel = document_path(plan, action, filename)
-        atomic.write_bytes(root / rel, content)
-        extra_files.append(rel)
+        entries += journaled
+        extra_files = tuple(rel for rel, _, document in files if document is None)
+        results[index] = Drafted(action, tuple(journaled), extra_files)
+    atomic.make_durable(written)
     journal_writer.append(root, entries)
-    return Drafted(action, tuple(entries), tuple(extra_files))
+    return [result for result in results if result is not None]
 
 
 def companions(entry: JournalEntry) -> list[str]:

@@ -93,11 +93,11 @@ def refused(page: str, template: str, files: LetterFiles) -> list[str]:
     return list(seen)
 
 
-def inputs_digest(page: str, template: str, files: LetterFiles, documents: Iterable[Path]) -> bytes:
+def inputs_digest(page: str, template: str, files: LetterFiles, documents: Iterable[tuple[str, Path]]) -> bytes:
     """A digest of all a letter's PDF is made from besides the printer's code: the page, its template's name
     (relative URLs resolve against it), every template file (the stylesheet, fonts, a logo: whatever the page
-    asks for among them) and the given invoice documents (those of the letter's invoices, which a template may
-    link). Two letters with the same digest print the same bytes: `send` reuses the drafting night's preview as
+    asks for among them) and the given invoice documents ((name in the books, file): those of the letter's
+    invoices, which a template may link). Two letters with the same digest print the same bytes: `send` reuses the drafting night's preview as
     the letter when nothing it was made from changed. All template files rather than those the page asks for:
     finding those means parsing the page and its styles (3 ms a letter), hashing them all is once a process."""
     digest = hashlib.blake2b(digest_size=32)
@@ -109,8 +109,8 @@ def inputs_digest(page: str, template: str, files: LetterFiles, documents: Itera
     add(page.encode("utf-8"))
     add(template.encode("utf-8"))
     add(files.templates_digest())
-    for document in documents:
-        add(str(document).encode("utf-8"))
+    for name, document in documents:  # by the name the books give it: the same books anywhere, the same key
+        add(name.encode("utf-8"))
         add(hashlib.sha256(document.read_bytes()).digest() if document.is_file() else b"missing")
     return digest.digest()
 

@@ -221,7 +221,9 @@ class Renderer:
         documents (letter_files.inputs_digest), relance's code and the printing libraries' versions. The printer
         is deterministic, so the same key gives the same bytes: `send` then takes the night's preview as the
         letter."""
-        documents = [self.root / a.invoice.document for a in action.invoices if a.invoice.document]
+        documents = [
+            (a.invoice.document, self.root / a.invoice.document) for a in action.invoices if a.invoice.document
+        ]
         inputs = letter_files.inputs_digest(draft.html or "", draft.template, self.fetchable(), documents)
         return hashlib.blake2b(_printer_signature() + inputs, digest_size=32).hexdigest()
 
