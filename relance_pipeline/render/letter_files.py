@@ -97,9 +97,10 @@ def inputs_digest(page: str, template: str, files: LetterFiles, documents: Itera
     """A digest of all a letter's PDF is made from besides the printer's code: the page, its template's name
     (relative URLs resolve against it), every template file (the stylesheet, fonts, a logo: whatever the page
     asks for among them) and the given invoice documents ((name in the books, file): those of the letter's
-    invoices, which a template may link). Two letters with the same digest print the same bytes: `send` reuses the drafting night's preview as
-    the letter when nothing it was made from changed. All template files rather than those the page asks for:
-    finding those means parsing the page and its styles (3 ms a letter), hashing them all is once a process."""
+    invoices, which a template may link). Two letters with the same digest print the same bytes: `send` reuses
+    the drafting night's preview as the letter when nothing it was made from changed. All template files rather
+    than those the page asks for: finding those means parsing the page and its styles (3 ms a letter), hashing
+    them all is once a process."""
     digest = hashlib.blake2b(digest_size=32)
 
     def add(part: bytes) -> None:
