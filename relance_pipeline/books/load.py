@@ -87,12 +87,14 @@ class BooksLoader(_BaseLoader):  # type: ignore[valid-type, misc]
             seen.add(key_node.value)
         self.flatten_mapping(node)
         # Keys stay the text they are written as: `2026:` or `1:` is a key named "2026", so that every key
-        # downstream is a string (sortable, comparable with the schema's names) whatever YAML makes of it.
-        node.value = [
-            (key, value) if isinstance(key, yaml.ScalarNode) and key.tag == _STR_TAG else (_as_text(key), value)
-            for key, value in node.value
-        ]
-        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+        # downstream is a string (sortable, comparable with the schema's names) whatever YAML makes of it. So
+        # a key is its node's text, taken as it is rather than constructed (half the nodes of the books).
+        mapping: dict[Hashable, Any] = {}
+        for key, value in node.value:
+            if not isinstance(key, yaml.ScalarNode):
+                _as_text(key)  # raises: a key must be plain text
+            mapping[key.value] = self.construct_object(value, deep=deep)
+        return mapping
 
 
 def _as_text(node: yaml.Node) -> yaml.ScalarNode:
