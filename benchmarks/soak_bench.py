@@ -78,6 +78,8 @@ class Counts:
     sends: int = 0
     kills_of_run: int = 0
     kills_of_send: int = 0
+    settled_by_hand: int = 0
+    """Emails a killed send left `unknown` (handed over, answer not journaled), settled as the user would."""
     concurrent_runs: int = 0
     busy_answers: int = 0
     merges: int = 0
@@ -204,7 +206,18 @@ class Soak:
         self.commit_outbox(f"relance send {day}")
 
     def user_records(self, day: date) -> None:
-        """The user posts every letter and makes every call waiting, and says so."""
+        """The user posts every letter and makes every call waiting, and says so; and settles each email a killed
+        send left `unknown`: sent if it is in the server's mailbox (the user's sent folder), else failed."""
+        from relance_pipeline.core.pending import pending
+
+        for draft in pending(journal.read_journal(self.root)[0]):
+            if draft.unknown is None:
+                continue
+            verb = "sent" if draft.unknown.message_id in self.inbox.received else "failed"
+            e = draft.entry
+            done = self.relance("record", verb, "--client", e.client, "--step", e.step, "--date", day.isoformat())
+            assert done.returncode == 0, done.stdout + done.stderr
+            self.counts.settled_by_hand += 1
         open_drafts = self.open_drafts()
         for channel, verb in (("letter", "posted"), ("phone", "called")):
             for client, step in sorted({(e.client, e.step) for e in open_drafts if e.channel == channel}):

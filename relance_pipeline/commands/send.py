@@ -19,6 +19,7 @@ waits. The journal says what is still to do (`pending`):
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -50,6 +51,7 @@ from relance_pipeline.model import (
 from relance_pipeline.outbox import journal as journal_writer
 from relance_pipeline.outbox import write as outbox_writer
 from relance_pipeline.outbox.lock import COMMAND_WAIT_SECONDS, LockBusy, repository_lock
+from relance_pipeline.outbox.sending import SendingList
 from relance_pipeline.render.drafts import Draft
 from relance_pipeline.render.environment import TemplateFailure
 from relance_pipeline.render.finalize import NotSent, approved_words
@@ -140,6 +142,13 @@ def _send(
     # A send replayed as of another day (--as-of) dates its messages that day, at the time of sending.
     now = now or (clock_now if today is None else datetime.combine(today, clock_now.timetz()))
     today = today or clock_now.date()
+    sending = SendingList(root)
+    interrupted = _interrupted(root, sending, entries, today)
+    if interrupted and not report.dry_run:
+        journal_writer.append(root, interrupted)
+        sending.clear()
+    report.unknown += interrupted
+    entries = entries + interrupted
     drafts = pending(entries)
     approved = approval(root, [draft.file for draft in drafts])
     if isinstance(approved, Problem):
@@ -191,7 +200,7 @@ def _send(
             report.problems += config
             report.to_send = [draft for draft, _ in ready]
         else:
-            _deliver_all(root, today, mailer(config), ready, report, finalizer.made)
+            _deliver_all(root, today, mailer(config), ready, report, finalizer.made, sending)
     report.print_batch = _write_print_batch(root, today, report)
 
 
@@ -280,10 +289,13 @@ def _deliver_all(
     ready: list[tuple[OpenDraft, Outgoing]],
     report: SendReport,
     made: dict[str, _Made],
+    sending: SendingList,
 ) -> None:
     try:
         for position, (draft, outgoing) in enumerate(ready):
-            outcome = mailer.deliver(outgoing.sender, outgoing.recipients, outgoing.data)
+            # Noted before its last byte goes: a send killed before its line below is journaled `unknown` next.
+            handing = functools.partial(sending.note, draft.file, outgoing.message_id)
+            outcome = mailer.deliver(outgoing.sender, outgoing.recipients, outgoing.data, handing=handing)
             if isinstance(outcome, Broken) and not outcome.attempted:
                 # No session opened: this message was never tried, and failing it would count an outage
                 # against whichever email came first, night after night.
@@ -311,8 +323,43 @@ def _deliver_all(
                 report.stopped = outcome.reason
                 report.to_send = [d for d, _ in ready[position + 1 :]]
                 break
+        sending.clear()  # every message it names has its line
     finally:
         mailer.close()
+
+
+INTERRUPTED = (
+    "a send was stopped after handing this message to the server, before recording the answer: it may have "
+    "arrived; check, then relance record sent or failed"
+)
+
+
+def _interrupted(root: Path, sending: SendingList, entries: list[JournalEntry], today: date) -> list[JournalEntry]:
+    """An `unknown` line for each message an interrupted send handed over without journaling the outcome."""
+    handed = sending.unrecorded()
+    if not handed:
+        return []
+    open_drafts = {draft.file: draft for draft in pending(entries)}
+    lines: list[JournalEntry] = []
+    for message in handed:
+        draft = open_drafts.get(message.file)
+        if draft is None or draft.entry.channel != "email":
+            continue
+        words, eml = root / message.file, sent_document(message.file, "email")
+        made = root / eml if eml else None
+        lines.append(
+            replace(
+                draft.entry,
+                date=today,
+                event="unknown",
+                sha256=journal_writer.sha256(words.read_bytes()) if words.is_file() else draft.entry.sha256,
+                message_id=message.message_id,
+                note=INTERRUPTED,
+                document=eml,
+                document_sha256=journal_writer.sha256(made.read_bytes()) if made and made.is_file() else None,
+            )
+        )
+    return lines
 
 
 def _line(

@@ -25,7 +25,7 @@ import smtplib
 import socket
 import ssl
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -169,9 +169,12 @@ class Mailer:
         self._secrets = _forms_of(config.user or "", config.password)
         self._expired = False
 
-    def deliver(self, sender: str, recipients: Sequence[str], message: bytes) -> Outcome:
-        """Send one message; what the server said comes back with the password blanked out, should it quote it."""
-        outcome = self._deliver(sender, recipients, message)
+    def deliver(
+        self, sender: str, recipients: Sequence[str], message: bytes, *, handing: Callable[[], None] | None = None
+    ) -> Outcome:
+        """Send one message; what the server said comes back with the password blanked out, should it quote it.
+        `handing` is called once the server is ready for the message's data, before any of it goes."""
+        outcome = self._deliver(sender, recipients, message, handing)
         if isinstance(outcome, Accepted):
             return Accepted(tuple(self._hidden(text) for text in outcome.refused))
         return replace(outcome, reason=self._hidden(outcome.reason))
@@ -181,16 +184,25 @@ class Mailer:
             text = text.replace(secret, "***")
         return text
 
-    def _deliver(self, sender: str, recipients: Sequence[str], message: bytes) -> Outcome:
+    def _deliver(
+        self, sender: str, recipients: Sequence[str], message: bytes, handing: Callable[[], None] | None
+    ) -> Outcome:
         if self._session is None:
             opened = self._open()
             if isinstance(opened, Broken):
                 return opened
             self._session = opened
         with self._deadline(self._session):
-            return self._exchange(self._session, sender, recipients, message)
+            return self._exchange(self._session, sender, recipients, message, handing)
 
-    def _exchange(self, session: smtplib.SMTP, sender: str, recipients: Sequence[str], message: bytes) -> Outcome:
+    def _exchange(
+        self,
+        session: smtplib.SMTP,
+        sender: str,
+        recipients: Sequence[str],
+        message: bytes,
+        handing: Callable[[], None] | None,
+    ) -> Outcome:
         """MAIL, RCPT, DATA by hand (not `sendmail`), to know when the message has been handed over."""
         handed_over = False
         try:
@@ -208,6 +220,8 @@ class Mailer:
             code, words = session.docmd("data")
             if code != 354:
                 return self._refused(session, _said(code, words), _permanent(code))
+            if handing is not None:
+                handing()
             session.send(_LEADING_DOT.sub(b"..", message).removesuffix(b"\r\n") + b"\r\n.\r\n")
             handed_over = True
             code, words = session.getreply()
