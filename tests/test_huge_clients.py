@@ -192,6 +192,8 @@ def test_the_email_past_the_cap_attaches_the_statement_of_account_as_csv_with_ev
     message, _, _ = email_parts(documents["relance-2.eml"])
     (csv_part,) = [p for p in message.iter_attachments() if (p.get_filename() or "").endswith(".csv")]
     assert csv_part.get_filename() == "releve-de-compte-atelier-ferrand-2026-06-15.csv"
+    assert csv_part.get_content_type() == "text/csv" and csv_part.get_content_charset() == "utf-8"
+    assert csv_part.get_content().startswith("\ufeffFacture;Date;Échéance;")  # read as the UTF-8 it is
     rows = list(csv.reader(io.StringIO(csv_part.get_content().lstrip("\ufeff")), delimiter=";"))
     assert [row[0] for row in rows[1:-1]] == [f"H-{i:05d}" for i in range(1, 401)]
     amounts = [Decimal(row[-1].replace(",", ".")) for row in rows[1:-1]]

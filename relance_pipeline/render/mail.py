@@ -72,7 +72,12 @@ def _compose(
     for attachment in attachments:
         kind = mimetypes.guess_type(attachment.filename)[0] or "application/octet-stream"
         maintype, _, subtype = kind.partition("/")
-        message.add_attachment(attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename)
+        # A text attachment says its charset (the statement of account's CSV is UTF-8): without it, RFC 2046
+        # has it read as US-ASCII, and a mail client's preview shows "RÃ©glÃ©".
+        params = {"charset": "utf-8"} if maintype == "text" else None
+        message.add_attachment(
+            attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename, params=params
+        )
     # Last: set_content and add_attachment move or drop the Content-* headers already there.
     message["Content-Language"] = client.language
     _fix_boundaries(message, draft, attachments)
