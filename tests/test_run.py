@@ -214,3 +214,14 @@ def test_the_commit_summary_lists_the_clients_held_back_for_a_missing_rate(examp
     assert held == sorted(str(p) for p in result.plan.held_back)
     assert all(line.startswith("policies/rates.yaml: warning: no rates for 2026-S2") for line in held)
     assert any("F-2026-004" in line and "client nordwind is held back" in line for line in held)
+
+
+def test_the_summary_line_gives_what_the_document_asks_a_first_reminder_the_balance_without_charges(
+    example_repo: Path,
+) -> None:
+    result = CliRunner().invoke(main, ["--repo", str(example_repo), "run", "--as-of", "2026-04-13"])
+    assert result.exit_code == 0, result.output
+    (line,) = [line for line in result.output.splitlines() if line.startswith("drafted nordwind relance-1 ")]
+    assert "(F-2026-004; asks 3600.00)" in line  # its total due with penalties and the 40 € would be 3691.53
+    words = (example_repo / "outbox/2026-04-13/nordwind/relance-1.email.txt").read_text(encoding="utf-8")
+    assert "\u27e6€3,600.00\u27e7" in words

@@ -15,7 +15,9 @@ def run_summary(result: RunResult) -> list[str]:
         action = drafted.action
         files = ", ".join(entry.file for entry in drafted.entries)
         numbers = some([a.invoice.number for a in action.invoices])
-        lines.append(f"drafted {action.client.id} {action.step.id} ({numbers}; {amount(action.total_due)}): {files}")
+        # What the document asks for: a first reminder asks for the balance, without the charges it does not claim.
+        asked = amount(action.amount_asked)
+        lines.append(f"drafted {action.client.id} {action.step.id} ({numbers}; asks {asked}): {files}")
     if not result.drafted:
         lines.append(f"nothing to draft as of {result.plan.as_of}")
     else:
