@@ -29,6 +29,17 @@ SENT_SUFFIXES: Mapping[Channel, str] = {"letter": ".pdf", "email": ".eml"}
 """The letter and the email as `send` made them on its day, beside their words: `<step>.pdf`, `<step>.eml`."""
 
 
+PREVIEW_SUFFIX = ".preview.pdf"
+PREVIEW_IMAGE_SUFFIX = ".preview.png"
+"""What `run` writes beside a letter's words to look at: `<step>.preview.pdf`, and with `previews: true` its
+first page as `<step>.preview.png`."""
+
+
+def letter_preview(file: str) -> str:
+    """The preview PDF `run` wrote beside the letter words file `file`."""
+    return file.removesuffix(SUFFIXES["letter"]) + PREVIEW_SUFFIX
+
+
 STATEMENT_SUFFIX = ".statement.pdf"
 """The statement of account `send` makes beside a letter that lists only the largest of its invoices (past
 render/lines.py's LISTED_LIMIT): `<step>.statement.pdf`, printed right after `<step>.pdf`."""

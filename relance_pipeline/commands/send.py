@@ -36,7 +36,6 @@ from relance_pipeline.core.refresh import action_on
 from relance_pipeline.model import (
     SENT_SUFFIXES,
     STATEMENT_STEP,
-    SUFFIXES,
     Action,
     Books,
     Channel,
@@ -44,6 +43,7 @@ from relance_pipeline.model import (
     Invoice,
     JournalEntry,
     Problem,
+    letter_preview,
     made_by_send,
     sent_document,
     sent_statement,
@@ -55,7 +55,6 @@ from relance_pipeline.outbox.sending import SendingList
 from relance_pipeline.render.drafts import Draft
 from relance_pipeline.render.environment import TemplateFailure
 from relance_pipeline.render.finalize import NotSent, approved_words
-from relance_pipeline.render.renderer import PREVIEW_SUFFIX
 from relance_pipeline.ship import print_batch
 from relance_pipeline.ship.git import approval
 from relance_pipeline.ship.journal_history import removed_lines
@@ -159,10 +158,11 @@ def _send(
     report.problems += [
         Problem(file, None, reason, code="send.not_approved") for file, reason in sorted(approved.items())
     ]
-    open_drafts, withdrawn = _sort_out(root, books, [d for d in drafts if d.file not in approved], today)
+    by_number = {invoice.number: invoice for invoice in books.invoices}
+    open_drafts, withdrawn = _sort_out(root, books, by_number, [d for d in drafts if d.file not in approved], today)
     open_drafts, later = _one_set_per_client(root, open_drafts)
     report.problems += later
-    finalizer = _Finalizer(root, books, entries, withdrawn, today, write=not report.dry_run)
+    finalizer = _Finalizer(root, books, by_number, entries, withdrawn, today, write=not report.dry_run)
     letters = [d for d in open_drafts if d.entry.channel == "letter"]
     for draft in letters:
         finalizer.letter(draft)
@@ -205,11 +205,11 @@ def _send(
 
 
 def _sort_out(
-    root: Path, books: Books, drafts: list[OpenDraft], today: date
+    root: Path, books: Books, invoices: Mapping[str, Invoice], drafts: list[OpenDraft], today: date
 ) -> tuple[list[OpenDraft], list[JournalEntry]]:
     """The approved drafts still to act on, and a `withdrawn` line for each of the others. A statement is
-    about invoices paid by definition: what it claims stays owed after their payment."""
-    invoices = {invoice.number: invoice for invoice in books.invoices}
+    about invoices paid by definition: what it claims stays owed after their payment. `invoices`: the books' by
+    number."""
     client_of = books.clients.get
     keep: list[OpenDraft] = []
     withdrawn: list[JournalEntry] = []
@@ -346,19 +346,9 @@ def _interrupted(root: Path, sending: SendingList, entries: list[JournalEntry], 
         if draft is None or draft.entry.channel != "email":
             continue
         words, eml = root / message.file, sent_document(message.file, "email")
-        made = root / eml if eml else None
-        lines.append(
-            replace(
-                draft.entry,
-                date=today,
-                event="unknown",
-                sha256=journal_writer.sha256(words.read_bytes()) if words.is_file() else draft.entry.sha256,
-                message_id=message.message_id,
-                note=INTERRUPTED,
-                document=eml,
-                document_sha256=journal_writer.sha256(made.read_bytes()) if made and made.is_file() else None,
-            )
-        )
+        sha = journal_writer.sha256(words.read_bytes()) if words.is_file() else draft.entry.sha256
+        made = (eml, journal_writer.sha256((root / eml).read_bytes())) if eml and (root / eml).is_file() else None
+        lines.append(_line(draft, today, sha, "unknown", [INTERRUPTED], message.message_id, made))
     return lines
 
 
@@ -369,10 +359,11 @@ def _line(
     event: SendEvent,
     notes: list[str],
     message_id: str | None,
-    document: tuple[str, str],
+    document: tuple[str, str] | None,
 ) -> JournalEntry:
+    """`document`: the email as it went out, (file, sha256), when there is one."""
     note = "; ".join(notes) or None
-    file, document_sha = document
+    file, document_sha = document if document is not None else (None, None)
     return replace(
         draft.entry,
         date=today,
@@ -411,10 +402,6 @@ class _Made:
     words_sha256: str
     """Of the words as approved: what the reviewer merged."""
 
-    @property
-    def sha256(self) -> str:
-        return journal_writer.sha256(self.content)
-
 
 class _Finalizer:
     """Makes each approved letter and email of a send from its reviewed words, as of the day of sending.
@@ -428,6 +415,7 @@ class _Finalizer:
         self,
         root: Path,
         books: Books,
+        invoices: Mapping[str, Invoice],
         entries: list[JournalEntry],
         withdrawn: list[JournalEntry],
         today: date,
@@ -437,6 +425,7 @@ class _Finalizer:
         from relance_pipeline.render.renderer import Renderer  # Jinja and WeasyPrint only for sends with drafts
 
         self.root, self.books, self.entries, self.today, self.write = root, books, entries, today, write
+        self.invoices = invoices
         self.renderer = Renderer(root, books)
         self.gone = {(PurePosixPath(e.file).parent, e.step, e.channel) for e in [*entries, *withdrawn]
                      if e.event == "withdrawn"}  # fmt: skip
@@ -447,7 +436,6 @@ class _Finalizer:
         self.letters: dict[tuple[PurePosixPath, str], bytes | None] = {}
         self.actions: dict[tuple[object, ...], Action] = {}
         self.past: History | None = None
-        self.by_number: dict[str, Invoice] = {}
 
     def channels(self, draft: OpenDraft, action: Action) -> tuple[Channel, ...]:
         folder = PurePosixPath(draft.file).parent
@@ -493,7 +481,7 @@ class _Finalizer:
         bytes the printer would make again, for none of its time."""
         if drafted.preview_key is None or drafted.preview_key != self.renderer.letter_key(document, action):
             return None
-        preview = self.root / (drafted.file.removesuffix(SUFFIXES["letter"]) + PREVIEW_SUFFIX)
+        preview = self.root / letter_preview(drafted.file)
         try:
             content = preview.read_bytes()
         except OSError:
@@ -564,8 +552,7 @@ class _Finalizer:
             return self.actions[key]
         if self.past is None:
             self.past = history(self.entries)
-            self.by_number = {invoice.number: invoice for invoice in self.books.invoices}
-        found = action_on(self.books, self.entries, drafted, day, past=self.past, invoices=self.by_number)
+        found = action_on(self.books, self.entries, drafted, day, past=self.past, invoices=self.invoices)
         if isinstance(found, Action):  # a problem names its draft's file: made again for the other one
             self.actions[key] = found
         return found

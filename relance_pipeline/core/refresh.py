@@ -50,7 +50,8 @@ def action_on(
         )
     policy = books.policy_for(client)
     if drafted.step == STATEMENT_STEP and policy.paid_late_penalties == "claimed":
-        again = statement.drafted_again(books, client, policy, past or history(journal), drafted.invoices, day)
+        past = past if past is not None else history(journal)
+        again = statement.drafted_again(books, client, policy, past, drafted.invoices, day)
         return again.problem() if isinstance(again, money.MissingRate) else again
     step = next((step for step in policy.steps if step.id == drafted.step), None)
     if step is None:
@@ -60,7 +61,7 @@ def action_on(
             f"its step '{drafted.step}' is no longer in {policy.source}; not sent",
             code="send.step_gone",
         )
-    past = past or history(journal)
+    past = past if past is not None else history(journal)
     invoices = invoices if invoices is not None else {invoice.number: invoice for invoice in books.invoices}
     listed: list[Amounts] = []
     plans: dict[str, PlanStanding] = {}

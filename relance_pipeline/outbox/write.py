@@ -28,6 +28,8 @@ from relance_pipeline import atomic
 from relance_pipeline.books import cache as books_cache
 from relance_pipeline.model import (
     DOCUMENT_ORDER,
+    PREVIEW_IMAGE_SUFFIX,
+    PREVIEW_SUFFIX,
     SENT_SUFFIXES,
     STATEMENT_SUFFIX,
     SUFFIXES,
@@ -44,7 +46,7 @@ if TYPE_CHECKING:
     from relance_pipeline.render.renderer import RenderedDocument
 
 OUTBOX_FOLDER = "outbox"
-PREVIEWS = (".preview.pdf", ".preview.png")
+PREVIEWS = (PREVIEW_SUFFIX, PREVIEW_IMAGE_SUFFIX)
 # outbox/<date>/<client>/<step>.<ext>: the files `run` writes; one it did not journal or cannot show it wrote
 # is reported.
 _DOCUMENT_PATH = re.compile(

@@ -22,7 +22,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from relance_pipeline.model import Action, Books
+from relance_pipeline.model import PREVIEW_IMAGE_SUFFIX, PREVIEW_SUFFIX, Action, Books
 
 if TYPE_CHECKING:  # the renderer (Jinja, WeasyPrint) is imported only by nights that render something
     from concurrent.futures import Future
@@ -122,7 +122,8 @@ class _Worker:
         from relance_pipeline.render.preview import first_page_png  # PDFium is loaded only by runs that draw previews
 
         pictures = tuple(
-            (name.removesuffix(".pdf") + ".png", first_page_png(content)) for name, content in rendering.previews
+            (name.removesuffix(PREVIEW_SUFFIX) + PREVIEW_IMAGE_SUFFIX, first_page_png(content))
+            for name, content in rendering.previews
         )
         return Rendered(rendering, rendering.previews + pictures)
 

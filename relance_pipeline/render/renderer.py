@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from relance_pipeline.books.cache import code_signature
 from relance_pipeline.model import (
     DOCUMENT_ORDER,
+    PREVIEW_SUFFIX,
     SENT_SUFFIXES,
     STATEMENT_SUFFIX,
     SUFFIXES,
@@ -65,7 +66,6 @@ class Rendering:
         return not any(problem.severity == "error" for problem in self.problems)
 
 
-PREVIEW_SUFFIX = ".preview.pdf"
 PRINTER_LIBRARIES = ("weasyprint", "pydyf", "fonttools", "pillow", "tinycss2", "cssselect2", "tinyhtml5", "pyphen")
 """What turns a letter's HTML into PDF bytes besides relance's own code: a new version of any prints anew."""
 FINALIZED: frozenset[Channel] = frozenset({"email", "letter"})
