@@ -44,11 +44,7 @@ def make_durable(files: Sequence[Path]) -> None:
     if _syncfs(files[0].parent):
         return
     for file in files:
-        descriptor = os.open(file, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
+        _flush(file, os.O_RDONLY)
     for folder in dict.fromkeys(file.parent for file in files):
         _sync_folder(folder)
 
@@ -95,7 +91,11 @@ def rewrite_bytes(target: Path, content: bytes) -> None:
 
 def _sync_folder(folder: Path) -> None:
     """The rename itself reaches the disk: after a power cut, a journal line never names a file that is not there."""
-    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    _flush(folder, os.O_RDONLY | os.O_DIRECTORY)
+
+
+def _flush(path: Path, flags: int) -> None:
+    descriptor = os.open(path, flags)
     try:
         os.fsync(descriptor)
     finally:
