@@ -8,6 +8,7 @@ import hashlib
 import re
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -87,6 +88,39 @@ def test_a_letter_sent_on_its_drafting_day_from_its_words_as_drafted_is_its_prev
     assert f"{LETTER}.letter.txt" in [d.file for d in report.to_post]
     assert letter_of(drafted_letter) == preview_of(drafted_letter)
     assert printed == []
+
+
+@pytest.fixture
+def encoded(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The QR codes encoded in this process (the real encoder, counted)."""
+    import segno.helpers
+
+    from relance_pipeline.render import qr
+
+    qr._png.cache_clear()
+    made: list[str] = []
+    real = segno.helpers.make_epc_qr
+
+    def counted(**fields: Any) -> Any:
+        made.append(str(fields["name"]))
+        return real(**fields)
+
+    monkeypatch.setattr(segno.helpers, "make_epc_qr", counted)
+    return made
+
+
+def test_a_letter_taken_from_its_preview_does_not_encode_its_qr_code_again(
+    drafted_letter: Path, encoded: list[str]
+) -> None:
+    send_on(drafted_letter, DRAFTED)
+    assert letter_of(drafted_letter) == preview_of(drafted_letter)
+    assert encoded == []
+
+
+def test_a_letter_printed_anew_encodes_its_qr_code_once(drafted_letter: Path, encoded: list[str]) -> None:
+    report = send_on(drafted_letter, date(2026, 6, 16))
+    letters = [d for d in report.to_post if d.file.endswith(".letter.txt")]
+    assert len(encoded) == len(letters) > 0
 
 
 def test_a_letter_sent_a_day_later_is_printed_anew_with_that_days_date(

@@ -4,10 +4,14 @@ matched back when the bank passes it on in a statement's structured remittance."
 from __future__ import annotations
 
 import email.policy
+import io
+import re
+from decimal import Decimal
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 
+import PIL.Image
 import pytest
 from click.testing import CliRunner
 from render_support import AS_OF, action_for, client_for
@@ -67,3 +71,35 @@ def test_the_rf_reference_a_bank_passes_on_as_structured_remittance_pays_the_inv
     result = CliRunner().invoke(main, ["--repo", str(example_repo), "import", "bank", str(statement)], env={})
     assert result.exit_code == 0, result.output
     assert "F-2026-005     invoice number in the label" in result.output
+
+
+def _letter_code(renderer: Renderer, books: Books, kind: str) -> tuple[str, str, str, Decimal, str, str | None]:
+    """What the payment QR code of the client's letter says, and its image in the printed PDF."""
+    from pypdf import PdfReader
+
+    from relance_pipeline.render import qr
+
+    action = action_for(books, client_for(books, kind, "fr"), "lettre", channels=("letter",))
+    (draft,), problems = renderer.drafts(action, AS_OF)
+    assert problems == [] and draft.html is not None
+    (url,) = re.findall(r'src="(relance-qr:[^"]+)"', draft.html)
+    (letter,) = renderer.finalized(action, AS_OF).documents
+    (image,) = PdfReader(io.BytesIO(letter.content)).pages[0].images
+    assert image.image is not None
+    assert image.image.convert("L").tobytes() == PIL.Image.open(io.BytesIO(qr.png(url))).convert("L").tobytes()
+    return qr.fields(url)
+
+
+def test_the_qr_code_of_a_letter_for_one_invoice_carries_its_rf_reference_as_the_structured_reference(
+    renderer: Renderer, books: Books
+) -> None:
+    name, iban, _, amount, reference, rf = _letter_code(renderer, books, "consumer")
+    assert rf == rf_reference("F-2026-005") and reference == f"F-2026-005 {rf}"
+    assert (name, iban.replace(" ", ""), amount) == ("Camille Durand", "FR7630006000011234567890189", Decimal("800.00"))
+
+
+def test_the_qr_code_of_a_letter_for_several_invoices_carries_their_numbers_as_its_text(
+    renderer: Renderer, books: Books
+) -> None:
+    *_, reference, rf = _letter_code(renderer, books, "business")
+    assert (reference, rf) == ("F-2026-003 F-2026-007", None)

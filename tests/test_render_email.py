@@ -143,4 +143,4 @@ def test_amounts_are_in_the_invoices_currency_and_the_indemnity_in_euros(
     letter, mail = drafts
     assert "CHF3,000.00" in plain(mail.text)
     assert "€40.00" in plain(mail.text)  # the indemnity of D441-5 is a sum in euros
-    assert letter.html is not None and "data:image/png" not in letter.html  # an EPC QR code is for euros only
+    assert letter.html is not None and "relance-qr:" not in letter.html  # an EPC QR code is for euros only

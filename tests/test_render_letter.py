@@ -252,3 +252,24 @@ def test_the_fonts_compressed_once_give_the_bytes_weasyprint_writes(
     monkeypatch.setattr(weasyprint.pdf, "build_fonts_dictionary", wrapped.__wrapped__)
     assert letter_of(renderer, books, "business", "fr", "lettre") == reused
     assert "Atelier Ferrand" in text_of(reused)
+
+
+def test_a_template_writing_its_own_qr_code_url_is_refused(tmp_path: Path) -> None:
+    from relance_pipeline.commands.init import init
+
+    root = tmp_path / "books"
+    init(root)
+    (root / "templates/lettre").mkdir(parents=True)
+    (root / "templates/lettre/letter.en.html").write_text(
+        '{% extends "_base/letter.html" %}{% block subject %}Reminder{% endblock %}'
+        '{% block registered %}<img src="relance-qr:WyJFdmlsIl0=">{% endblock %}'
+        "{% block message %}<p>Text.</p>{% endblock %}",
+        encoding="utf-8",
+    )
+    books = books_of(root)
+    rendering = Renderer(root, books).finalized(
+        action_for(books, client_for(books, "consumer", "en"), "lettre", channels=("letter",)), AS_OF
+    )
+    assert not rendering.ok and rendering.documents == ()
+    assert [p.code for p in rendering.problems] == ["template.url"]
+    assert "a payment QR code relance cannot make" in rendering.problems[0].message

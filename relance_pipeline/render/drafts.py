@@ -20,7 +20,7 @@ from markupsafe import Markup
 from relance_pipeline.model import Action, Books, Channel, Problem
 from relance_pipeline.render import budget, environment, letter_words, sms, template_files, words
 from relance_pipeline.render.context import template_variables
-from relance_pipeline.render.qr import epc_qr_data_uri
+from relance_pipeline.render.qr import epc_qr_url
 
 WORDS_PLACED = "<!-- relance: the reviewed words -->"
 """Put before a letter's words: a page without it came from a layout that dropped them."""
@@ -121,7 +121,9 @@ class Drafter:
         language = variables["language"]
         markers = words.marker_kinds(language)
         qr = (
-            epc_qr_data_uri(variables["creditor"], variables["amount_due"], variables["payment_reference"])
+            epc_qr_url(
+                variables["creditor"], variables["amount_due"], variables["payment_reference"], variables["payment_rf"]
+            )
             if not self.lint_only and variables["currency"] == "EUR"  # an EPC transfer is in euros only
             else None
         )
@@ -197,7 +199,7 @@ class Drafter:
         language = variables["language"]
         table = Markup(compact(self._render(self.environments.html, "_base/invoices.html", variables)))
         qr = (
-            epc_qr_data_uri(
+            epc_qr_url(
                 variables["creditor"], variables["amount_due"], variables["payment_reference"], variables["payment_rf"]
             )
             if not self.lint_only and variables["currency"] == "EUR"  # an EPC transfer is in euros only

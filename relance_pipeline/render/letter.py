@@ -1,7 +1,8 @@
 """A letter's HTML → PDF/A-3b bytes, with WeasyPrint.
 
 Letters read nothing from the network: the URL fetcher serves the files of the template search path (CSS,
-fonts, a logo) and the repository's invoice documents, `data:` URLs (the QR code), and refuses the rest.
+fonts, a logo) and the repository's invoice documents, `data:` URLs, the payment QR code's image from its
+`relance-qr:` URL (qr.py), and refuses the rest.
 The stylesheet and fonts are parsed once per printer; the font is pre-subset and embedded whole, which
 spares WeasyPrint a subsetting pass on every letter, and its compressed streams are made once per process
 (`pdf_reuse`). Nothing of the run (clock, random ids) goes in the file:
@@ -17,15 +18,15 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from relance_pipeline.render import pdf_reuse
+from relance_pipeline.render import pdf_reuse, qr
 from relance_pipeline.render.letter_files import STYLESHEET, LetterFiles
 
 PDF_VARIANT = "pdf/a-3b"
 
 
 class LocalFetcher(URLFetcher):  # type: ignore[misc]
-    """Serves what `LetterFiles` finds (template files, the user's copy first, and invoice documents) and
-    `data:` URLs; refuses anything else, and remembers what it refused."""
+    """Serves what `LetterFiles` finds (template files, the user's copy first, and invoice documents), `data:`
+    URLs and QR codes; refuses anything else, and remembers what it refused."""
 
     def __init__(self, files: LetterFiles) -> None:
         super().__init__(allowed_protocols=("file", "data"))
@@ -36,6 +37,12 @@ class LocalFetcher(URLFetcher):  # type: ignore[misc]
         scheme = url.split(":", 1)[0].lower()
         if scheme == "data":
             return super().fetch(url, headers)
+        if scheme == qr.SCHEME:
+            try:
+                return URLFetcherResponse(url, qr.png(url), {"Content-Type": "image/png"})
+            except qr.NotACode:
+                self.refused.append(url)
+                raise
         found = self.files.locate(url) if scheme == "file" else None
         if found is None:
             self.refused.append(url)
@@ -85,10 +92,10 @@ class LetterPrinter:
             del self.image_cache[url]
 
     def _forget_inline_images(self) -> None:
-        """Drop the images of `data:` URLs (each letter's QR code is its own) from the cache, with the image data
-        WeasyPrint keeps under the image's id: the cache keeps only shared files (a logo), so a night of letters
-        does not grow the memory letter by letter."""
-        inline = [url for url in self.image_cache if url.startswith("data:")]
+        """Drop the images of `data:` and QR code URLs (each letter's QR code is its own) from the cache, with the
+        image data WeasyPrint keeps under the image's id: the cache keeps only shared files (a logo), so a night
+        of letters does not grow the memory letter by letter."""
+        inline = [url for url in self.image_cache if url.startswith(("data:", f"{qr.SCHEME}:"))]
         for url in inline:
             image_id = md5(url.encode(), usedforsecurity=False).hexdigest()
             del self.image_cache[url]

@@ -19,6 +19,8 @@ from urllib.request import url2pathname
 import tinycss2
 import tinyhtml5
 
+from relance_pipeline.render import qr
+
 STYLESHEET = "_base/letter.css"
 """The stylesheet every letter is printed with (the user's copy first)."""
 _SVG = "{http://www.w3.org/2000/svg}"
@@ -54,6 +56,8 @@ class LetterFiles:
 
     def allows(self, url: str) -> bool:
         scheme = url.split(":", 1)[0].lower()
+        if scheme == qr.SCHEME:
+            return qr.readable(url)
         return scheme == "data" or (scheme == "file" and self.locate(url) is not None)
 
     def locate(self, url: str) -> Path | None:
@@ -77,6 +81,8 @@ class LetterFiles:
 
 def refusal(url: str) -> str:
     """What a problem says of a URL a letter may not use (run and validate alike)."""
+    if url.lower().startswith(f"{qr.SCHEME}:"):
+        return f"the letter asks for a payment QR code relance cannot make ('{url[:60]}…'): use `payment_qr` as given"
     return f"the letter asks for '{url}': only files under templates/ can be used (no network)"
 
 

@@ -42,12 +42,35 @@ class AddressError(ValueError):
 
 
 def build(draft: Draft, client: Client, settings: Settings, as_of: date, attachments: Sequence[Attachment]) -> Email:
-    unsigned = _compose(draft, client, settings, as_of, attachments, message_id=None)
-    digest = hashlib.sha256(unsigned.as_bytes(policy=POLICY)).hexdigest()[:40]
+    seed = _content_seed(draft, client, settings, as_of, attachments)
     domain = settings.creditor.email.rpartition("@")[2] or "relance.invalid"
-    message_id = f"<{digest}@{domain}>"
-    message = _compose(draft, client, settings, as_of, attachments, message_id=message_id)
+    message_id = f"<{seed.hexdigest()[:40]}@{domain}>"
+    message = _compose(draft, client, settings, as_of, attachments, message_id, seed.hexdigest()[40:64])
     return Email(message.as_bytes(policy=POLICY), message_id)
+
+
+def _content_seed(
+    draft: Draft, client: Client, settings: Settings, as_of: date, attachments: Sequence[Attachment]
+) -> hashlib._Hash:
+    """A digest of all the message is made of: its Message-ID and MIME boundaries are drawn from it, so the same
+    message has the same bytes, and any change of a header, a word or an attachment gives another id. (The
+    message is composed once: composing it to hash its bytes took a third of the making of an email.)"""
+    creditor = settings.creditor
+    seed = hashlib.sha256()
+    parts = (
+        creditor.name, creditor.email, client.name, client.email, client.language, settings.timezone,
+        as_of.isoformat(), draft.subject or "", draft.text, draft.html or "",
+    )  # fmt: skip
+    for part in parts:
+        data = part.encode("utf-8")
+        seed.update(b"%d:" % len(data))
+        seed.update(data)
+    for attachment in attachments:
+        name = attachment.filename.encode("utf-8")
+        seed.update(b"%d:" % len(name))
+        seed.update(name)
+        seed.update(hashlib.sha256(attachment.content).digest())
+    return seed
 
 
 def _compose(
@@ -56,7 +79,8 @@ def _compose(
     settings: Settings,
     as_of: date,
     attachments: Sequence[Attachment],
-    message_id: str | None,
+    message_id: str,
+    boundary_token: str,
 ) -> EmailMessage:
     creditor = settings.creditor
     message = EmailMessage(policy=POLICY)
@@ -65,8 +89,7 @@ def _compose(
     message["Reply-To"] = _address(creditor.name, creditor.email)
     message["Subject"] = _one_line(draft.subject or "")
     message["Date"] = format_datetime(datetime.combine(as_of, SEND_TIME, tzinfo=clock.zone(settings.timezone)))
-    if message_id:
-        message["Message-ID"] = message_id
+    message["Message-ID"] = message_id
     message.set_content(draft.text, subtype="plain", charset="utf-8", cte="quoted-printable")
     message.add_alternative(draft.html or "", subtype="html", charset="utf-8", cte="quoted-printable")
     for attachment in attachments:
@@ -80,7 +103,7 @@ def _compose(
         )
     # Last: set_content and add_attachment move or drop the Content-* headers already there.
     message["Content-Language"] = client.language
-    _fix_boundaries(message, draft, attachments)
+    _fix_boundaries(message, boundary_token)
     return message
 
 
@@ -96,14 +119,8 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _fix_boundaries(message: EmailMessage, draft: Draft, attachments: Sequence[Attachment]) -> None:
+def _fix_boundaries(message: EmailMessage, token: str) -> None:
     """The email package draws random boundaries; these are derived from the content instead."""
-    seed = hashlib.sha256()
-    for part in (draft.subject or "", draft.text, draft.html or ""):
-        seed.update(part.encode("utf-8"))
-    for attachment in attachments:
-        seed.update(hashlib.sha256(attachment.content).digest())
-    token = seed.hexdigest()[:24]
     multiparts = [part for part in message.walk() if part.is_multipart()]
     for index, multipart in enumerate(multiparts):
         multipart.set_boundary(f"==relance-{token}-{index}")

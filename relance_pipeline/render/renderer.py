@@ -66,8 +66,11 @@ class Rendering:
         return not any(problem.severity == "error" for problem in self.problems)
 
 
-PRINTER_LIBRARIES = ("weasyprint", "pydyf", "fonttools", "pillow", "tinycss2", "cssselect2", "tinyhtml5", "pyphen")
-"""What turns a letter's HTML into PDF bytes besides relance's own code: a new version of any prints anew."""
+PRINTER_LIBRARIES = (
+    "weasyprint", "pydyf", "fonttools", "pillow", "tinycss2", "cssselect2", "tinyhtml5", "pyphen", "segno"
+)  # fmt: skip
+"""What turns a letter's HTML into PDF bytes besides relance's own code (segno: the QR code's image is made
+by the printer, from its `relance-qr:` URL): a new version of any prints anew."""
 FINALIZED: frozenset[Channel] = frozenset({"email", "letter"})
 """The channels whose words are reviewed and whose document is made on the day `send` runs."""
 
