@@ -577,6 +577,12 @@ def letter_template(root: Path, message: str) -> None:
         ('<p style="background: url(https://127.0.0.1:9/bg.png)">x</p>', "https://127.0.0.1:9/bg.png"),
         ("<style>@import 'http://127.0.0.1:9/a.css';</style>", "http://127.0.0.1:9/a.css"),
         ('<svg><image href="../../../../etc/passwd"/></svg>', "../../../../etc/passwd"),
+        ('<IMG SRC="http://127.0.0.1:9/u.png">', "http://127.0.0.1:9/u.png"),
+        ('<image src="http://127.0.0.1:9/i.png">', "http://127.0.0.1:9/i.png"),  # HTML reads <image> as <img>
+        ('<P Style = "background: url(http://127.0.0.1:9/s.png)">x</P>', "http://127.0.0.1:9/s.png"),
+        ('<embed src="http://127.0.0.1:9/e.svg">', "http://127.0.0.1:9/e.svg"),
+        ('<svg><feImage href="http://127.0.0.1:9/f.png"/></svg>', "http://127.0.0.1:9/f.png"),
+        ('<svg><use href="http://127.0.0.1:9/u.svg#a"/></svg>', "http://127.0.0.1:9/u.svg#a"),
     ],
 )
 def test_validate_reports_a_url_the_letter_printer_would_refuse_where_the_template_writes_it(

@@ -212,3 +212,17 @@ def test_a_claimed_policy_has_its_statement_templates_linted_too(repo: Path) -> 
         "forbidden wording 'Pénalités' in a consumer's email: late-payment penalties are for business clients "
         "only; a consumer owes legal interest (C. civ. 1231-6)",
     }
+
+
+def test_the_lint_drafts_every_template_past_the_cap_too(repo: Path) -> None:
+    """A document listing only some invoices takes other branches (the counted words, the row of the others, the
+    statement of account): a template broken there alone is found before a client with many invoices meets it."""
+    override(
+        repo,
+        "relance-1/email.fr.txt",
+        '{% extends "_base/email.txt" %}\n{% block subject %}Relance{% endblock %}\n{% block message %}\n'
+        "{% if omitted %}Voir {{ statement_attachement.name }}.{% endif %}\nMerci.\n{% endblock %}\n",
+    )
+    assert [str(p) for p in lint_templates(repo, books_of(repo), AS_OF)] == [
+        "templates/relance-1/email.fr.txt:4: template: 'statement_attachement' is undefined"
+    ]

@@ -25,10 +25,10 @@ from relance_pipeline.model import (
     RatePeriod,
     Semester,
 )
+from relance_pipeline.render.lines import LISTED_LIMIT, listing
 from relance_pipeline.render.lines import Line as Line
 from relance_pipeline.render.lines import Totals as Totals
 from relance_pipeline.render.lines import line as line
-from relance_pipeline.render.lines import listing
 from relance_pipeline.render.lines import totals as totals
 
 REFERENCE_LIMIT = 35
@@ -208,8 +208,9 @@ def show_charges(action: Action, sums: Totals) -> bool:
     return action.claims_charges and (sums.charges > 0 or sums.indemnity > 0)
 
 
-def template_variables(action: Action, books: Books, as_of: date) -> dict[str, Any]:
-    listed = listing(action, as_of)
+def template_variables(action: Action, books: Books, as_of: date, listed_limit: int = LISTED_LIMIT) -> dict[str, Any]:
+    """`listed_limit`: the invoices a document lists at most (the lint's samples cross a smaller cap)."""
+    listed = listing(action, as_of, listed_limit)
     lines = listed.lines
     sums = listed.totals
     rate, contractual = penalty_rate(action, books, as_of)

@@ -20,6 +20,7 @@ from markupsafe import Markup
 from relance_pipeline.model import Action, Books, Channel, Problem
 from relance_pipeline.render import budget, environment, letter_words, sms, template_files, words
 from relance_pipeline.render.context import template_variables
+from relance_pipeline.render.lines import LISTED_LIMIT
 from relance_pipeline.render.qr import epc_qr_url
 
 WORDS_PLACED = "<!-- relance: the reviewed words -->"
@@ -41,16 +42,18 @@ class Draft:
 class Drafter:
     """Renders templates for actions; build it once, it keeps the compiled templates."""
 
-    def __init__(self, root: Path, books: Books, *, lint_only: bool = False) -> None:
+    def __init__(self, root: Path, books: Books, *, lint_only: bool = False, listed_limit: int = LISTED_LIMIT) -> None:
         self.root = root
         self.books = books
         self.lint_only = lint_only
         """For the lint alone: no HTML part for emails, no QR code on letters (they say nothing to the lint)."""
+        self.listed_limit = listed_limit
+        """The invoices a document lists at most: LISTED_LIMIT, but for the lint's samples (samples.py)."""
         self.environments = environment.build(template_files.search_path(root), root)
 
     def variables(self, action: Action, as_of: date, channels: tuple[Channel, ...] | None = None) -> dict[str, Any]:
         """`channels`: those of the step still approved (a letter withdrawn in review is not mentioned)."""
-        variables = template_variables(action, self.books, as_of)
+        variables = template_variables(action, self.books, as_of, self.listed_limit)
         if channels is not None:
             variables["channels"] = channels
         return variables

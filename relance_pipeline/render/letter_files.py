@@ -9,6 +9,7 @@ pull request what the night's run would refuse.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -138,9 +139,17 @@ def _followed(asked: list[tuple[str, str]], files: LetterFiles) -> Iterator[tupl
             queue += [(inner, inner_url, depth + 1) for inner, inner_url in _css_urls(text, served.as_uri())]
 
 
+_MAY_ASK = re.compile(r"<\s*(?:img|image|embed|object|link|use|feimage|style|base)\b|style\s*=", re.IGNORECASE)
+"""What every element or attribute `_page_urls` reads a URL from begins with (a tag's name, any case; a `style`
+attribute): a page with none of them asks for nothing, and is not parsed (most letters: a third of validate's
+URL check)."""
+
+
 def _page_urls(page: str, base_url: str) -> Iterator[tuple[str, str]]:
     """(as written, resolved) for every URL WeasyPrint fetches from a page: images, embedded objects,
     stylesheets and attachments linked, SVG images, and the `url()`s and `@import`s of its styles."""
+    if _MAY_ASK.search(page) is None:
+        return
     tree = tinyhtml5.parse(page, namespace_html_elements=False)
     base = next(iter(tree.iter("base")), None)
     if base is not None and base.get("href", "").strip():
