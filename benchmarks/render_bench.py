@@ -19,7 +19,7 @@ from pathlib import Path
 
 from relance_pipeline.commands.plan import plan_repository
 from relance_pipeline.model import Action
-from relance_pipeline.render import mail
+from relance_pipeline.render import mail, qr
 from relance_pipeline.render.drafts import Draft
 from relance_pipeline.render.renderer import Renderer
 
@@ -45,9 +45,14 @@ def stage_costs(root: Path, as_of: date, count: int, rounds: int = 3) -> dict[st
                     attachment = mail.Attachment(f"{action.step.id}.pdf", pdf)
                     mail.build(draft, action.client, books.settings, as_of, [attachment])
 
+    def letter_pdfs() -> None:
+        qr._png.cache_clear()  # each letter's QR code is encoded as it is printed, as in a night: none is kept
+        for letter in letters:
+            printer.pdf(letter.html or "", letter.template)
+
     stages: dict[str, Callable[[], object]] = {
         "words (templates + lint)": lambda: [renderer.drafts(action, as_of) for action in actions],
-        "letter PDF": lambda: [printer.pdf(letter.html or "", letter.template) for letter in letters],
+        "letter PDF (QR code included)": letter_pdfs,
         "PNG preview": lambda: [first_page_png(pdf) for pdf in pdfs],
         "email": emails,
     }
