@@ -273,3 +273,23 @@ def test_a_template_writing_its_own_qr_code_url_is_refused(tmp_path: Path) -> No
     assert not rendering.ok and rendering.documents == ()
     assert [p.code for p in rendering.problems] == ["template.url"]
     assert "a payment QR code relance cannot make" in rendering.problems[0].message
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"[" * 100_000 + b"]" * 100_000,  # deep enough to exhaust the JSON parser's stack
+        b'{"a": "1", "b": "2", "c": "3", "d": "4", "e": "5", "f": "6"}',  # six keys are not six texts
+        b'"abcdef"',
+        b'["Evil", "FR76", "", "1.00", "ref", 7]',
+    ],
+)
+def test_a_qr_code_url_that_relance_did_not_write_is_not_a_code(payload: bytes) -> None:
+    import base64
+
+    from relance_pipeline.render import qr
+
+    url = f"relance-qr:{base64.urlsafe_b64encode(payload).decode()}"
+    assert not qr.readable(url)
+    with pytest.raises(qr.NotACode):
+        qr.png(url)

@@ -47,13 +47,14 @@ def fields(url: str) -> tuple[str, str, str, Decimal, str, str | None]:
     try:
         if scheme.lower() != SCHEME:
             raise ValueError(scheme)
-        name, iban, bic, amount, reference, rf = json.loads(base64.urlsafe_b64decode(payload.encode("ascii")))
-        values = (name, iban, bic, amount, reference, rf)
-        if not all(isinstance(value, str) for value in values):
-            raise ValueError(values)
+        # A template may write any URL: a nesting deep enough to exhaust the parser's stack is refused too.
+        decoded = json.loads(base64.urlsafe_b64decode(payload.encode("ascii")))
+        if not (isinstance(decoded, list) and len(decoded) == 6 and all(isinstance(v, str) for v in decoded)):
+            raise ValueError("not six texts")
+        name, iban, bic, amount, reference, rf = decoded
         return name, iban, bic, Decimal(amount), reference, rf or None
-    except (ValueError, TypeError, binascii.Error, InvalidOperation, UnicodeError) as error:
-        raise NotACode(f"not a payment QR code relance wrote: {url[:80]}") from error
+    except (ValueError, TypeError, binascii.Error, InvalidOperation, UnicodeError, RecursionError):
+        raise NotACode(f"not a payment QR code relance wrote: {url[:80]}") from None
 
 
 def readable(url: str) -> bool:
