@@ -123,13 +123,7 @@ class Drafter:
     def _final_letter(self, name: str, variables: dict[str, Any], subject: str, paragraphs: list[str]) -> Draft:
         language = variables["language"]
         markers = words.marker_kinds(language)
-        qr = (
-            epc_qr_url(
-                variables["creditor"], variables["amount_due"], variables["payment_reference"], variables["payment_rf"]
-            )
-            if not self.lint_only and variables["currency"] == "EUR"  # an EPC transfer is in euros only
-            else None
-        )
+        qr = self._payment_qr(variables)
         variables = {**variables, "payment_qr": qr}
         parts: dict[str, str] = {
             "table": compact(self._render(self.environments.html, "_base/invoices.html", variables)),
@@ -201,16 +195,19 @@ class Drafter:
     def _letter(self, name: str, variables: dict[str, Any]) -> Draft:
         language = variables["language"]
         table = Markup(compact(self._render(self.environments.html, "_base/invoices.html", variables)))
-        qr = (
-            epc_qr_url(
-                variables["creditor"], variables["amount_due"], variables["payment_reference"], variables["payment_rf"]
-            )
-            if not self.lint_only and variables["currency"] == "EUR"  # an EPC transfer is in euros only
-            else None
-        )
+        qr = self._payment_qr(variables)
         page = self._render(self.environments.html, name, {**variables, "invoice_table": table, "payment_qr": qr})
         page = typography(page, language)
         return Draft("letter", name, html_title(page), html_text(page), page)
+
+    def _payment_qr(self, variables: dict[str, Any]) -> str | None:
+        """The letter's QR code URL, the same for its draft and its final document (they once differed: the
+        final one left out the RF reference)."""
+        if self.lint_only or variables["currency"] != "EUR":  # an EPC transfer is in euros only
+            return None
+        return epc_qr_url(
+            variables["creditor"], variables["amount_due"], variables["payment_reference"], variables["payment_rf"]
+        )
 
     def _render(self, env: Any, name: str, variables: dict[str, Any]) -> str:
         try:
