@@ -12,8 +12,8 @@ from pypdf import PdfReader
 from pypdf.generic import BooleanObject, DictionaryObject, PdfObject
 from render_support import AS_OF, action_for, books_of, client_for, plain
 
-from relance_pipeline.model import Books
-from relance_pipeline.render.renderer import Renderer
+from relance_pipeline.model import Books, Language
+from relance_pipeline.render.renderer import Renderer, Rendering
 
 TEMPLATES = ("relance-1", "relance-2", "appel", "lettre", "mise-en-demeure")
 
@@ -29,6 +29,21 @@ def letter_of(renderer: Renderer, books: Books, kind: str, language: str, step: 
 
 def text_of(pdf: bytes) -> str:
     return plain(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages))
+
+
+def with_user_letter(tmp_path: Path, language: Language, template: str) -> Rendering:
+    """The consumer's `lettre` letter in `language`, printed from new books whose templates/lettre/ holds this
+    user's copy of the letter template."""
+    from relance_pipeline.commands.init import init
+
+    root = tmp_path / "books"
+    init(root)
+    (root / "templates/lettre").mkdir(parents=True)
+    (root / f"templates/lettre/letter.{language}.html").write_text(template, encoding="utf-8")
+    books = books_of(root)
+    return Renderer(root, books).finalized(
+        action_for(books, client_for(books, "consumer", language), "lettre", channels=("letter",)), AS_OF
+    )
 
 
 @pytest.mark.parametrize("template", TEMPLATES)
@@ -125,19 +140,11 @@ def test_client_text_that_looks_like_a_template_or_html_prints_literally(rendere
 
 
 def test_a_user_template_replaces_the_built_in_one_of_the_same_name(tmp_path: Path) -> None:
-    from relance_pipeline.commands.init import init
-
-    root = tmp_path / "books"
-    init(root)
-    (root / "templates/lettre").mkdir(parents=True)
-    (root / "templates/lettre/letter.fr.html").write_text(
+    rendering = with_user_letter(
+        tmp_path,
+        "fr",
         '{% extends "_base/letter.html" %}{% block subject %}Ma relance à moi{% endblock %}'
         "{% block message %}<p>Texte maison.</p>{% endblock %}",
-        encoding="utf-8",
-    )
-    books = books_of(root)
-    rendering = Renderer(root, books).finalized(
-        action_for(books, client_for(books, "consumer", "fr"), "lettre", channels=("letter",)), AS_OF
     )
     assert rendering.ok, rendering.problems
     text = text_of(rendering.documents[0].content)
@@ -149,25 +156,17 @@ def test_a_user_template_replaces_the_built_in_one_of_the_same_name(tmp_path: Pa
 def test_a_letter_never_fetches_from_the_network_and_names_the_template_asking(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from relance_pipeline.commands.init import init
-
     def no_network(*args: object, **kwargs: object) -> None:
         raise AssertionError("a letter tried to reach the network")
 
     monkeypatch.setattr(socket, "create_connection", no_network)
     monkeypatch.setattr(socket.socket, "connect", no_network)
-    root = tmp_path / "books"
-    init(root)
-    (root / "templates/lettre").mkdir(parents=True)
-    (root / "templates/lettre/letter.en.html").write_text(
+    rendering = with_user_letter(
+        tmp_path,
+        "en",
         '{% extends "_base/letter.html" %}{% block subject %}Reminder{% endblock %}'
         '{% block registered %}<img src="https://example.com/logo.png">{% endblock %}'
         "{% block message %}<p>Text.</p>{% endblock %}",
-        encoding="utf-8",
-    )
-    books = books_of(root)
-    rendering = Renderer(root, books).finalized(
-        action_for(books, client_for(books, "consumer", "en"), "lettre", channels=("letter",)), AS_OF
     )
     assert not rendering.ok and rendering.documents == ()
     assert [str(p) for p in rendering.problems] == [
@@ -255,20 +254,12 @@ def test_the_fonts_compressed_once_give_the_bytes_weasyprint_writes(
 
 
 def test_a_template_writing_its_own_qr_code_url_is_refused(tmp_path: Path) -> None:
-    from relance_pipeline.commands.init import init
-
-    root = tmp_path / "books"
-    init(root)
-    (root / "templates/lettre").mkdir(parents=True)
-    (root / "templates/lettre/letter.en.html").write_text(
+    rendering = with_user_letter(
+        tmp_path,
+        "en",
         '{% extends "_base/letter.html" %}{% block subject %}Reminder{% endblock %}'
         '{% block registered %}<img src="relance-qr:WyJFdmlsIl0=">{% endblock %}'
         "{% block message %}<p>Text.</p>{% endblock %}",
-        encoding="utf-8",
-    )
-    books = books_of(root)
-    rendering = Renderer(root, books).finalized(
-        action_for(books, client_for(books, "consumer", "en"), "lettre", channels=("letter",)), AS_OF
     )
     assert not rendering.ok and rendering.documents == ()
     assert [p.code for p in rendering.problems] == ["template.url"]
